@@ -1,0 +1,1 @@
+"""Users, roles scoped to events, API tokens and login."""

@@ -1,0 +1,129 @@
+"""Account tables. ``User`` extends Piccolo's ``BaseUser`` so Piccolo Admin logs in with the same
+account, but passwords are argon2id hashes instead of Piccolo's PBKDF2.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import ForeignKey, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.indexes import IndexMethod
+from piccolo.columns.reference import LazyTableReference
+from piccolo.table import Table
+from piccolo_api.session_auth.tables import SessionsBase
+
+from backend.accounts import passwords
+from backend.db import utcnow
+
+
+class Role(StrEnum):
+    organizer = "organizer"
+    judge = "judge"
+    checkin_staff = "checkin_staff"
+    team_member = "team_member"
+    exhibitor = "exhibitor"
+    mentor = "mentor"
+
+
+class User(BaseUser, tablename="podium_user"):
+    """A person. ``superuser`` marks a platform admin; ``admin`` lets them into Piccolo Admin."""
+
+    display_name = Varchar(length=200, default="")
+    locale = Varchar(length=5, default="zh")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+    def __init__(self, **kwargs: Any) -> None:
+        password = kwargs.get("password")
+        if password and not passwords.is_hash(password):
+            kwargs["password"] = passwords.hash_password(password)
+        Table.__init__(self, **kwargs)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "password" and isinstance(value, str) and value and not passwords.is_hash(value):
+            value = passwords.hash_password(value)
+        Table.__setattr__(self, name, value)
+
+    @classmethod
+    def hash_password(cls, password: str, salt: str = "", iterations: int | None = None) -> str:
+        return passwords.hash_password(password)
+
+    @classmethod
+    def _validate_password(cls, password: str) -> None:
+        if not passwords.MIN_LENGTH <= len(password) <= passwords.MAX_LENGTH:
+            raise ValueError(
+                f"The password must be {passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters long."
+            )
+
+    @classmethod
+    async def login(cls, username: str, password: str) -> int | None:
+        """Piccolo Admin's login: verify the argon2 hash of an active user."""
+        user_id = await authenticate(username, password)
+        return user_id
+
+
+async def authenticate(username: str, password: str) -> int | None:
+    """The id of the active user with this username (or e-mail) and password, else ``None``."""
+    if len(password) > passwords.MAX_LENGTH or len(username) > 255:
+        return None
+    key = username.strip().lower()
+    row = (
+        await User.select(User.id, User.password, User.active)
+        .where((User.username == key) | (User.email == key))
+        .first()
+    )
+    stored = row["password"] if row and row["active"] else None
+    if not passwords.verify_password(stored, password) or row is None:
+        return None
+    updates: dict[Any, Any] = {User.last_login: utcnow()}
+    if passwords.needs_rehash(row["password"]):
+        updates[User.password] = passwords.hash_password(password)
+    await User.update(updates).where(User.id == row["id"])
+    return row["id"]
+
+
+class AdminSession(SessionsBase, tablename="podium_admin_session"):
+    """Piccolo Admin's own login sessions (the rest of Podium uses Litestar's session store)."""
+
+
+class RoleGrant(Table):
+    """A role held by a user, scoped to an event and, where it applies, a track, region or institution."""
+
+    user = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
+    role = Varchar(length=20, choices=Role)
+    event = ForeignKey(
+        LazyTableReference("Event", module_path="backend.events.tables"),
+        null=True,
+        default=None,
+        on_delete=OnDelete.cascade,
+    )
+    track = ForeignKey(
+        LazyTableReference("Track", module_path="backend.events.tables"),
+        null=True,
+        default=None,
+        on_delete=OnDelete.cascade,
+    )
+    region = Varchar(length=100, null=True, default=None)
+    institution = ForeignKey(
+        LazyTableReference("Institution", module_path="backend.institutions.tables"),
+        null=True,
+        default=None,
+        on_delete=OnDelete.cascade,
+    )
+    granted_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApiToken(Table):
+    """A bearer token for an API client or scanning device; only its SHA-256 is stored."""
+
+    user = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
+    name = Varchar(length=100)
+    token_hash = Varchar(length=64, unique=True, index=True, index_method=IndexMethod.btree)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,136 @@
+"""Domain errors with stable machine codes, and the handlers that turn every failure into
+``{"code", "detail", "fields"}`` with a 4xx status (5xx only for real server faults).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+logger = logging.getLogger("podium")
+
+CSRF_FAILED_DETAIL = "CSRF token verification failed"
+
+
+class DomainError(Exception):
+    """A rule was broken. ``code`` is stable for clients; ``fields`` maps field names to messages."""
+
+    status_code = 400
+
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        *,
+        status_code: int | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.fields = fields or {}
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, what: str) -> None:
+        super().__init__("not_found", f"{what} not found")
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+    def __init__(self, detail: str = "You do not have permission to do this") -> None:
+        super().__init__("forbidden", detail)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def _validation_fields(exc: ValidationException) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if isinstance(item, dict):
+            key = str(item.get("key") or item.get("source") or "body")
+            fields[key] = str(item.get("message", "invalid value"))
+    return fields
+
+
+def error_body(exc: Exception) -> tuple[int, dict[str, Any]]:
+    """Status and body for any exception; unknown exceptions become a logged 500."""
+    if isinstance(exc, DomainError):
+        return exc.status_code, {"code": exc.code, "detail": exc.detail, "fields": exc.fields}
+    if isinstance(exc, ValidationException):
+        fields = _validation_fields(exc)
+        detail = "; ".join(f"{k}: {v}" for k, v in fields.items()) or str(exc.detail)
+        return 400, {"code": "validation_error", "detail": detail, "fields": fields}
+    if isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_FAILED_DETAIL:
+        return 403, {
+            "code": "csrf_failed",
+            "detail": "The form or request lacks a valid CSRF token",
+            "fields": {},
+        }
+    if isinstance(exc, NotAuthorizedException):
+        return 401, {"code": "not_authenticated", "detail": "Log in first", "fields": {}}
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        code = _HTTP_CODES.get(status, "http_error" if status < 500 else "server_error")
+        return status, {"code": code, "detail": str(exc.detail), "fields": {}}
+    logger.exception("unhandled error", exc_info=exc)
+    return HTTP_500_INTERNAL_SERVER_ERROR, {
+        "code": "internal_error",
+        "detail": "Something went wrong on our side; it has been logged",
+        "fields": {},
+    }
+
+
+def wants_html(request: Request) -> bool:
+    """Pages get an HTML error page; the API and scripts get JSON."""
+    if request.url.path.startswith(("/api/", "/schema", "/healthz")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def exception_handler(request: Request, exc: Exception) -> Response:
+    status, body = error_body(exc)
+    headers = {}
+    if isinstance(exc, HTTPException) and exc.headers:
+        headers.update(exc.headers)
+    if wants_html(request) and status != 401:
+        return Template(
+            template_name="error.html.jinja",
+            context={"status": status, "error": body},
+            status_code=status,
+            media_type=MediaType.HTML,
+        )  # type: ignore[return-value]
+    if wants_html(request) and status == 401:
+        return Response(content=b"", status_code=303, headers={"Location": f"/login?next={request.url.path}"})
+    return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)

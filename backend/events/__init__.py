@@ -1,0 +1,1 @@
+"""Events (contests, forums, fairs, trainings), their tracks, stages and sessions."""

@@ -1,0 +1,1 @@
+"""The directory of universities, colleges, companies, associations and government bodies."""

@@ -1,0 +1,1 @@
+"""Pure judging maths: aggregation, normalisation, diagnostics and assignment (numpy/scipy, no I/O)."""

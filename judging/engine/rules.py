@@ -1,0 +1,224 @@
+"""Rule-based aggregation as sports and juries write it down: mean, median and trimmed mean.
+
+Every method works the same way, in three stages:
+
+1. **panel score** per entry and criterion: the judges' marks combined (mean, median, or the mean or
+   sum of the marks left after dropping the ``trim_high`` highest and ``trim_low`` lowest);
+2. **weighted** panel score: the panel score times the criterion's rubric weight (1 without a rubric);
+3. **total** per entry: the sum of the weighted panel scores, times an optional per-entry factor
+   (a dive's degree of difficulty × 0.6), ranked higher-is-better.
+
+Any stage can be rounded half up to a stated number of decimals (``round_criterion``,
+``round_weighted``, ``round_total``). As soon as one rounding stage is requested the whole
+computation runs in exact decimal arithmetic (:class:`decimal.Decimal`), so results are reproducible
+to the cent, and ``Ranking.exact`` holds the decimal totals. Marks are read as the shortest decimal
+that gives back their float (``7.3`` is exactly ``7.3``); marks with more than 9 decimals cannot be
+rounded exactly and are refused. ``ROUND_HALF_UP`` rounds halves away from zero (-2.675 -> -2.68).
+
+Every entry must have at least one mark for every criterion: a total that silently skipped a
+criterion would not be comparable with the others. Trimming that would leave no mark is an input
+error naming the entry, never a silent fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+
+import numpy as np
+
+from judging.engine.model import InputError, Ranking, Rubric, ScoreTable, competition_rank
+
+# Divisions by small integers never land within 1e-50 of a rounding boundary without being on it,
+# so 60 significant digits make "divide, then round" exact.
+_EXACT = Context(prec=60)
+_MAX_PLACES = 9
+
+Factor = Decimal | float | int | str
+
+
+def to_decimal(x: Factor) -> Decimal:
+    """The decimal a person wrote: ``0.1`` -> ``Decimal('0.1')`` (shortest repr of a float)."""
+    return x if isinstance(x, Decimal) else Decimal(str(x))
+
+
+def round_half_up(x: Decimal, places: int) -> Decimal:
+    """Round to ``places`` decimals, halves away from zero: 2.675 -> 2.68, 0.005 -> 0.01."""
+    return x.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def mean(
+    table: ScoreTable,
+    rubric: Rubric | None = None,
+    *,
+    round_criterion: int | None = None,
+    round_weighted: int | None = None,
+    round_total: int | None = None,
+    entry_factor: Mapping[str, Factor] | None = None,
+) -> Ranking:
+    """Mean of the judges' marks per entry and criterion, then the weighted total."""
+    return _aggregate(
+        "mean", table, rubric, 0, 0, False, (round_criterion, round_weighted, round_total), entry_factor
+    )
+
+
+def median(
+    table: ScoreTable,
+    rubric: Rubric | None = None,
+    *,
+    round_criterion: int | None = None,
+    round_weighted: int | None = None,
+    round_total: int | None = None,
+    entry_factor: Mapping[str, Factor] | None = None,
+) -> Ranking:
+    """Median of the judges' marks per entry and criterion (mean of the middle two when even)."""
+    return _aggregate(
+        "median", table, rubric, 0, 0, False, (round_criterion, round_weighted, round_total), entry_factor
+    )
+
+
+def trimmed(
+    table: ScoreTable,
+    rubric: Rubric | None = None,
+    *,
+    trim_high: int = 1,
+    trim_low: int = 1,
+    sum_kept: bool = False,
+    round_criterion: int | None = None,
+    round_weighted: int | None = None,
+    round_total: int | None = None,
+    entry_factor: Mapping[str, Factor] | None = None,
+) -> Ranking:
+    """Drop the ``trim_high`` highest and ``trim_low`` lowest marks per entry and criterion.
+
+    The kept marks are averaged, or summed with ``sum_kept`` (diving adds the middle five).
+    An entry and criterion with no more than ``trim_high + trim_low`` marks is an input error.
+    """
+    if trim_high < 0 or trim_low < 0:
+        raise InputError("the number of marks to drop must not be negative")
+    return _aggregate(
+        "trimmed",
+        table,
+        rubric,
+        trim_high,
+        trim_low,
+        sum_kept,
+        (round_criterion, round_weighted, round_total),
+        entry_factor,
+    )
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The non-empty (entry, criterion) cells, with rows sorted by cell then value.
+
+    ``cell = entry * n_criteria + criterion``; the rows of cell ``i`` are
+    ``order[start[i] : start[i] + count[i]]``, lowest mark first.
+    """
+
+    cell: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+    order: np.ndarray
+    first_row: np.ndarray  # 0-based input row of each cell's first mark
+
+
+def _cells(table: ScoreTable) -> _Cells:
+    cell_of_row = table.entry * len(table.criteria) + table.criterion
+    order = np.lexsort((table.value, cell_of_row))
+    sorted_cell = cell_of_row[order]
+    start = np.flatnonzero(np.r_[True, sorted_cell[1:] != sorted_cell[:-1]])
+    count = np.diff(np.r_[start, sorted_cell.size])
+    return _Cells(sorted_cell[start], start, count, order, np.minimum.reduceat(order, start))
+
+
+def _aggregate(
+    method: str,
+    table: ScoreTable,
+    rubric: Rubric | None,
+    trim_high: int,
+    trim_low: int,
+    sum_kept: bool,
+    rounding: tuple[int | None, int | None, int | None],
+    entry_factor: Mapping[str, Factor] | None,
+) -> Ranking:
+    for places in rounding:
+        if places is not None and places < 0:
+            raise InputError("the number of decimals to round to must not be negative")
+    weights = _weights(table, rubric)
+    cells = _cells(table)
+    _check_complete(table, cells)
+    if method == "median":
+        lo = cells.start + (cells.count - 1) // 2
+        hi = cells.start + cells.count // 2
+    else:
+        kept = cells.count - trim_high - trim_low
+        if np.any(kept < 1):
+            bad = int(np.flatnonzero(kept < 1)[0])
+            n_entries_crit = len(table.criteria)
+            raise InputError(
+                f"entry {table.entries[cells.cell[bad] // n_entries_crit]!r} has {cells.count[bad]} marks "
+                f"for criterion {table.criteria[cells.cell[bad] % n_entries_crit]!r}: too few to drop "
+                f"{trim_high} highest and {trim_low} lowest",
+                row=int(cells.first_row[bad]) + 1,
+            )
+        lo = cells.start + trim_low
+        hi = cells.start + cells.count - trim_high  # exclusive
+        divisor = np.ones_like(kept) if sum_kept else kept
+    factor = _entry_factors(table, entry_factor)
+    exact_mode = any(places is not None for places in rounding)
+
+    if exact_mode:
+        ints, places = _scaled_integers(table)
+        sorted_ints = ints[cells.order]
+        if method == "median":
+            numerator = sorted_ints[lo] + sorted_ints[hi]
+            divisor = np.full_like(numerator, 2)
+        else:
+            running = np.r_[0, np.cumsum(sorted_ints)]
+            numerator = running[hi] - running[lo]
+        exact = _exact_totals(table, cells, numerator, divisor, places, weights, factor, rounding)
+        score = np.array([float(x) for x in exact])
+    else:
+        sorted_values = table.value[cells.order]
+        if method == "median":
+            panel = (sorted_values[lo] + sorted_values[hi]) / 2
+        else:
+            position = np.arange(sorted_values.size) - np.repeat(cells.start, cells.count)
+            keep = (position >= trim_low) & (position < np.repeat(cells.count, cells.count) - trim_high)
+            group = np.repeat(np.arange(cells.cell.size), cells.count)
+            panel = np.bincount(group[keep], weights=sorted_values[keep], minlength=cells.cell.size)
+            panel = panel / divisor
+        matrix = _matrix(table, cells, panel)
+        score = matrix @ weights
+        if factor is not None:
+            score = score * np.array([float(f) for f in factor])
+        exact = None
+
+    columns = {"n_judges": _judges_per_entry(table)}
+    if len(table.criteria) > 1:
+        panel_columns = _panel_columns(table, cells, exact_mode, locals())
+        columns.update(panel_columns)
+    notes = []
+    if method == "trimmed":
+        notes.append(
+            f"dropped the {trim_high} highest and {trim_low} lowest marks per entry and criterion"
+            + (", summing the rest" if sum_kept else "")
+        )
+    return Ranking(
+        method=method,
+        entries=table.entries,
+        score=score,
+        rank=competition_rank(score),
+        columns=columns,
+        diagnostics={
+            "n_scores": table.n_scores,
+            "n_judges": len(table.judges),
+            "n_entries": len(table.entries),
+            "criteria": list(table.criteria),
+            "rounding": dict(zip(("criterion", "weighted", "total"), rounding, strict=True)),
+        },
+        notes=notes,
+        exact=exact,
+    )
