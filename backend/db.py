@@ -50,7 +50,7 @@ async def connection_pool(settings: Settings) -> AsyncIterator[None]:
     """Open the PostgreSQL pool for the life of the app or worker (SQLite has none)."""
     db = engine()
     if isinstance(db, PostgresEngine) and settings.db_pool_size > 0:
-        await db.start_connection_pool(max_size=settings.db_pool_size)
+        await db.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
         try:
             yield
         finally:

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.pagination import OffsetPagination
+from litestar.params import JSONBody
+
+from backend.accounts import service
+from backend.accounts.schemas import (
+    LoginIn,
+    NewTokenOut,
+    RoleGrantIn,
+    RoleGrantOut,
+    TokenIn,
+    TokenOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from backend.schemas import IdPath, Limit, Offset, Search
+from backend.security import (
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    SessionStore,
+    current,
+    requires_login,
+    requires_organizer,
+    requires_platform_admin,
+)
+
+
+def login_rate_limit(per_minute: int) -> RateLimitConfig:
+    """Login attempts (POSTs, failed or not) per client address and minute, shared by the API and the form."""
+    return RateLimitConfig(
+        rate_limit=("minute", per_minute), store="rate_limit", check_throttle_handler=_is_post
+    )
+
+
+def _is_post(request: Request) -> bool:
+    return request.method == "POST"
+
+
+async def start_session(request: Request, response: Response, user_id: int) -> None:
+    """Replace any session the browser had with a new one for this user."""
+    sessions: SessionStore = request.app.state.sessions
+    await sessions.destroy(request.cookies.get(SESSION_COOKIE))
+    session_id = await sessions.create(user_id)
+    settings = request.app.state.settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.production,
+        path="/",
+    )
+
+
+async def end_session(request: Request, response: Response) -> None:
+    sessions: SessionStore = request.app.state.sessions
+    await sessions.destroy(request.cookies.get(SESSION_COOKIE))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+class LoginController(Controller):
+    """Mounted behind the login rate limit (see ``backend.app``)."""
+
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/login", operation_id="Login", status_code=200)
+    async def login(self, request: Request, data: JSONBody[LoginIn]) -> Response[UserOut]:
+        """Log in with e-mail and password; sets the session cookie."""
+        user_id = await service.check_credentials(data.email, data.password)
+        response = Response(await service.get_user(user_id))
+        await start_session(request, response, user_id)
+        return response
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/logout", operation_id="Logout", status_code=204, guards=[requires_login])
+    async def logout(self, request: Request) -> Response[None]:
+        """End the current session."""
+        response = Response(None, status_code=204)
+        await end_session(request, response)
+        return response
+
+    @get("/me", operation_id="Me", guards=[requires_login])
+    async def me(self, request: Request) -> UserOut:
+        """The logged-in user."""
+        return await service.get_user(current(request).id)
+
+    @get("/tokens", operation_id="ListTokens", guards=[requires_login])
+    async def list_tokens(self, request: Request) -> list[TokenOut]:
+        """The caller's API tokens (never the secrets)."""
+        return await service.list_tokens(current(request))
+
+    @post("/tokens", operation_id="CreateToken", guards=[requires_login])
+    async def create_token(self, request: Request, data: JSONBody[TokenIn]) -> NewTokenOut:
+        """Create a bearer token for an API client or scanning device; the token is shown once."""
+        return await service.create_token(current(request), data)
+
+    @delete("/tokens/{token_id:int}", operation_id="RevokeToken", guards=[requires_login])
+    async def revoke_token(self, request: Request, token_id: IdPath) -> None:
+        """Revoke a token at once."""
+        await service.revoke_token(current(request), token_id)
+
+
+class UserController(Controller):
+    path = "/api/v1/users"
+    tags = ["users"]
+    guards = [requires_platform_admin]
+
+    @get("", operation_id="ListUsers")
+    async def list_users(
+        self, limit: Limit = 50, offset: Offset = 0, q: Search = None
+    ) -> OffsetPagination[UserOut]:
+        """All accounts, optionally filtered by e-mail or name."""
+        items, total = await service.list_users(limit, offset, q)
+        return OffsetPagination(items=items, limit=limit, offset=offset, total=total)
+
+    @post("", operation_id="CreateUser")
+    async def create_user(self, request: Request, data: JSONBody[UserIn]) -> UserOut:
+        """Create an account."""
+        return await service.create_user(current(request).id, data)
+
+    @get("/{user_id:int}", operation_id="GetUser")
+    async def get_user(self, user_id: IdPath) -> UserOut:
+        """One account."""
+        return await service.get_user(user_id)
+
+    @patch("/{user_id:int}", operation_id="UpdateUser")
+    async def update_user(self, request: Request, user_id: IdPath, data: JSONBody[UserPatch]) -> UserOut:
+        """Change an account's name, language, activity or platform admin rights."""
+        return await service.update_user(current(request), user_id, data)
+
+
+class RoleController(Controller):
+    path = "/api/v1/events/{event_id:int}/roles"
+    tags = ["roles"]
+    guards = [requires_organizer]
+
+    @get("", operation_id="ListRoles")
+    async def list_roles(self, event_id: IdPath) -> list[RoleGrantOut]:
+        """Everyone holding a role in the event."""
+        return await service.list_grants(event_id)
+
+    @post("", operation_id="GrantRole")
+    async def grant_role(
+        self, request: Request, event_id: IdPath, data: JSONBody[RoleGrantIn]
+    ) -> RoleGrantOut:
+        """Give a user a role in the event, optionally narrowed to a track, region or institution."""
+        return await service.grant_role(current(request), event_id, data)
+
+    @delete("/{grant_id:int}", operation_id="RevokeRole")
+    async def revoke_role(self, request: Request, event_id: IdPath, grant_id: IdPath) -> None:
+        """Take a role away."""
+        await service.revoke_role(current(request), event_id, grant_id)

@@ -1,0 +1,227 @@
+"""The ``podium`` command line for operators: ``podium --help`` lists every command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from backend.settings import SettingsError, get_settings
+
+
+class Progress:
+    """A one-line progress counter on stderr for long commands."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.shown = label, total, -1
+
+    def __call__(self, done: int) -> None:
+        percent = 100 * done // max(self.total, 1)
+        step = 1 if sys.stderr.isatty() else 25  # a log file gets a few lines, a terminal a live counter
+        if percent // step != self.shown // step or done >= self.total:
+            self.shown = percent
+            end = "\n" if done >= self.total or step > 1 else ""
+            print(f"\r{self.label}: {done}/{self.total} ({percent}%)", end=end, file=sys.stderr, flush=True)
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Run a command's coroutine with the database pool open."""
+    from backend.db import connection_pool
+
+    async def main() -> int:
+        async with connection_pool(get_settings()):
+            return await factory()
+
+    return asyncio.run(main())
+
+
+async def migrate() -> int:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    print("Applying migrations…", file=sys.stderr)
+    result = await run_forwards(app_name="all")
+    if not result.success:
+        print(f"Migration failed: {result.message}", file=sys.stderr)
+        return 1
+    print("Database is up to date.", file=sys.stderr)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    return asyncio.run(migrate())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    if args.migrate and asyncio.run(migrate()) != 0:
+        return 1
+    print(
+        f"Podium on {settings.base_url} ({'PostgreSQL' if settings.is_postgres else 'SQLite'}, "
+        f"jobs {'on arq' if settings.redis_url else 'in-process'})",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        "backend.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from arq.worker import run_worker
+
+    from backend.worker import worker_settings
+
+    settings = get_settings()
+    if not settings.redis_url:
+        print(
+            "podium worker needs PODIUM_REDIS_URL; without it jobs run inside `podium serve`.",
+            file=sys.stderr,
+        )
+        return 2
+    run_worker(worker_settings(settings), burst=args.burst)  # type: ignore[arg-type]
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    from backend.accounts import service
+    from backend.accounts.schemas import UserIn
+    from backend.errors import DomainError
+
+    password = args.password or getpass.getpass("Password (8+ characters): ")
+    try:
+        import msgspec
+
+        data = msgspec.convert(
+            {
+                "email": args.email,
+                "password": password,
+                "display_name": args.name or args.email,
+                "locale": args.locale,
+                "is_platform_admin": True,
+            },
+            UserIn,
+        )
+    except msgspec.ValidationError as exc:
+        print(f"Invalid value: {exc}", file=sys.stderr)
+        return 2
+
+    async def create() -> int:
+        try:
+            user = await service.create_user(None, data)
+        except DomainError as exc:
+            print(exc.detail, file=sys.stderr)
+            return 1
+        print(f"Platform admin {user.email} created (id {user.id}).", file=sys.stderr)
+        return 0
+
+    return run_async(create)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from backend.demo import load_demo
+
+    async def load() -> int:
+        if await migrate() != 0:
+            return 1
+        await load_demo(progress=lambda label, total: Progress(label, total))
+        return 0
+
+    return run_async(load)
+
+
+def cmd_institutions_import(args: argparse.Namespace) -> int:
+    from backend.institutions.service import CsvRowError, import_institutions, parse_csv
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"{path}: cannot read: {exc}", file=sys.stderr)
+        return 2
+    try:
+        items = parse_csv(text)
+    except CsvRowError as exc:
+        print(f"{path}: {exc.detail}", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        result = await import_institutions(items, progress=Progress("Importing institutions", len(items)))
+        print(
+            f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged",
+            file=sys.stderr,
+        )
+        return 0
+
+    return run_async(run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="podium", description="Podium: contests, forums, fairs and incubation."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the web server")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    p.add_argument("--migrate", action="store_true", help="apply migrations first")
+    p.add_argument(
+        "--forwarded-allow-ips", default="127.0.0.1", help="proxies whose X-Forwarded-For is trusted"
+    )
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("worker", help="run an arq worker for background jobs (needs PODIUM_REDIS_URL)")
+    p.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    p.set_defaults(handler=cmd_worker)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
+
+    p = sub.add_parser("demo", help="migrate and load the demo data (idempotent)")
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("createadmin", help="create a platform admin account")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name")
+    p.add_argument("--password", help="prompted for when omitted")
+    p.add_argument("--locale", default="zh", choices=["zh", "en", "ru"])
+    p.set_defaults(handler=cmd_createadmin)
+
+    p = sub.add_parser("institutions", help="the institutions directory")
+    inst = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = inst.add_parser(
+        "import",
+        help="import or update institutions from a CSV file (columns name_zh,name_en,kind,country,region)",
+    )
+    q.add_argument("file")
+    q.set_defaults(handler=cmd_institutions_import)
+
+    from judging.commands import register
+
+    register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        get_settings()
+    except SettingsError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    return args.handler(args)

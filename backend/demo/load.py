@@ -1,0 +1,446 @@
+"""The demo: a cross-border e-commerce challenge (3 tracks, school → province → national,
+300 team leaders, 30 judges), an international forum with 6 sessions, a recruitment fair with
+40 companies, and a draft training. Every object is found by a natural key before it is created,
+so loading twice changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from backend.accounts import passwords
+from backend.accounts.tables import Role, RoleGrant, User
+from backend.db import transaction
+from backend.events.tables import Event, EventKind, EventSession, EventStatus, Stage, StageLevel, Track
+from backend.institutions.service import import_institutions, parse_csv
+from backend.institutions.tables import Institution, InstitutionKind
+
+DEMO_PASSWORD = "podium-demo"  # noqa: S105 - published demo credentials
+DEMO_LOGINS = {
+    "platform admin": "admin@podium.example",
+    "organizer": "organizer@podium.example",
+    "judge": "judge@podium.example",
+    "check-in staff": "checkin@podium.example",
+    "team leader": "leader@podium.example",
+}
+CST = ZoneInfo("Asia/Shanghai")
+ProgressFactory = Callable[[str, int], Callable[[int], None]]
+
+CONTEST = {
+    "slug": "cbec-challenge-2027",
+    "kind": EventKind.contest.value,
+    "edition": "17th (2027)",
+    "name_zh": "第十七届全国大学生电子商务“创新、创意及创业”挑战赛 · 跨境电商赛道",
+    "name_en": "17th National College E-Commerce Innovation, Creativity and Entrepreneurship Challenge: Cross-Border Track",
+    "name_ru": "17-й национальный студенческий конкурс «Инновации, креатив, предпринимательство» в электронной коммерции: трансграничное направление",
+    "venue": "Hangzhou International Expo Center",
+    "starts_on": dt.date(2027, 3, 1),
+    "ends_on": dt.date(2027, 7, 25),
+    "time_zone": "Asia/Shanghai",
+}
+TRACKS = [
+    ("CBEC-B2C", "跨境零售（B2C）", "Cross-border retail (B2C)", "Трансграничная розница (B2C)"),
+    (
+        "CBEC-B2B",
+        "跨境贸易数字化（B2B）",
+        "Digital cross-border trade (B2B)",
+        "Цифровая внешняя торговля (B2B)",
+    ),
+    ("CBEC-SERVICE", "跨境电商服务与物流", "Cross-border services and logistics", "Сервисы и логистика"),
+]
+STAGES = [
+    (
+        StageLevel.school,
+        "校赛",
+        "School round",
+        "Вузовский этап",
+        dt.datetime(2027, 3, 31, 18, tzinfo=CST),
+        dt.datetime(2027, 4, 10, 18, tzinfo=CST),
+    ),
+    (
+        StageLevel.province,
+        "省赛",
+        "Provincial round",
+        "Региональный этап",
+        dt.datetime(2027, 5, 10, 18, tzinfo=CST),
+        dt.datetime(2027, 5, 25, 18, tzinfo=CST),
+    ),
+    (
+        StageLevel.national,
+        "全国总决赛",
+        "National final",
+        "Национальный финал",
+        dt.datetime(2027, 7, 10, 18, tzinfo=CST),
+        dt.datetime(2027, 7, 24, 18, tzinfo=CST),
+    ),
+]
+FORUM = {
+    "slug": "china-asean-cbec-forum-2027",
+    "kind": EventKind.forum.value,
+    "edition": "2027",
+    "name_zh": "中国—东盟教育交流周 · 跨境电商人才培养国际论坛",
+    "name_en": "China–ASEAN Education Week: International Forum on Cross-Border E-Commerce Talent",
+    "name_ru": "Неделя образования Китай–АСЕАН: международный форум по подготовке кадров для трансграничной электронной коммерции",
+    "venue": "Guiyang International Eco-Conference Center",
+    "starts_on": dt.date(2027, 8, 24),
+    "ends_on": dt.date(2027, 8, 25),
+    "time_zone": "Asia/Shanghai",
+}
+FORUM_SESSIONS = [
+    (
+        "开幕式暨主旨演讲",
+        "Opening ceremony and keynotes",
+        "Открытие и пленарные доклады",
+        "Hall A",
+        (24, 9, 0),
+        (24, 10, 30),
+        600,
+    ),
+    (
+        "产教融合合作协议签约仪式",
+        "Signing ceremony of industry–education agreements",
+        "Церемония подписания соглашений",
+        "Hall A",
+        (24, 10, 45),
+        (24, 11, 30),
+        600,
+    ),
+    (
+        "分论坛一：跨境电商课程共建",
+        "Parallel session 1: co-building cross-border curricula",
+        "Секция 1: совместные учебные программы",
+        "Room 201",
+        (24, 14, 0),
+        (24, 17, 0),
+        150,
+    ),
+    (
+        "分论坛二：海外仓与数字物流",
+        "Parallel session 2: overseas warehouses and digital logistics",
+        "Секция 2: зарубежные склады и цифровая логистика",
+        "Room 202",
+        (24, 14, 0),
+        (24, 17, 0),
+        150,
+    ),
+    (
+        "分论坛三：东盟市场直播电商",
+        "Parallel session 3: live commerce for ASEAN markets",
+        "Секция 3: live-commerce на рынках АСЕАН",
+        "Room 203",
+        (25, 9, 0),
+        (25, 12, 0),
+        120,
+    ),
+    (
+        "圆桌：青年创业与孵化",
+        "Round table: youth entrepreneurship and incubation",
+        "Круглый стол: молодёжное предпринимательство",
+        "Hall B",
+        (25, 14, 0),
+        (25, 16, 0),
+        200,
+    ),
+]
+FAIR = {
+    "slug": "e-landing-careers-hangzhou-2027",
+    "kind": EventKind.fair.value,
+    "edition": "Session 3 (spring 2027)",
+    "name_zh": "“E路出海 · 职等你来”跨境电商专场招聘会（杭州站）",
+    "name_en": "E-Landing the World · Careers with You: Cross-Border E-Commerce Recruitment Fair (Hangzhou)",
+    "name_ru": "«E-Landing the World»: ярмарка вакансий трансграничной электронной коммерции (Ханчжоу)",
+    "venue": "Zhejiang Gongshang University, Xiasha Campus Gymnasium",
+    "starts_on": dt.date(2027, 4, 17),
+    "ends_on": dt.date(2027, 4, 17),
+    "time_zone": "Asia/Shanghai",
+}
+FAIR_SESSIONS = [
+    ("上午场", "Morning session", "Утренняя сессия", "Gymnasium", (17, 9, 0), (17, 12, 0), 4000),
+    ("下午场", "Afternoon session", "Дневная сессия", "Gymnasium", (17, 13, 30), (17, 16, 30), 4000),
+]
+TRAINING = {
+    "slug": "cbec-teacher-training-2027",
+    "kind": EventKind.training.value,
+    "edition": "2027",
+    "name_zh": "跨境电商师资培训班",
+    "name_en": "Cross-Border E-Commerce Teacher Training",
+    "name_ru": "Курсы повышения квалификации преподавателей",
+    "venue": "Online",
+    "starts_on": dt.date(2027, 9, 6),
+    "ends_on": dt.date(2027, 9, 10),
+    "time_zone": "Asia/Shanghai",
+}
+COMPANY_CITIES = ["Hangzhou", "Yiwu", "Ningbo", "Shenzhen", "Guangzhou", "Xiamen", "Shanghai", "Suzhou"]
+COMPANY_KINDS = [
+    ("跨境电商", "Cross-Border E-Commerce"),
+    ("供应链管理", "Supply Chain Management"),
+    ("国际物流", "International Logistics"),
+    ("数字营销", "Digital Marketing"),
+    ("海外仓储", "Overseas Warehousing"),
+]
+COMPANY_CITY_ZH = {
+    "Hangzhou": "杭州",
+    "Yiwu": "义乌",
+    "Ningbo": "宁波",
+    "Shenzhen": "深圳",
+    "Guangzhou": "广州",
+    "Xiamen": "厦门",
+    "Shanghai": "上海",
+    "Suzhou": "苏州",
+}
+COMPANY_BRANDS = ["丝路", "云帆", "海星", "启航", "锦程"]
+COMPANY_BRANDS_EN = ["Silk Road", "Cloud Sail", "Sea Star", "Qihang", "Jincheng"]
+
+
+def _companies() -> list[dict[str, str]]:
+    """40 fair exhibitors: five brands × eight cities, each with a line of business."""
+    rows = []
+    for b, (brand_zh, brand_en) in enumerate(zip(COMPANY_BRANDS, COMPANY_BRANDS_EN, strict=True)):
+        for c, city in enumerate(COMPANY_CITIES):
+            kind_zh, kind_en = COMPANY_KINDS[(b + c) % len(COMPANY_KINDS)]
+            rows.append(
+                {
+                    "name_zh": f"{COMPANY_CITY_ZH[city]}{brand_zh}{kind_zh}有限公司",
+                    "name_en": f"{city} {brand_en} {kind_en} Co., Ltd.",
+                    "kind": InstitutionKind.enterprise.value,
+                    "country": "CN",
+                    "region": city,
+                }
+            )
+    return rows
+
+
+async def _event(values: dict[str, Any], status: EventStatus) -> int:
+    row = await Event.select(Event.id).where(Event.slug == values["slug"]).first()
+    if row:
+        return row["id"]
+    event = Event(**values, status=status.value)
+    await event.save()
+    return event.id
+
+
+async def _sessions(event_id: int, event: dict[str, Any], sessions: list[tuple]) -> None:
+    have = {
+        r["title_en"]
+        for r in await EventSession.select(EventSession.title_en).where(EventSession.event == event_id)
+    }
+    year, month = event["starts_on"].year, event["starts_on"].month
+    for zh, en, ru, room, start, end, capacity in sessions:
+        if en in have:
+            continue
+        await EventSession.insert(
+            EventSession(
+                event=event_id,
+                title_zh=zh,
+                title_en=en,
+                title_ru=ru,
+                room=room,
+                capacity=capacity,
+                starts_at=dt.datetime(year, month, start[0], start[1], start[2], tzinfo=CST),
+                ends_at=dt.datetime(year, month, end[0], end[1], end[2], tzinfo=CST),
+            )
+        )
+
+
+async def _users(people: list[dict[str, Any]], password_hash: str) -> dict[str, int]:
+    emails = [p["email"] for p in people]
+    have = {
+        r["email"]: r["id"] for r in await User.select(User.id, User.email).where(User.email.is_in(emails))
+    }
+    new = [
+        User(
+            username=p["email"],
+            password=password_hash,
+            active=True,
+            admin=p.get("admin", False),
+            superuser=p.get("admin", False),
+            locale=p.get("locale", "zh"),
+            **{k: p[k] for k in ("email", "display_name")},
+        )
+        for p in people
+        if p["email"] not in have
+    ]
+    if new:
+        await User.insert(*new)
+        have = {
+            r["email"]: r["id"]
+            for r in await User.select(User.id, User.email).where(User.email.is_in(emails))
+        }
+    return have
+
+
+async def _grants(grants: list[dict[str, Any]]) -> None:
+    existing = {
+        (r["user"], r["role"], r["event"], r["track"], r["institution"])
+        for r in await RoleGrant.select(
+            RoleGrant.user, RoleGrant.role, RoleGrant.event, RoleGrant.track, RoleGrant.institution
+        )
+    }
+    new = [
+        RoleGrant(**g)
+        for g in grants
+        if (g["user"], g["role"], g["event"], g.get("track"), g.get("institution")) not in existing
+    ]
+    if new:
+        await RoleGrant.insert(*new)
+
+
+async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
+    """Load (or complete) the demo; returns the ids of the demo events."""
+    rng = random.Random(2027)
+    items = parse_csv((Path(__file__).parent / "institutions.csv").read_text(encoding="utf-8"))
+    await import_institutions(items, progress=progress("Institutions", len(items)) if progress else None)
+    companies = parse_csv(
+        "name_zh,name_en,kind,country,region\n"
+        + "\n".join(
+            ",".join(f'"{c[k]}"' for k in ("name_zh", "name_en", "kind", "country", "region"))
+            for c in _companies()
+        )
+    )
+    await import_institutions(
+        companies, progress=progress("Fair companies", len(companies)) if progress else None
+    )
+    step = progress("Events, accounts and roles", 5) if progress else (lambda _: None)
+
+    async with transaction():
+        contest_id = await _event(CONTEST, EventStatus.open)
+        if not await Track.exists().where(Track.event == contest_id):
+            await Track.insert(
+                *[
+                    Track(
+                        event=contest_id,
+                        code=code,
+                        name_zh=zh,
+                        name_en=en,
+                        name_ru=ru,
+                        team_min=3,
+                        team_max=5,
+                        university_advisors_max=2,
+                        enterprise_advisors_max=2,
+                        entries_per_advisor_max=4,
+                    )
+                    for code, zh, en, ru in TRACKS
+                ]
+            )
+        if not await Stage.exists().where(Stage.event == contest_id):
+            await Stage.insert(
+                *[
+                    Stage(
+                        event=contest_id,
+                        position=i,
+                        level=level.value,
+                        name_zh=zh,
+                        name_en=en,
+                        name_ru=ru,
+                        submission_deadline=sub,
+                        judging_deadline=judge,
+                    )
+                    for i, (level, zh, en, ru, sub, judge) in enumerate(STAGES, 1)
+                ]
+            )
+        forum_id = await _event(FORUM, EventStatus.open)
+        await _sessions(forum_id, FORUM, FORUM_SESSIONS)
+        fair_id = await _event(FAIR, EventStatus.open)
+        await _sessions(fair_id, FAIR, FAIR_SESSIONS)
+        training_id = await _event(TRAINING, EventStatus.draft)
+    step(1)
+
+    tracks = [
+        r["id"] for r in await Track.select(Track.id).where(Track.event == contest_id).order_by(Track.id)
+    ]
+    universities = (
+        await Institution.select(Institution.id, Institution.country)
+        .where(
+            Institution.kind.is_in(
+                [InstitutionKind.university.value, InstitutionKind.vocational_college.value]
+            )
+        )
+        .order_by(Institution.id)
+    )
+    company_ids = [
+        r["id"]
+        for r in await Institution.select(Institution.id)
+        .where(Institution.kind == InstitutionKind.enterprise.value)
+        .order_by(Institution.id)
+    ]
+
+    staff = [
+        {
+            "email": DEMO_LOGINS["platform admin"],
+            "display_name": "Platform Admin · 平台管理员",
+            "admin": True,
+            "locale": "en",
+        },
+        {"email": DEMO_LOGINS["organizer"], "display_name": "Li Na · 李娜", "locale": "zh"},
+        {"email": DEMO_LOGINS["check-in staff"], "display_name": "Zhou Kai · 周凯", "locale": "zh"},
+    ]
+    judges = [{"email": DEMO_LOGINS["judge"], "display_name": "Prof. Wang Lei · 王磊", "locale": "zh"}] + [
+        {
+            "email": f"judge{i:02d}@podium.example",
+            "display_name": f"Judge {i:02d}",
+            "locale": rng.choice(["zh", "en", "ru"]),
+        }
+        for i in range(2, 31)
+    ]
+    leaders = [{"email": DEMO_LOGINS["team leader"], "display_name": "Chen Yu · 陈宇", "locale": "zh"}] + [
+        {
+            "email": f"team{i:03d}@podium.example",
+            "display_name": f"Team {i:03d} leader",
+            "locale": rng.choice(["zh", "zh", "en", "ru"]),
+        }
+        for i in range(2, 301)
+    ]
+    exhibitors = [
+        {"email": f"booth{i:02d}@podium.example", "display_name": f"Exhibitor {i:02d}", "locale": "zh"}
+        for i in range(1, 41)
+    ]
+    step(2)
+
+    async with transaction():
+        ids = await _users(staff + judges + leaders + exhibitors, passwords.hash_password(DEMO_PASSWORD))
+        step(3)
+        organizer, checkin = ids[DEMO_LOGINS["organizer"]], ids[DEMO_LOGINS["check-in staff"]]
+        grants: list[dict[str, Any]] = []
+        for event_id in (contest_id, forum_id, fair_id, training_id):
+            grants.append({"user": organizer, "role": Role.organizer.value, "event": event_id})
+        for event_id in (contest_id, forum_id, fair_id):
+            grants.append({"user": checkin, "role": Role.checkin_staff.value, "event": event_id})
+        for i, judge in enumerate(judges):
+            inst = universities[(7 * i) % len(universities)]["id"]
+            grants.append(
+                {
+                    "user": ids[judge["email"]],
+                    "role": Role.judge.value,
+                    "event": contest_id,
+                    "track": tracks[i % len(tracks)],
+                    "institution": inst,
+                }
+            )
+        for i, leader in enumerate(leaders):
+            inst = universities[(3 * i + 1) % len(universities)]["id"]
+            grants.append(
+                {
+                    "user": ids[leader["email"]],
+                    "role": Role.team_member.value,
+                    "event": contest_id,
+                    "track": tracks[i % len(tracks)],
+                    "institution": inst,
+                }
+            )
+        for exhibitor, company in zip(exhibitors, company_ids, strict=False):
+            grants.append(
+                {
+                    "user": ids[exhibitor["email"]],
+                    "role": Role.exhibitor.value,
+                    "event": fair_id,
+                    "institution": company,
+                }
+            )
+        await _grants(grants)
+        step(4)
+    step(5)
+    return {"contest": contest_id, "forum": forum_id, "fair": fair_id, "training": training_id}

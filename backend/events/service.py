@@ -1,0 +1,504 @@
+"""Event operations: creation, edits, the status life cycle and the contest / session structure.
+
+Status moves only forward, draft → open → running → closed → archived, through the named
+functions at the bottom; each is one conditional UPDATE, so two organizers clicking at once
+cannot both move it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from msgspec import UNSET, structs
+
+from backend import audit
+from backend.accounts.tables import RoleGrant
+from backend.db import transaction
+from backend.errors import Conflict, DomainError, NotFound
+from backend.events.schemas import (
+    EventIn,
+    EventOut,
+    EventPatch,
+    SessionIn,
+    SessionOut,
+    StageIn,
+    StageOut,
+    TrackIn,
+    TrackOut,
+)
+from backend.events.tables import Event, EventKind, EventSession, EventStatus, Stage, StageLevel, Track
+from backend.security import Principal
+
+EDITABLE = (EventStatus.draft.value, EventStatus.open.value, EventStatus.running.value)
+# Stages must follow the funnel: no stage may sit below one of a lower level.
+LEVEL_ORDER = {
+    StageLevel.school: 0,
+    StageLevel.online_review: 0,
+    StageLevel.province: 1,
+    StageLevel.national: 2,
+    StageLevel.final: 3,
+}
+
+
+def _event_out(row: dict[str, Any]) -> EventOut:
+    return EventOut(**{f: row[f] for f in EventOut.__struct_fields__})
+
+
+def _check_time_zone(name: str) -> None:
+    if name not in available_timezones():
+        raise DomainError("invalid_time_zone", f"Unknown time zone {name!r}", fields={"time_zone": "unknown"})
+    try:
+        ZoneInfo(name)
+    except ZoneInfoNotFoundError:  # pragma: no cover - available_timezones() said it exists
+        raise DomainError(
+            "invalid_time_zone", f"Unknown time zone {name!r}", fields={"time_zone": "unknown"}
+        ) from None
+
+
+def _check_event_fields(values: dict[str, Any]) -> None:
+    if values["ends_on"] < values["starts_on"]:
+        raise DomainError(
+            "invalid_dates", "The event ends before it starts", fields={"ends_on": "before starts_on"}
+        )
+    if not any(values[f].strip() for f in ("name_zh", "name_en", "name_ru")):
+        raise DomainError(
+            "name_required", "Give the event a name in at least one language", fields={"name_en": "required"}
+        )
+    _check_time_zone(values["time_zone"])
+
+
+async def visible_event_ids(principal: Principal | None) -> list[int] | None:
+    """Drafts the caller may see besides published events (``None`` means all of them)."""
+    if principal is not None and principal.is_platform_admin:
+        return None
+    if principal is None:
+        return []
+    rows = await RoleGrant.select(RoleGrant.event).where(RoleGrant.user == principal.id)
+    return [r["event"] for r in rows if r["event"] is not None]
+
+
+async def list_events(
+    principal: Principal | None, limit: int, offset: int, kind: EventKind | None, status: EventStatus | None
+) -> tuple[list[EventOut], int]:
+    where: Any = Event.id > 0
+    own = await visible_event_ids(principal)
+    if own is not None:
+        where = Event.status != EventStatus.draft.value
+        if own:
+            where = where | Event.id.is_in(own)
+    if kind is not None:
+        where = where & (Event.kind == kind.value)
+    if status is not None:
+        where = where & (Event.status == status.value)
+    rows = (
+        await Event.select()
+        .where(where)
+        .order_by(Event.starts_on, ascending=False)
+        .order_by(Event.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_event_out(r) for r in rows], await Event.count().where(where)
+
+
+async def get_event(principal: Principal | None, event_id: int) -> EventOut:
+    row = await Event.select().where(Event.id == event_id).first()
+    if row is None:
+        raise NotFound("Event")
+    if row["status"] == EventStatus.draft.value:
+        own = await visible_event_ids(principal)
+        if own is not None and event_id not in own:
+            raise NotFound("Event")
+    return _event_out(row)
+
+
+async def create_event(actor: Principal, data: EventIn) -> EventOut:
+    values = structs.asdict(data)
+    values["kind"] = data.kind.value
+    _check_event_fields(values)
+    async with transaction():
+        if await Event.exists().where(Event.slug == data.slug):
+            raise Conflict("slug_taken", "Another event uses this slug", fields={"slug": "taken"})
+        event = Event(**values, status=EventStatus.draft.value)
+        await event.save()
+        await audit.record(
+            actor.id, "event.create", "event", event.id, event_id=event.id, data={"slug": data.slug}
+        )
+    return await get_event(actor, event.id)
+
+
+async def update_event(actor: Principal, event_id: int, data: EventPatch) -> EventOut:
+    changes = {k: v for k, v in structs.asdict(data).items() if v is not UNSET}
+    async with transaction():
+        row = await Event.select().where(Event.id == event_id).first()
+        if row is None:
+            raise NotFound("Event")
+        _require_editable(row)
+        _check_event_fields({**row, **changes})
+        if changes:
+            await Event.update(changes).where(Event.id == event_id)
+            await audit.record(
+                actor.id, "event.update", "event", event_id, event_id=event_id, data=_jsonable(changes)
+            )
+    return await get_event(actor, event_id)
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.date | dt.datetime) else v for k, v in values.items()}
+
+
+def _require_editable(event_row: dict[str, Any]) -> None:
+    if event_row["status"] not in EDITABLE:
+        raise Conflict("event_locked", f"The event is {event_row['status']}; its set-up can no longer change")
+
+
+async def _editable_event(event_id: int) -> dict[str, Any]:
+    row = await Event.select().where(Event.id == event_id).first()
+    if row is None:
+        raise NotFound("Event")
+    _require_editable(row)
+    return row
+
+
+# Status life cycle ----------------------------------------------------------------------------
+
+
+async def _transition(actor: Principal, event_id: int, source: EventStatus, target: EventStatus) -> EventOut:
+    async with transaction():
+        moved = (
+            await Event.update({Event.status: target.value})
+            .where((Event.id == event_id) & (Event.status == source.value))
+            .returning(Event.id)
+        )
+        if not moved:
+            row = await Event.select(Event.status).where(Event.id == event_id).first()
+            if row is None:
+                raise NotFound("Event")
+            raise Conflict(
+                "invalid_transition",
+                f"The event is {row['status']}; only a {source.value} event can become {target.value}",
+            )
+        await audit.record(
+            actor.id,
+            f"event.{target.value}",
+            "event",
+            event_id,
+            event_id=event_id,
+            data={"from": source.value},
+        )
+    return await get_event(actor, event_id)
+
+
+async def open_event(actor: Principal, event_id: int) -> EventOut:
+    """Publish a draft. A contest needs at least one track and one stage first."""
+    row = await Event.select(Event.kind).where(Event.id == event_id).first()
+    if row is not None and row["kind"] == EventKind.contest.value:
+        if not await Track.exists().where(Track.event == event_id):
+            raise DomainError("incomplete_structure", "Add at least one track before opening the contest")
+        if not await Stage.exists().where(Stage.event == event_id):
+            raise DomainError("incomplete_structure", "Add at least one stage before opening the contest")
+    return await _transition(actor, event_id, EventStatus.draft, EventStatus.open)
+
+
+async def start_event(actor: Principal, event_id: int) -> EventOut:
+    return await _transition(actor, event_id, EventStatus.open, EventStatus.running)
+
+
+async def close_event(actor: Principal, event_id: int) -> EventOut:
+    return await _transition(actor, event_id, EventStatus.running, EventStatus.closed)
+
+
+async def archive_event(actor: Principal, event_id: int) -> EventOut:
+    return await _transition(actor, event_id, EventStatus.closed, EventStatus.archived)
+
+
+# Tracks ---------------------------------------------------------------------------------------
+
+
+def _track_out(row: dict[str, Any]) -> TrackOut:
+    return TrackOut(
+        event_id=row["event"], **{f: row[f] for f in TrackOut.__struct_fields__ if f != "event_id"}
+    )
+
+
+def _check_track(data: TrackIn) -> None:
+    if data.team_min > data.team_max:
+        raise DomainError(
+            "invalid_team_size", "team_min is above team_max", fields={"team_min": "above team_max"}
+        )
+
+
+async def _require_contest(event_row: dict[str, Any], what: str) -> None:
+    if event_row["kind"] != EventKind.contest.value:
+        raise Conflict("wrong_event_kind", f"Only contests have {what}")
+
+
+async def list_tracks(event_id: int) -> list[TrackOut]:
+    rows = await Track.select().where(Track.event == event_id).order_by(Track.id)
+    return [_track_out(r) for r in rows]
+
+
+async def create_track(actor: Principal, event_id: int, data: TrackIn) -> TrackOut:
+    _check_track(data)
+    async with transaction():
+        event = await _editable_event(event_id)
+        await _require_contest(event, "tracks")
+        if await Track.exists().where((Track.event == event_id) & (Track.code == data.code)):
+            raise Conflict(
+                "track_code_taken", "The event has a track with this code", fields={"code": "taken"}
+            )
+        track = Track(event=event_id, **structs.asdict(data))
+        await track.save()
+        await audit.record(
+            actor.id, "track.create", "track", track.id, event_id=event_id, data={"code": data.code}
+        )
+    return _track_out(await Track.select().where(Track.id == track.id).first())
+
+
+async def update_track(actor: Principal, event_id: int, track_id: int, data: TrackIn) -> TrackOut:
+    _check_track(data)
+    async with transaction():
+        await _editable_event(event_id)
+        if not await Track.exists().where((Track.id == track_id) & (Track.event == event_id)):
+            raise NotFound("Track")
+        if await Track.exists().where(
+            (Track.event == event_id) & (Track.code == data.code) & (Track.id != track_id)
+        ):
+            raise Conflict(
+                "track_code_taken", "The event has a track with this code", fields={"code": "taken"}
+            )
+        await Track.update(structs.asdict(data)).where(Track.id == track_id)
+        await audit.record(
+            actor.id, "track.update", "track", track_id, event_id=event_id, data=structs.asdict(data)
+        )
+    return _track_out(await Track.select().where(Track.id == track_id).first())
+
+
+async def delete_track(actor: Principal, event_id: int, track_id: int) -> None:
+    async with transaction():
+        event = await _editable_event(event_id)
+        if event["status"] != EventStatus.draft.value:
+            raise Conflict("event_published", "Tracks can be removed only while the event is a draft")
+        deleted = (
+            await Track.delete().where((Track.id == track_id) & (Track.event == event_id)).returning(Track.id)
+        )
+        if not deleted:
+            raise NotFound("Track")
+        await audit.record(actor.id, "track.delete", "track", track_id, event_id=event_id)
+
+
+# Stages ---------------------------------------------------------------------------------------
+
+
+def _stage_out(row: dict[str, Any]) -> StageOut:
+    return StageOut(
+        event_id=row["event"], **{f: row[f] for f in StageOut.__struct_fields__ if f != "event_id"}
+    )
+
+
+def _check_stage(data: StageIn, previous: dict[str, Any] | None) -> None:
+    sub, judge = data.submission_deadline, data.judging_deadline
+    for name, value in (("submission_deadline", sub), ("judging_deadline", judge)):
+        if value is not None and value.tzinfo is None:
+            raise DomainError(
+                "naive_datetime",
+                "Give the time zone offset, e.g. 2026-05-01T18:00:00+08:00",
+                fields={name: "no time zone"},
+            )
+    if sub and judge and judge < sub:
+        raise DomainError(
+            "invalid_deadlines",
+            "Judging cannot end before submissions close",
+            fields={"judging_deadline": "before submission_deadline"},
+        )
+    if previous is None:
+        return
+    if LEVEL_ORDER[data.level] < LEVEL_ORDER[StageLevel(previous["level"])]:
+        raise DomainError(
+            "invalid_stage_order",
+            f"A {data.level.value} stage cannot follow a {previous['level']} stage",
+            fields={"level": "out of order"},
+        )
+    prev_end = previous["judging_deadline"] or previous["submission_deadline"]
+    if prev_end and sub and sub < prev_end:
+        raise DomainError(
+            "invalid_deadlines",
+            "This stage's submissions close before the previous stage ends",
+            fields={"submission_deadline": "before previous stage"},
+        )
+
+
+async def list_stages(event_id: int) -> list[StageOut]:
+    rows = await Stage.select().where(Stage.event == event_id).order_by(Stage.position)
+    return [_stage_out(r) for r in rows]
+
+
+async def create_stage(actor: Principal, event_id: int, data: StageIn) -> StageOut:
+    """Append a stage after the existing ones."""
+    async with transaction():
+        event = await _editable_event(event_id)
+        await _require_contest(event, "stages")
+        previous = (
+            await Stage.select()
+            .where(Stage.event == event_id)
+            .order_by(Stage.position, ascending=False)
+            .first()
+        )
+        _check_stage(data, previous)
+        position = (previous["position"] + 1) if previous else 1
+        stage = Stage(
+            event=event_id, position=position, **{**structs.asdict(data), "level": data.level.value}
+        )
+        await stage.save()
+        await audit.record(
+            actor.id, "stage.create", "stage", stage.id, event_id=event_id, data={"level": data.level.value}
+        )
+    return _stage_out(await Stage.select().where(Stage.id == stage.id).first())
+
+
+async def update_stage(actor: Principal, event_id: int, stage_id: int, data: StageIn) -> StageOut:
+    async with transaction():
+        await _editable_event(event_id)
+        row = await Stage.select().where((Stage.id == stage_id) & (Stage.event == event_id)).first()
+        if row is None:
+            raise NotFound("Stage")
+        previous = (
+            await Stage.select()
+            .where((Stage.event == event_id) & (Stage.position < row["position"]))
+            .order_by(Stage.position, ascending=False)
+            .first()
+        )
+        _check_stage(data, previous)
+        following = (
+            await Stage.select()
+            .where((Stage.event == event_id) & (Stage.position > row["position"]))
+            .order_by(Stage.position)
+            .first()
+        )
+        if following is not None:
+            _check_stage(
+                StageIn(
+                    level=StageLevel(following["level"]),
+                    submission_deadline=following["submission_deadline"],
+                    judging_deadline=following["judging_deadline"],
+                ),
+                {
+                    "level": data.level.value,
+                    **{k: getattr(data, k) for k in ("submission_deadline", "judging_deadline")},
+                },
+            )
+        values = {**structs.asdict(data), "level": data.level.value}
+        await Stage.update(values).where(Stage.id == stage_id)
+        await audit.record(
+            actor.id, "stage.update", "stage", stage_id, event_id=event_id, data=_jsonable(values)
+        )
+    return _stage_out(await Stage.select().where(Stage.id == stage_id).first())
+
+
+async def delete_stage(actor: Principal, event_id: int, stage_id: int) -> None:
+    async with transaction():
+        event = await _editable_event(event_id)
+        if event["status"] != EventStatus.draft.value:
+            raise Conflict("event_published", "Stages can be removed only while the event is a draft")
+        row = (
+            await Stage.select(Stage.position)
+            .where((Stage.id == stage_id) & (Stage.event == event_id))
+            .first()
+        )
+        if row is None:
+            raise NotFound("Stage")
+        await Stage.delete().where(Stage.id == stage_id)
+        await Stage.update({Stage.position: Stage.position - 1}).where(
+            (Stage.event == event_id) & (Stage.position > row["position"])
+        )
+        await audit.record(actor.id, "stage.delete", "stage", stage_id, event_id=event_id)
+
+
+# Sessions -------------------------------------------------------------------------------------
+
+
+def _session_out(row: dict[str, Any]) -> SessionOut:
+    return SessionOut(
+        event_id=row["event"], **{f: row[f] for f in SessionOut.__struct_fields__ if f != "event_id"}
+    )
+
+
+def _check_session(event: dict[str, Any], data: SessionIn) -> None:
+    if event["kind"] == EventKind.contest.value:
+        raise Conflict("wrong_event_kind", "Sessions belong to forums, fairs and trainings")
+    for name in ("starts_at", "ends_at"):
+        if getattr(data, name).tzinfo is None:
+            raise DomainError(
+                "naive_datetime",
+                "Give the time zone offset, e.g. 2026-05-01T09:00:00+08:00",
+                fields={name: "no time zone"},
+            )
+    if data.ends_at <= data.starts_at:
+        raise DomainError(
+            "invalid_times", "The session ends before it starts", fields={"ends_at": "before starts_at"}
+        )
+    tz = ZoneInfo(event["time_zone"])
+    first, last = data.starts_at.astimezone(tz).date(), data.ends_at.astimezone(tz).date()
+    if first < event["starts_on"] or last > event["ends_on"]:
+        raise DomainError(
+            "outside_event_dates",
+            f"The session must fall within the event's dates ({event['starts_on']} to {event['ends_on']}, {event['time_zone']})",
+            fields={"starts_at": "outside event dates"},
+        )
+
+
+async def list_sessions(event_id: int) -> list[SessionOut]:
+    rows = (
+        await EventSession.select()
+        .where(EventSession.event == event_id)
+        .order_by(EventSession.starts_at)
+        .order_by(EventSession.id)
+    )
+    return [_session_out(r) for r in rows]
+
+
+async def create_session(actor: Principal, event_id: int, data: SessionIn) -> SessionOut:
+    async with transaction():
+        event = await _editable_event(event_id)
+        _check_session(event, data)
+        session = EventSession(event=event_id, **structs.asdict(data))
+        await session.save()
+        await audit.record(actor.id, "session.create", "event_session", session.id, event_id=event_id)
+    return _session_out(await EventSession.select().where(EventSession.id == session.id).first())
+
+
+async def update_session(actor: Principal, event_id: int, session_id: int, data: SessionIn) -> SessionOut:
+    async with transaction():
+        event = await _editable_event(event_id)
+        _check_session(event, data)
+        updated = (
+            await EventSession.update(structs.asdict(data))
+            .where((EventSession.id == session_id) & (EventSession.event == event_id))
+            .returning(EventSession.id)
+        )
+        if not updated:
+            raise NotFound("Session")
+        await audit.record(
+            actor.id,
+            "session.update",
+            "event_session",
+            session_id,
+            event_id=event_id,
+            data=_jsonable(structs.asdict(data)),
+        )
+    return _session_out(await EventSession.select().where(EventSession.id == session_id).first())
+
+
+async def delete_session(actor: Principal, event_id: int, session_id: int) -> None:
+    async with transaction():
+        await _editable_event(event_id)
+        deleted = (
+            await EventSession.delete()
+            .where((EventSession.id == session_id) & (EventSession.event == event_id))
+            .returning(EventSession.id)
+        )
+        if not deleted:
+            raise NotFound("Session")
+        await audit.record(actor.id, "session.delete", "event_session", session_id, event_id=event_id)

@@ -1,0 +1,57 @@
+"""Page translations (Babel catalogues in ``translations/<locale>/LC_MESSAGES/messages.po``,
+compiled in memory at first use) and the choice of a request's language."""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from litestar import Request
+
+LOCALES = ("zh", "en", "ru")
+LANGUAGE_NAMES = {"zh": "中文", "en": "English", "ru": "Русский"}
+HTML_LANG = {"zh": "zh-CN", "en": "en", "ru": "ru"}
+LANG_COOKIE = "podium_lang"
+CATALOGUES = Path(__file__).parent / "translations"
+
+
+@lru_cache(maxsize=len(LOCALES))
+def translations(locale: str) -> Translations:
+    path = CATALOGUES / locale / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return Translations()  # English: the message ids are the English text
+    with path.open("rb") as f:
+        catalog = read_po(f, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def request_locale(request: Request) -> str:
+    """Cookie, then the account's language, then the browser's, then the site default."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in LOCALES:
+        return chosen
+    user = request.scope.get("user")
+    if user is not None and user.locale in LOCALES:
+        return user.locale
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LOCALES:
+            return code
+    return request.app.state.settings.default_locale
+
+
+def localized(row: object, field: str, locale: str) -> str:
+    """``row.name_<locale>``, falling back to English, then Chinese, then Russian."""
+    get = row.get if isinstance(row, dict) else lambda k, d=None: getattr(row, k, d)
+    for loc in (locale, "en", "zh", "ru"):
+        value = get(f"{field}_{loc}", "")
+        if value:
+            return value
+    return ""

@@ -1,0 +1,1 @@
+"""Server-rendered pages: base layout, login, language switch, events."""

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from babel.dates import format_date, format_datetime
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromQuery
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+from msgspec import Struct
+
+from backend.accounts import service as accounts
+from backend.accounts.controllers import end_session, start_session
+from backend.accounts.tables import RoleGrant, User
+from backend.errors import DomainError
+from backend.events import service as events
+from backend.i18n import (
+    HTML_LANG,
+    LANG_COOKIE,
+    LANGUAGE_NAMES,
+    LOCALES,
+    localized,
+    request_locale,
+    translations,
+)
+from backend.schemas import IdPath
+from backend.security import current, requires_login
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: never redirect a login to another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def page(request: Request, name: str, status_code: int = 200, **context: Any) -> Template:
+    """Render a page with the request's language and the helpers every template uses."""
+    locale = request_locale(request)
+    t = translations(locale)
+    context.update(
+        _=t.gettext,
+        locale=locale,
+        html_lang=HTML_LANG[locale],
+        languages=[(code, LANGUAGE_NAMES[code]) for code in LOCALES],
+        user=request.scope.get("user"),
+        path=request.url.path,
+        localized=lambda row, field: localized(row, field, locale),
+        date=lambda d: format_date(d, format="medium", locale=locale if locale != "zh" else "zh_Hans_CN"),
+        datetime=lambda d, tz="UTC": format_datetime(
+            d, format="short", tzinfo=tz, locale=locale if locale != "zh" else "zh_Hans_CN"
+        ),
+    )
+    return Template(template_name=name, context=context, status_code=status_code)
+
+
+class LoginForm(Struct):
+    email: str = ""
+    password: str = ""
+    next: str = "/"
+
+
+class LanguageForm(Struct):
+    lang: str = ""
+    next: str = "/"
+
+
+FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+class LoginPageController(Controller):
+    """Mounted behind the login rate limit (see ``backend.app``)."""
+
+    include_in_schema = False
+
+    @get("/login")
+    async def login_form(self, request: Request, next: FromQuery[str | None] = None) -> Template:
+        """The login form."""
+        return page(request, "login.html.jinja", next=safe_next(next), email="", error=None)
+
+    @post("/login", status_code=200)
+    async def login(self, request: Request, data: Annotated[LoginForm, FormBody]) -> Response:
+        """Check the form; on success start a session and go where the user was heading."""
+        try:
+            if len(data.email) > 255 or len(data.password) > 128:
+                raise DomainError("invalid_credentials", "too long", status_code=401)
+            user_id = await accounts.check_credentials(data.email, data.password)
+        except DomainError:
+            return page(
+                request,
+                "login.html.jinja",
+                status_code=400,
+                next=safe_next(data.next),
+                email=data.email[:255],
+                error="The e-mail or password is wrong.",
+            )
+        response: Response = Redirect(safe_next(data.next), status_code=HTTP_303_SEE_OTHER)
+        await start_session(request, response, user_id)
+        return response
+
+
+class PageController(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def home(self, request: Request) -> Template:
+        """The public front page: events that are open or running."""
+        items, _ = await events.list_events(request.user, 50, 0, None, None)
+        return page(request, "home.html.jinja", events=[e for e in items if e.status != "archived"])
+
+    @post("/logout", guards=[requires_login])
+    async def logout(self, request: Request) -> Response:
+        """End the session and return to the front page."""
+        response: Response = Redirect("/", status_code=HTTP_303_SEE_OTHER)
+        await end_session(request, response)
+        return response
+
+    @post("/language")
+    async def language(self, request: Request, data: Annotated[LanguageForm, FormBody]) -> Response:
+        """Remember the chosen language (cookie, and the account when logged in)."""
+        response: Response = Redirect(safe_next(data.next), status_code=HTTP_303_SEE_OTHER)
+        if data.lang in LOCALES:
+            response.set_cookie(LANG_COOKIE, data.lang, max_age=365 * 24 * 3600, samesite="lax", path="/")
+            user = request.scope.get("user")
+            if user is not None:
+                await User.update({User.locale: data.lang}).where(User.id == user.id)
+        return response
+
+    @get("/events/{event_id:int}")
+    async def event(self, request: Request, event_id: IdPath) -> Template:
+        """An event's public page: dates, venue, tracks and stages, or its sessions."""
+        event = await events.get_event(request.user, event_id)
+        return page(
+            request,
+            "event.html.jinja",
+            event=event,
+            tracks=await events.list_tracks(event_id),
+            stages=await events.list_stages(event_id),
+            sessions=await events.list_sessions(event_id),
+        )
+
+    @get("/me", guards=[requires_login])
+    async def me(self, request: Request) -> Template:
+        """The account page: who you are and the roles you hold."""
+        principal = current(request)
+        grants = (
+            await RoleGrant.select(
+                RoleGrant.role, RoleGrant.event, *[getattr(RoleGrant.event, f"name_{loc}") for loc in LOCALES]
+            )
+            .where(RoleGrant.user == principal.id)
+            .output(nested=True)
+        )
+        return page(request, "me.html.jinja", account=await accounts.get_user(principal.id), grants=grants)

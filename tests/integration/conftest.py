@@ -1,0 +1,141 @@
+"""Fixtures for tests over HTTP against the real app, PostgreSQL and Redis.
+
+``client`` drives the app in the test's own event loop through httpx's ASGI transport (Litestar's
+test client runs another loop, which a PostgreSQL pool does not survive). Factories create
+accounts and events through the services, as the API would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from backend.accounts import service as accounts
+from backend.accounts.schemas import UserIn
+from backend.accounts.tables import Role, RoleGrant
+from backend.app import create_app
+from backend.db import engine
+from backend.events.tables import Event
+from backend.piccolo_app import APP_CONFIG
+from backend.security import CSRF_COOKIE, CSRF_HEADER
+from backend.settings import Settings, get_settings
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def db(postgres_database) -> AsyncIterator[None]:
+    """An empty database for each test."""
+    names = ", ".join(f'"{t._meta.tablename}"' for t in APP_CONFIG.table_classes)
+    await engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    yield
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return get_settings()
+
+
+ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def make_client(db, settings) -> AsyncIterator[ClientFactory]:
+    """Clients sharing one running app; ``await make_client(email)`` returns one logged in."""
+    app = create_app(settings)
+    clients: list[httpx.AsyncClient] = []
+    async with app.lifespan():
+
+        async def factory(email: str | None = None, password: str = PASSWORD) -> httpx.AsyncClient:
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://podium.test")
+            clients.append(client)
+            await prime_csrf(client)
+            if email is not None:
+                response = await client.post(
+                    "/api/v1/auth/login", json={"email": email, "password": password}
+                )
+                assert response.status_code == 200, response.text
+            return client
+
+        factory.app = app  # type: ignore[attr-defined]
+        yield factory
+        for client in clients:
+            await client.aclose()
+
+
+async def prime_csrf(client: httpx.AsyncClient) -> None:
+    """Do what a browser does: fetch a page, then echo the CSRF cookie in a header."""
+    await client.get("/healthz")
+    client.headers[CSRF_HEADER] = client.cookies[CSRF_COOKIE]
+
+
+@pytest.fixture
+async def client(make_client) -> httpx.AsyncClient:
+    """An anonymous client."""
+    return await make_client()
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., Awaitable[int]]:
+    async def factory(
+        email: str, *, platform_admin: bool = False, name: str | None = None, password: str = PASSWORD
+    ) -> int:
+        user = await accounts.create_user(
+            None,
+            UserIn(
+                email=email,
+                password=password,
+                display_name=name or email.split("@")[0],
+                is_platform_admin=platform_admin,
+            ),
+        )
+        return user.id
+
+    return factory
+
+
+@pytest.fixture
+async def admin(make_user) -> int:
+    return await make_user("admin@example.org", platform_admin=True)
+
+
+@pytest.fixture
+def make_event(db) -> Callable[..., Awaitable[int]]:
+    async def factory(
+        slug: str = "cbec-2027", kind: str = "contest", status: str = "draft", **values: Any
+    ) -> int:
+        event = Event(
+            slug=slug,
+            kind=kind,
+            status=status,
+            name_en=values.pop("name_en", f"Event {slug}"),
+            starts_on=values.pop("starts_on", dt.date(2027, 3, 1)),
+            ends_on=values.pop("ends_on", dt.date(2027, 7, 25)),
+            time_zone=values.pop("time_zone", "Asia/Shanghai"),
+            **values,
+        )
+        await event.save()
+        return event.id
+
+    return factory
+
+
+@pytest.fixture
+def grant(db) -> Callable[..., Awaitable[None]]:
+    async def factory(user_id: int, role: Role, event_id: int, **scope: Any) -> None:
+        await RoleGrant.insert(RoleGrant(user=user_id, role=role.value, event=event_id, **scope))
+
+    return factory
+
+
+@pytest.fixture
+async def organizer(make_user, make_event, grant) -> tuple[int, int]:
+    """(user id, event id) of an organizer and the draft contest they organize."""
+    user_id = await make_user("organizer@example.org")
+    event_id = await make_event()
+    await grant(user_id, Role.organizer, event_id)
+    return user_id, event_id
