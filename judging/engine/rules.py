@@ -149,17 +149,18 @@ def _aggregate(
     weights = _weights(table, rubric)
     cells = _cells(table)
     _check_complete(table, cells)
-    if method == "median":
+    if method == "median":  # the mean of the two middle marks (the same mark twice when odd)
         lo = cells.start + (cells.count - 1) // 2
         hi = cells.start + cells.count // 2
-    else:
+        divisor = np.full_like(cells.count, 2)
+    else:  # the marks at sorted positions [lo, hi) are kept
         kept = cells.count - trim_high - trim_low
         if np.any(kept < 1):
             bad = int(np.flatnonzero(kept < 1)[0])
-            n_entries_crit = len(table.criteria)
+            n_crit = len(table.criteria)
             raise InputError(
-                f"entry {table.entries[cells.cell[bad] // n_entries_crit]!r} has {cells.count[bad]} marks "
-                f"for criterion {table.criteria[cells.cell[bad] % n_entries_crit]!r}: too few to drop "
+                f"entry {table.entries[cells.cell[bad] // n_crit]!r} has {cells.count[bad]} marks "
+                f"for criterion {table.criteria[cells.cell[bad] % n_crit]!r}: too few to drop "
                 f"{trim_high} highest and {trim_low} lowest",
                 row=int(cells.first_row[bad]) + 1,
             )
@@ -167,39 +168,38 @@ def _aggregate(
         hi = cells.start + cells.count - trim_high  # exclusive
         divisor = np.ones_like(kept) if sum_kept else kept
     factor = _entry_factors(table, entry_factor)
-    exact_mode = any(places is not None for places in rounding)
 
-    if exact_mode:
+    exact: tuple[Decimal, ...] | None = None
+    if any(places is not None for places in rounding):
         ints, places = _scaled_integers(table)
         sorted_ints = ints[cells.order]
         if method == "median":
             numerator = sorted_ints[lo] + sorted_ints[hi]
-            divisor = np.full_like(numerator, 2)
         else:
             running = np.r_[0, np.cumsum(sorted_ints)]
             numerator = running[hi] - running[lo]
-        exact = _exact_totals(table, cells, numerator, divisor, places, weights, factor, rounding)
+        panel_exact, exact = _exact_totals(
+            table, cells, numerator, divisor, places, weights, factor, rounding
+        )
+        panel = np.array([float(x) for x in panel_exact])
         score = np.array([float(x) for x in exact])
     else:
         sorted_values = table.value[cells.order]
         if method == "median":
-            panel = (sorted_values[lo] + sorted_values[hi]) / 2
+            panel = (sorted_values[lo] + sorted_values[hi]) / divisor
         else:
             position = np.arange(sorted_values.size) - np.repeat(cells.start, cells.count)
             keep = (position >= trim_low) & (position < np.repeat(cells.count, cells.count) - trim_high)
             group = np.repeat(np.arange(cells.cell.size), cells.count)
-            panel = np.bincount(group[keep], weights=sorted_values[keep], minlength=cells.cell.size)
-            panel = panel / divisor
-        matrix = _matrix(table, cells, panel)
-        score = matrix @ weights
+            panel = np.bincount(group[keep], weights=sorted_values[keep], minlength=cells.cell.size) / divisor
+        score = _matrix(table, cells, panel) @ np.array([float(w) for w in weights])
         if factor is not None:
             score = score * np.array([float(f) for f in factor])
-        exact = None
 
     columns = {"n_judges": _judges_per_entry(table)}
     if len(table.criteria) > 1:
-        panel_columns = _panel_columns(table, cells, exact_mode, locals())
-        columns.update(panel_columns)
+        matrix = _matrix(table, cells, panel)
+        columns.update({f"panel:{name}": matrix[:, c] for c, name in enumerate(table.criteria)})
     notes = []
     if method == "trimmed":
         notes.append(
@@ -222,3 +222,106 @@ def _aggregate(
         notes=notes,
         exact=exact,
     )
+
+
+def _weights(table: ScoreTable, rubric: Rubric | None) -> list[Decimal]:
+    """Each table criterion's rubric weight (1 without a rubric), as written."""
+    if rubric is None:
+        return [Decimal(1)] * len(table.criteria)
+    for c, name in enumerate(table.criteria):
+        if rubric.get(name) is None:
+            row = int(np.flatnonzero(table.criterion == c)[0]) + 1
+            raise InputError(f"criterion {name!r} is not in the rubric", row=row)
+    unscored = [c.name for c in rubric.criteria if c.name not in table.criteria]
+    if unscored:
+        raise InputError(f"rubric criterion {unscored[0]!r} has no scores")
+    return [to_decimal(rubric.get(name).weight) for name in table.criteria]  # type: ignore[union-attr]
+
+
+def _check_complete(table: ScoreTable, cells: _Cells) -> None:
+    """Every entry needs a mark for every criterion."""
+    n_crit = len(table.criteria)
+    if cells.cell.size == len(table.entries) * n_crit:
+        return
+    has = np.zeros(len(table.entries) * n_crit, dtype=bool)
+    has[cells.cell] = True
+    missing = int(np.flatnonzero(~has)[0])
+    entry = missing // n_crit
+    row = int(np.flatnonzero(table.entry == entry)[0]) + 1
+    raise InputError(
+        f"entry {table.entries[entry]!r} has no score for criterion {table.criteria[missing % n_crit]!r}",
+        row=row,
+    )
+
+
+def _entry_factors(table: ScoreTable, entry_factor: Mapping[str, Factor] | None) -> list[Decimal] | None:
+    if entry_factor is None:
+        return None
+    missing = [e for e in table.entries if e not in entry_factor]
+    if missing:
+        row = int(np.flatnonzero(table.entry == table.entries.index(missing[0]))[0]) + 1
+        raise InputError(f"entry {missing[0]!r} has no factor", row=row)
+    return [to_decimal(entry_factor[e]) for e in table.entries]
+
+
+def _scaled_integers(table: ScoreTable) -> tuple[np.ndarray, int]:
+    """Marks as integers ``k`` with ``mark = k / 10**places``, for the fewest places that is exact."""
+    value = table.value
+    for places in range(_MAX_PLACES + 1):
+        scaled = np.rint(value * 10.0**places)
+        if np.array_equal(scaled / 10.0**places, value):
+            break
+    else:
+        bad = int(np.flatnonzero(scaled / 10.0**_MAX_PLACES != value)[0])
+        raise InputError(
+            f"score {value[bad]!r} has more than {_MAX_PLACES} decimals and cannot be rounded exactly",
+            row=bad + 1,
+        )
+    # Integer sums over all marks must fit in int64 (and each mark in a float's 53-bit mantissa).
+    if np.abs(scaled).max() >= min(2.0**53, 2.0**62 / value.size):
+        raise InputError("scores are too large to add up exactly")
+    return scaled.astype(np.int64), places
+
+
+def _exact_totals(
+    table: ScoreTable,
+    cells: _Cells,
+    numerator: np.ndarray,
+    divisor: np.ndarray,
+    places: int,
+    weights: list[Decimal],
+    factor: list[Decimal] | None,
+    rounding: tuple[int | None, int | None, int | None],
+) -> tuple[list[Decimal], tuple[Decimal, ...]]:
+    """Decimal panel score per cell and total per entry; loops over cells, not marks."""
+    round_criterion, round_weighted, round_total = rounding
+    n_crit = len(table.criteria)
+    totals = [Decimal(0)] * len(table.entries)
+    panels = []
+    with localcontext(_EXACT):
+        for cell, num, div in zip(cells.cell.tolist(), numerator.tolist(), divisor.tolist(), strict=True):
+            panel = Decimal(num).scaleb(-places) / div
+            if round_criterion is not None:
+                panel = round_half_up(panel, round_criterion)
+            panels.append(panel)
+            weighted = panel * weights[cell % n_crit]
+            if round_weighted is not None:
+                weighted = round_half_up(weighted, round_weighted)
+            totals[cell // n_crit] += weighted
+        if factor is not None:
+            totals = [t * f for t, f in zip(totals, factor, strict=True)]
+        if round_total is not None:
+            totals = [round_half_up(t, round_total) for t in totals]
+    return panels, tuple(totals)
+
+
+def _matrix(table: ScoreTable, cells: _Cells, per_cell: np.ndarray) -> np.ndarray:
+    """Per-cell values as an (entries × criteria) matrix; every cell is filled (checked earlier)."""
+    matrix = np.empty(len(table.entries) * len(table.criteria))
+    matrix[cells.cell] = per_cell
+    return matrix.reshape(len(table.entries), len(table.criteria))
+
+
+def _judges_per_entry(table: ScoreTable) -> np.ndarray:
+    pairs = np.unique(table.entry * len(table.judges) + table.judge)
+    return np.bincount(pairs // len(table.judges), minlength=len(table.entries))

@@ -1,0 +1,279 @@
+"""``podium rank SCORES.csv``: read scores (and a rubric), rank the entries, write a ranking CSV.
+
+Scores CSV: a header with ``judge,entry,score`` or ``judge,entry,criterion,score`` (any order, extra
+columns ignored). Rubric CSV: ``criterion,weight,min,max``. Without a rubric every criterion weighs
+1 and scores must lie in [0, 100]. Output: ``rank,entry,score`` then the method's own columns,
+sorted by rank (1 is best, ties share a rank, unranked entries last with an empty rank).
+
+Bad input ends the command with exit code 2 and one line on stderr naming the file, the line
+(header = line 1) and the problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import IO, Any
+
+import numpy as np
+
+from judging.engine.model import SINGLE_CRITERION, Criterion, InputError, Ranking, Rubric, ScoreTable
+from judging.engine.ranking import METHODS, RULE_METHODS, rank
+
+EXIT_INPUT_ERROR = 2
+
+
+class _FileError(Exception):
+    """A problem in one of the command's files, already phrased with the file and line."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "rank",
+        help="rank entries from judges' scores",
+        description="Rank entries from judges' scores. SCORES.csv has the columns judge,entry,score or "
+        "judge,entry,criterion,score; RUBRIC.csv has criterion,weight,min,max. Without a rubric every "
+        "criterion weighs 1 and scores must lie in [0, 100]. Output: rank,entry,score, then the "
+        "method's own columns; rank 1 is best and tied entries share a rank.",
+    )
+    parser.add_argument("scores", metavar="SCORES.csv", help="judge,entry[,criterion],score rows")
+    parser.add_argument("--rubric", metavar="RUBRIC.csv", help="criterion,weight,min,max rows")
+    parser.add_argument(
+        "--method", choices=METHODS, default="auto", help="aggregation method (default: auto)"
+    )
+    parser.add_argument(
+        "--trim-high", type=int, metavar="N", help="trimmed: drop the N highest marks (default 1)"
+    )
+    parser.add_argument(
+        "--trim-low", type=int, metavar="M", help="trimmed: drop the M lowest marks (default 1)"
+    )
+    parser.add_argument(
+        "--round",
+        type=int,
+        metavar="D",
+        dest="round_places",
+        help="round half up to D decimals (rule methods: each criterion's panel score and the total)",
+    )
+    parser.add_argument("--out", metavar="RANKING.csv", help="write the ranking here instead of stdout")
+    parser.add_argument("--explain", action="store_true", help="print diagnostics for a person")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        options = _method_options(args)
+        rubric = read_rubric(args.rubric) if args.rubric else None
+        table, lines = read_scores(args.scores, rubric)
+        try:
+            ranking = rank(table, args.method, rubric, **options)
+        except InputError as error:
+            where = f" line {lines[error.row - 1]}" if error.row is not None else ""
+            raise _FileError(f"{args.scores}{where}: {error.message}") from error
+        with _output(args.out) as out:
+            write_ranking(ranking, out)
+    except _FileError as error:
+        print(f"podium rank: error: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    if args.explain:
+        print(explain(ranking, table), file=sys.stdout if args.out else sys.stderr)
+    return 0
+
+
+def _method_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    trims = {"trim_high": args.trim_high, "trim_low": args.trim_low}
+    if args.method == "trimmed":
+        for name, value in trims.items():
+            if value is not None and value < 0:
+                raise _FileError(f"--{name.replace('_', '-')} must not be negative")
+            options[name] = 1 if value is None else value
+    elif any(value is not None for value in trims.values()):
+        raise _FileError("--trim-high and --trim-low apply only to --method trimmed")
+    if args.round_places is not None:
+        if args.round_places < 0:
+            raise _FileError("--round must not be negative")
+        options["round_total"] = args.round_places
+        if args.method in RULE_METHODS:
+            options["round_criterion"] = args.round_places
+    return options
+
+
+@contextmanager
+def _open(path: str) -> Iterator[IO[str]]:
+    """Open a CSV for reading; unreadable files become one clear error."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            yield handle
+    except OSError as error:
+        raise _FileError(f"cannot read {path}: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise _FileError(f"cannot read {path}: it is not UTF-8 text") from error
+    except csv.Error as error:
+        raise _FileError(f"{path}: not a valid CSV file ({error})") from error
+
+
+def _header(path: str, reader: Any, required: tuple[str, ...]) -> dict[str, int]:
+    """Column positions by lower-cased name; every ``required`` column must be there."""
+    header = next(reader, None)
+    if header is None:
+        raise _FileError(f"{path} is empty; it needs a header line with {','.join(required)}")
+    names = [name.strip().lower() for name in header]
+    missing = [name for name in required if name not in names]
+    if missing:
+        raise _FileError(f"{path} line 1: missing column {missing[0]!r} (needs {','.join(required)})")
+    return {name: names.index(name) for name in names}
+
+
+def _records(path: str, reader: Any, columns: dict[str, int]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Non-blank data rows as ``(line number, {column: stripped text})``; empty cells are errors."""
+    for record in reader:
+        if not any(cell.strip() for cell in record):
+            continue
+        values = {}
+        for name, position in columns.items():
+            text = record[position].strip() if position < len(record) else ""
+            if not text:
+                raise _FileError(f"{path} line {reader.line_num}: {name} is empty")
+            values[name] = text
+        yield reader.line_num, values
+
+
+def _number(path: str, line: int, name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise _FileError(f"{path} line {line}: {name} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise _FileError(f"{path} line {line}: {name} {text!r} is not a finite number")
+    return value
+
+
+def read_scores(path: str, rubric: Rubric | None) -> tuple[ScoreTable, list[int]]:
+    """The score table and, for each of its rows, the line of the file it came from."""
+    judges, entries, criteria, values, lines = [], [], [], [], []
+    with _open(path) as handle:
+        reader = csv.reader(handle)
+        positions = _header(path, reader, ("judge", "entry", "score"))
+        wanted = (
+            ("judge", "entry", "criterion", "score")
+            if "criterion" in positions
+            else ("judge", "entry", "score")
+        )
+        for line, row in _records(path, reader, {name: positions[name] for name in wanted}):
+            judges.append(row["judge"])
+            entries.append(row["entry"])
+            criteria.append(row.get("criterion", SINGLE_CRITERION))
+            values.append(_number(path, line, "score", row["score"]))
+            lines.append(line)
+    if not lines:
+        raise _FileError(f"{path} has a header but no score rows")
+    if "criterion" not in positions and rubric is not None:
+        if len(rubric.criteria) > 1:
+            raise _FileError(
+                f"{path} line 1: no criterion column, but the rubric has {len(rubric.criteria)} criteria"
+            )
+        criteria = [rubric.criteria[0].name] * len(lines)
+    # Without a rubric every criterion gets the default range [0, 100].
+    check = rubric or Rubric(tuple(Criterion(name) for name in dict.fromkeys(criteria)))
+    try:
+        table = ScoreTable.from_columns(judges, entries, values, criteria, rubric=check)
+    except InputError as error:
+        where = f" line {lines[error.row - 1]}" if error.row is not None else ""
+        raise _FileError(f"{path}{where}: {error.message}") from error
+    return table, lines
+
+
+def read_rubric(path: str) -> Rubric:
+    criteria: list[Criterion] = []
+    with _open(path) as handle:
+        reader = csv.reader(handle)
+        required = ("criterion", "weight", "min", "max")
+        positions = _header(path, reader, required)
+        for line, row in _records(path, reader, {name: positions[name] for name in required}):
+            weight, low, high = (_number(path, line, name, row[name]) for name in ("weight", "min", "max"))
+            if any(c.name == row["criterion"] for c in criteria):
+                raise _FileError(f"{path} line {line}: criterion {row['criterion']!r} appears twice")
+            if weight < 0:
+                raise _FileError(f"{path} line {line}: weight must not be negative")
+            if not low < high:
+                raise _FileError(f"{path} line {line}: min must be below max")
+            criteria.append(Criterion(row["criterion"], weight, low, high))
+    if not criteria:
+        raise _FileError(f"{path} has a header but no criteria")
+    return Rubric(tuple(criteria))
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[IO[str]]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            yield handle
+    except OSError as error:
+        raise _FileError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+def write_ranking(ranking: Ranking, out: IO[str]) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["rank", "entry", "score", *ranking.columns])
+    scores = ranking.exact if ranking.exact is not None else ranking.score.tolist()
+    order = sorted(range(len(ranking.entries)), key=lambda i: (ranking.rank[i] == 0, ranking.rank[i], i))
+    for i in order:
+        writer.writerow(
+            [
+                ranking.rank[i] or "",
+                ranking.entries[i],
+                _cell(scores[i]),
+                *(_cell(column[i]) for column in ranking.columns.values()),
+            ]
+        )
+
+
+def _cell(value: Any) -> str:
+    """Decimals as computed, integers as integers, floats with up to 6 decimals, NaN as empty."""
+    if isinstance(value, Decimal):
+        return "" if value.is_nan() else str(value)
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        if not math.isfinite(value):
+            return ""
+        text = f"{value:.6f}".rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
+    return str(value)
+
+
+def explain(ranking: Ranking, table: ScoreTable) -> str:
+    """Diagnostics and notes, for a person reading a terminal."""
+    criteria = f"{len(table.criteria)} criteria" if len(table.criteria) > 1 else "1 criterion"
+    lines = [
+        f"method: {ranking.method}",
+        f"input: {table.n_scores} scores by {len(table.judges)} judges on {len(table.entries)} entries, "
+        + criteria,
+        f"ranked: {int(np.sum(ranking.rank > 0))} of {len(ranking.entries)} entries",
+    ]
+    lines += [f"note: {note}" for note in ranking.notes]
+    for key, value in ranking.diagnostics.items():
+        lines.append(f"{key}: {_describe(value)}")
+    return "\n".join(lines)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_describe(v)}" for k, v in value.items())
+    if isinstance(value, np.ndarray) and value.size > 10:
+        return f"{value.size} values, from {_cell(np.nanmin(value))} to {_cell(np.nanmax(value))}"
+    if isinstance(value, list | tuple | np.ndarray):
+        return "[" + ", ".join(_describe(v) for v in value) + "]"
+    return _cell(value)

@@ -1,0 +1,254 @@
+"""``podium rank``: golden output, every bad-input case, and the real console entry."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from judging.commands import rank
+
+SCORES = """judge,entry,criterion,score,comment
+j1,E1,innovation,8,
+j2,E1,innovation,9,
+j3,E1,innovation,7,
+j4,E1,innovation,10,
+j1,E1,market,6,
+j2,E1,market,7,
+j3,E1,market,7,
+j4,E1,market,5,
+j1,E2,innovation,9,
+j2,E2,innovation,9,
+j3,E2,innovation,9,
+j4,E2,innovation,9,
+j1,E2,market,5,
+j2,E2,market,4,
+j3,E2,market,6,
+j4,E2,market,5,
+j1,E3,innovation,7.5,late
+j2,E3,innovation,8,
+j3,E3,innovation,8.25,
+j4,E3,innovation,9,
+j1,E3,market,8,
+j2,E3,market,7,
+j3,E3,market,9,
+j4,E3,market,6,
+"""
+RUBRIC = "criterion,weight,min,max\ninnovation,0.6,0,10\nmarket,0.4,0,10\n"
+
+# Trimmed (drop 1 high, 1 low: mean of the middle two), each panel score and the total rounded to 2:
+#   E1 innovation 8, 9 -> 8.5;   market 6, 7 -> 6.5;  0.6 * 8.5 + 0.4 * 6.5 = 7.70
+#   E2 innovation 9, 9 -> 9;     market 5, 5 -> 5;    0.6 * 9 + 0.4 * 5 = 7.40
+#   E3 innovation 8, 8.25 -> 8.125 -> 8.13 (half up); market 7, 8 -> 7.5;
+#      0.6 * 8.13 + 0.4 * 7.5 = 7.878 -> 7.88
+GOLDEN = """rank,entry,score,n_judges,panel:innovation,panel:market
+1,E3,7.88,4,8.13,7.5
+2,E1,7.70,4,8.5,6.5
+3,E2,7.40,4,9,5
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    def write(name: str, text: str | bytes) -> str:
+        path = tmp_path / name
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    return write
+
+
+@pytest.fixture
+def podium(capsys):
+    """Run ``podium rank ...`` through a parser built with ``register``; returns (code, stdout, stderr)."""
+    parser = argparse.ArgumentParser(prog="podium")
+    rank.register(parser.add_subparsers())
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        args = parser.parse_args(["rank", *argv])
+        code = args.handler(args)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_golden_trimmed_weighted_rounded(podium, files):
+    code, out, err = podium(
+        files("s.csv", SCORES), "--rubric", files("r.csv", RUBRIC), "--method", "trimmed", "--round", "2"
+    )
+    assert (code, out, err) == (0, GOLDEN, "")
+
+
+def test_out_file_and_explain(podium, files, tmp_path):
+    target = tmp_path / "ranking.csv"
+    argv = [files("s.csv", SCORES), "--rubric", files("r.csv", RUBRIC), "--method", "trimmed", "--round", "2"]
+    code, out, err = podium(*argv, "--out", str(target), "--explain")
+    assert code == 0
+    assert target.read_text(encoding="utf-8") == GOLDEN
+    assert err == ""
+    assert out.startswith("method: trimmed\ninput: 24 scores by 4 judges on 3 entries, 2 criteria\n")
+    assert "note: dropped the 1 highest and 1 lowest marks per entry and criterion" in out
+    # with the CSV on stdout the explanation goes to stderr
+    code, out, err = podium(*argv, "--explain")
+    assert out == GOLDEN
+    assert err.startswith("method: trimmed\n")
+
+
+def test_ties_share_a_rank_and_extra_columns_and_bom_are_ignored(podium, files):
+    text = (
+        "\ufeffJudge , Entry,Score,notes\n"
+        "j1,A,7,x\nj2,A,8,\nj3,A,9.5,\nj1,B,6,\nj2,B,8.5,\nj3,B,9,\n\nj1,C,8,\nj2,C,8,\nj3,C,8,\n"
+    )
+    # medians: A 8, B 8.5, C 8
+    code, out, _ = podium(files("s.csv", text), "--method", "median", "--round", "2")
+    assert code == 0
+    assert out == "rank,entry,score,n_judges\n1,B,8.50,3\n2,A,8.00,3\n2,C,8.00,3\n"
+    # unrounded means: A 24.5 / 3, B 23.5 / 3, C 8
+    code, out, _ = podium(files("s.csv", text), "--method", "mean")
+    assert out == "rank,entry,score,n_judges\n1,A,8.166667,3\n2,C,8,3\n3,B,7.833333,3\n"
+
+
+def test_single_score_file_with_a_one_criterion_rubric(podium, files):
+    scores = files("s.csv", "judge,entry,score\nj1,A,-2\nj2,A,-3\nj1,B,1\nj2,B,2\n")
+    code, out, _ = podium(
+        scores, "--rubric", files("r.csv", "criterion,weight,min,max\ngoe,2,-3,3\n"), "--method", "mean"
+    )
+    assert (code, out) == (0, "rank,entry,score,n_judges\n1,B,3,2\n2,A,-5,2\n")
+
+
+def test_trim_options(podium, files):
+    scores = files("s.csv", "judge,entry,score\nj1,A,1\nj2,A,2\nj3,A,9\nj1,B,4\nj2,B,5\nj3,B,6\n")
+    # drop the 1 highest only: A (1 + 2) / 2 = 1.5, B (4 + 5) / 2 = 4.5
+    code, out, _ = podium(scores, "--method", "trimmed", "--trim-high", "1", "--trim-low", "0")
+    assert (code, out) == (0, "rank,entry,score,n_judges\n1,B,4.5,3\n2,A,1.5,3\n")
+
+
+def error_line(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("podium rank: error: ")
+    return lines[0]
+
+
+BAD_SCORES = [
+    ("", "is empty; it needs a header line with judge,entry,score"),
+    ("judge,entry,score\n", "has a header but no score rows"),
+    ("judge,entry,points\nj1,A,5\n", "line 1: missing column 'score' (needs judge,entry,score)"),
+    ("judge,entry,score\nj1,A,5\nj2,A,abc\n", "line 3: score 'abc' is not a number"),
+    ("judge,entry,score\nj1,A,nan\n", "line 2: score 'nan' is not a finite number"),
+    ("judge,entry,score\nj1,A,5\nj1,,5\n", "line 3: entry is empty"),
+    ("judge,entry,score\nj1,A,5\nj1\n", "line 3: entry is empty"),
+    ("judge,entry,score\nj1,A,5\n\nj1,B,101\n", "line 4: score 101 is outside [0, 100]"),
+    ("judge,entry,score\nj1,A,5\nj2,A,6\nj1,A,7\n", "line 4: duplicate judge, entry and criterion"),
+    (
+        "judge,entry,criterion,score\nj1,A,x,5\nj1,A,y,5\nj1,B,x,5\n",
+        "line 4: entry 'B' has no score for criterion 'y'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_SCORES)
+def test_bad_scores_exit_2_with_one_line(podium, files, text, message):
+    path = files("s.csv", text)
+    code, out, err = podium(path, "--method", "mean")
+    assert code == 2
+    assert out == ""
+    assert error_line(err).startswith(f"podium rank: error: {path}")
+    assert message in err
+
+
+def test_unknown_directory_and_non_utf8_files(podium, files, tmp_path):
+    code, _, err = podium(str(tmp_path / "missing.csv"), "--method", "mean")
+    assert code == 2
+    assert error_line(err).endswith("missing.csv: No such file or directory")
+    code, _, err = podium(str(tmp_path), "--method", "mean")
+    assert code == 2
+    assert error_line(err).endswith("Is a directory")
+    code, _, err = podium(files("s.csv", b"judge,entry,score\nj1,\xff,5\n"), "--method", "mean")
+    assert code == 2
+    assert error_line(err).endswith("it is not UTF-8 text")
+
+
+BAD_RUBRICS = [
+    ("criterion,min,max\nx,0,10\n", "line 1: missing column 'weight' (needs criterion,weight,min,max)"),
+    ("criterion,weight,min,max\n", "has a header but no criteria"),
+    ("criterion,weight,min,max\nscore,heavy,0,10\n", "line 2: weight 'heavy' is not a number"),
+    ("criterion,weight,min,max\nscore,1,0,10\nscore,2,0,10\n", "line 3: criterion 'score' appears twice"),
+    ("criterion,weight,min,max\nscore,1,10,10\n", "line 2: min must be below max"),
+    ("criterion,weight,min,max\nscore,-1,0,10\n", "line 2: weight must not be negative"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_RUBRICS)
+def test_bad_rubric_exit_2_with_one_line(podium, files, text, message):
+    rubric = files("r.csv", text)
+    code, _, err = podium(
+        files("s.csv", "judge,entry,score\nj1,A,5\n"), "--rubric", rubric, "--method", "mean"
+    )
+    assert code == 2
+    assert rubric in error_line(err)
+    assert message in err
+
+
+def test_scores_that_do_not_fit_the_rubric(podium, files):
+    rubric = files("r.csv", RUBRIC)
+    cases = [
+        ("judge,entry,score\nj1,A,5\n", "line 1: no criterion column, but the rubric has 2 criteria"),
+        (
+            "judge,entry,criterion,score\nj1,A,innovation,5\nj1,A,style,5\n",
+            "line 3: criterion 'style' is not in the rubric",
+        ),
+        (
+            "judge,entry,criterion,score\nj1,A,innovation,5\nj1,A,market,11\n",
+            "line 3: score 11 is outside [0, 10]",
+        ),
+    ]
+    for text, message in cases:
+        code, _, err = podium(files("s.csv", text), "--rubric", rubric, "--method", "mean")
+        assert code == 2
+        assert message in error_line(err)
+
+
+def test_engine_errors_name_the_line_of_the_file(podium, files):
+    # C's first mark is on line 6 (the blank line 4 counts); two marks cannot lose a highest and a lowest
+    scores = files("s.csv", "judge,entry,score\nj1,A,1\nj2,A,2\n\nj3,A,3\nj1,C,4\nj2,C,5\n")
+    code, _, err = podium(scores, "--method", "trimmed")
+    assert code == 2
+    assert f"{scores} line 6: entry 'C' has 2 marks for criterion 'score': too few to drop" in error_line(err)
+
+
+def test_bad_options(podium, files, tmp_path):
+    scores = files("s.csv", "judge,entry,score\nj1,A,5\n")
+    cases = [
+        (
+            ["--method", "mean", "--trim-high", "1"],
+            "--trim-high and --trim-low apply only to --method trimmed",
+        ),
+        (["--method", "trimmed", "--trim-low", "-1"], "--trim-low must not be negative"),
+        (["--method", "mean", "--round", "-2"], "--round must not be negative"),
+        (["--method", "mean", "--out", str(tmp_path / "no" / "such" / "dir.csv")], "cannot write"),
+    ]
+    for argv, message in cases:
+        code, _, err = podium(scores, *argv)
+        assert code == 2
+        assert message in error_line(err)
+
+
+def test_real_console_entry(files):
+    """The installed ``podium`` command (backend.cli) runs the same code: golden output, then a bad file."""
+    podium = Path(sys.executable).with_name("podium")
+    argv = [files("s.csv", SCORES), "--rubric", files("r.csv", RUBRIC), "--method", "trimmed", "--round", "2"]
+    done = subprocess.run([podium, "rank", *argv], capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout) == (0, GOLDEN), done.stderr
+    bad = files("bad.csv", "judge,entry,score\nj1,A,x\n")
+    done = subprocess.run([podium, "rank", bad], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == f"podium rank: error: {bad} line 2: score 'x' is not a number\n"
