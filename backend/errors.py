@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -74,13 +75,24 @@ _HTTP_CODES = {
 }
 
 
+_FIELD_IN_MESSAGE = (
+    re.compile(r"at `\$\.([^`]+)`"),
+    re.compile(r"(?:unknown|missing required) field `([^`]+)`"),
+)
+
+
 def _validation_fields(exc: ValidationException) -> dict[str, str]:
+    """Map each problem to the field at fault; msgspec names body fields inside its message."""
     fields: dict[str, str] = {}
     extra = exc.extra if isinstance(exc.extra, list) else []
     for item in extra:
         if isinstance(item, dict):
+            message = str(item.get("message", "invalid value"))
             key = str(item.get("key") or item.get("source") or "body")
-            fields[key] = str(item.get("message", "invalid value"))
+            if key == "data":
+                match = next((m for p in _FIELD_IN_MESSAGE if (m := p.search(message))), None)
+                key = match.group(1) if match else "body"
+            fields[key] = message
     return fields
 
 

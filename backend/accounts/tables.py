@@ -78,7 +78,7 @@ async def authenticate(username: str, password: str) -> int | None:
     stored = row["password"] if row and row["active"] else None
     if not passwords.verify_password(stored, password) or row is None:
         return None
-    updates: dict[Any, Any] = {User.last_login: utcnow()}
+    updates: dict[Any, Any] = {User.last_login: utcnow().replace(tzinfo=None)}  # BaseUser: naive UTC
     if passwords.needs_rehash(row["password"]):
         updates[User.password] = passwords.hash_password(password)
     await User.update(updates).where(User.id == row["id"])

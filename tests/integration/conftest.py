@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from backend.accounts import service as accounts
 from backend.accounts.schemas import UserIn
@@ -28,11 +29,13 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-async def db(postgres_database) -> AsyncIterator[None]:
-    """An empty database for each test."""
+async def db(postgres_database, settings) -> None:
+    """An empty database and an empty Redis database (sessions, rate limits, jobs) for each test."""
     names = ", ".join(f'"{t._meta.tablename}"' for t in APP_CONFIG.table_classes)
     await engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-    yield
+    redis = Redis.from_url(settings.redis_url)
+    await redis.flushdb()
+    await redis.aclose()
 
 
 @pytest.fixture

@@ -1,0 +1,189 @@
+"""Login, sessions, CSRF, bearer tokens and the login rate limit."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import httpx
+
+from backend.accounts.tables import User
+from backend.app import create_app
+from backend.security import SESSION_COOKIE
+from tests.integration.conftest import PASSWORD, prime_csrf
+
+ERROR_KEYS = {"code", "detail", "fields"}
+
+
+async def test_login_sets_a_session_and_me_answers(make_client, make_user):
+    user_id = await make_user("li.na@example.org", name="Li Na")
+    client = await make_client()
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": "Li.Na@Example.org ", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": user_id,
+        "email": "li.na@example.org",
+        "display_name": "Li Na",
+        "locale": "zh",
+        "active": True,
+        "is_platform_admin": False,
+    }
+    cookie = response.cookies[SESSION_COOKIE]
+    assert "httponly" in response.headers["set-cookie"].lower()
+    assert (await client.get("/api/v1/auth/me")).json()["id"] == user_id
+    assert await User.select(User.last_login).where(User.id == user_id).first() != {"last_login": None}
+    assert cookie
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_answer(make_client, make_user):
+    await make_user("judge@example.org")
+    client = await make_client()
+    wrong = await client.post(
+        "/api/v1/auth/login", json={"email": "judge@example.org", "password": "nope-nope"}
+    )
+    unknown = await client.post(
+        "/api/v1/auth/login", json={"email": "ghost@example.org", "password": "nope-nope"}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {
+            "code": "invalid_credentials",
+            "detail": "The e-mail or password is wrong",
+            "fields": {},
+        }
+    )
+    assert SESSION_COOKIE not in wrong.cookies
+
+
+async def test_deactivated_user_cannot_log_in_and_loses_the_session(make_client, make_user):
+    user_id = await make_user("gone@example.org")
+    client = await make_client("gone@example.org")
+    await User.update({User.active: False}).where(User.id == user_id)
+    assert (await client.get("/api/v1/auth/me")).status_code == 401
+    again = await client.post("/api/v1/auth/login", json={"email": "gone@example.org", "password": PASSWORD})
+    assert again.status_code == 401
+
+
+async def test_login_replaces_a_planted_session_id(make_client, make_user):
+    await make_user("victim@example.org")
+    client = await make_client()
+    client.cookies.set(SESSION_COOKIE, "attacker-chosen-id")
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": "victim@example.org", "password": PASSWORD}
+    )
+    assert response.cookies[SESSION_COOKIE] != "attacker-chosen-id"
+    attacker = await make_client()
+    attacker.cookies.set(SESSION_COOKIE, "attacker-chosen-id")
+    assert (await attacker.get("/api/v1/auth/me")).status_code == 401
+
+
+async def test_logout_ends_the_session_on_the_server(make_client, make_user):
+    await make_user("a@example.org")
+    client = await make_client("a@example.org")
+    stolen = client.cookies[SESSION_COOKIE]
+    assert (await client.post("/api/v1/auth/logout")).status_code == 204
+    replay = await make_client()
+    replay.cookies.set(SESSION_COOKIE, stolen)
+    assert (await replay.get("/api/v1/auth/me")).status_code == 401
+
+
+async def test_cookie_requests_without_csrf_token_are_refused(make_client, make_user):
+    await make_user("a@example.org")
+    client = await make_client("a@example.org")
+    del client.headers["x-podium-csrf"]
+    response = await client.post("/api/v1/auth/tokens", json={"name": "scanner"})
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"
+    client.headers["x-podium-csrf"] = "forged"
+    assert (await client.post("/api/v1/auth/tokens", json={"name": "scanner"})).status_code == 403
+
+
+async def test_bearer_token_life_cycle(make_client, make_user):
+    await make_user("gate@example.org")
+    owner = await make_client("gate@example.org")
+    created = await owner.post("/api/v1/auth/tokens", json={"name": "Gate 3 scanner", "expires_in_days": 30})
+    assert created.status_code == 201
+    token = created.json()["token"]
+    assert token.startswith("pdm_")
+    token_id = created.json()["info"]["id"]
+    assert [t["name"] for t in (await owner.get("/api/v1/auth/tokens")).json()] == ["Gate 3 scanner"]
+    assert "token" not in (await owner.get("/api/v1/auth/tokens")).json()[0]
+
+    device = await make_client()
+    device.headers.pop("x-podium-csrf")
+    device.cookies.clear()
+    device.headers["authorization"] = f"Bearer {token}"
+    assert (await device.get("/api/v1/auth/me")).json()["email"] == "gate@example.org"
+    # No CSRF token needed with a bearer token: browsers never attach one by themselves.
+    assert (await device.post("/api/v1/auth/tokens", json={"name": "second"})).status_code == 201
+
+    assert (await owner.delete(f"/api/v1/auth/tokens/{token_id}")).status_code == 204
+    refused = await device.get("/api/v1/auth/me")
+    assert refused.status_code == 401
+    assert set(refused.json()) == ERROR_KEYS
+
+
+async def test_malformed_and_unknown_tokens_are_401(client):
+    client.headers["authorization"] = "Basic dXNlcjpwYXNz"
+    assert (await client.get("/api/v1/auth/me")).json()["code"] == "not_authenticated"
+    client.headers["authorization"] = "Bearer pdm_not-a-real-token"
+    assert (await client.get("/api/v1/auth/me")).status_code == 401
+
+
+async def test_users_cannot_revoke_each_others_tokens(make_client, make_user):
+    await make_user("a@example.org")
+    await make_user("b@example.org")
+    a = await make_client("a@example.org")
+    token_id = (await a.post("/api/v1/auth/tokens", json={"name": "mine"})).json()["info"]["id"]
+    b = await make_client("b@example.org")
+    assert (await b.delete(f"/api/v1/auth/tokens/{token_id}")).status_code == 404
+    assert (await a.get("/api/v1/auth/tokens")).json()[0]["revoked_at"] is None
+
+
+async def test_login_is_rate_limited_per_client(db, settings, make_user):
+    await make_user("a@example.org")
+    app = create_app(dataclasses.replace(settings, login_rate_limit=3))
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        await prime_csrf(client)
+        codes = [
+            (
+                await client.post(
+                    "/api/v1/auth/login", json={"email": "a@example.org", "password": "wrong-one"}
+                )
+            ).status_code
+            for _ in range(3)
+        ]
+        blocked = await client.post(
+            "/api/v1/auth/login", json={"email": "a@example.org", "password": PASSWORD}
+        )
+        form = await client.post(
+            "/login",
+            data={
+                "email": "a@example.org",
+                "password": PASSWORD,
+                "_csrf_token": client.headers["x-podium-csrf"],
+            },
+        )
+    assert codes == [401, 401, 401]
+    assert blocked.status_code == 429
+    assert blocked.json()["code"] == "rate_limited"
+    assert form.status_code == 429  # the page form shares the limit
+
+
+async def test_anonymous_calls_to_guarded_endpoints_are_401(client):
+    for method, url in [
+        ("GET", "/api/v1/auth/me"),
+        ("GET", "/api/v1/auth/tokens"),
+        ("POST", "/api/v1/auth/logout"),
+        ("GET", "/api/v1/users"),
+        ("POST", "/api/v1/events"),
+    ]:
+        response = await client.request(method, url, json={} if method == "POST" else None)
+        assert response.status_code == 401, (method, url)
+        assert response.json()["code"] == "not_authenticated"
