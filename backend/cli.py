@@ -132,7 +132,7 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from backend.demo import load_demo
+    from backend.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 
     async def load() -> int:
         if await migrate() != 0:
@@ -140,7 +140,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         await load_demo(progress=lambda label, total: Progress(label, total))
         return 0
 
-    return run_async(load)
+    status = run_async(load)
+    if status == 0:
+        print(f"\nDemo loaded. Log in at {get_settings().base_url}/login with password {DEMO_PASSWORD!r}:")
+        for role, email in DEMO_LOGINS.items():
+            print(f"  {role:<16} {email}")
+        print("  (also judge02..30, team002..300 and booth01..40 @podium.example; back office: /admin/)")
+    return status
 
 
 def cmd_institutions_import(args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from babel.dates import format_date, format_datetime
 from litestar import Controller, Request, Response, get, post
@@ -28,11 +29,23 @@ from backend.schemas import IdPath
 from backend.security import current, requires_login
 
 
-def safe_next(target: str | None) -> str:
-    """Only same-site paths: never redirect a login to another site."""
+def same_site(target: str | None) -> str:
+    """Only same-site paths: never redirect to another site."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+def safe_next(target: str | None) -> str:
+    """Where a login may go: a same-site path other than the login form itself."""
+    target = same_site(target)
+    if target == "/login" or target.startswith(("/login?", "/login#")):
+        return "/"
+    return target
+
+
+def login_url(next: str) -> str:
+    return "/login" if next == "/" else f"/login?next={quote(next, safe='/')}"
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> Template:
@@ -52,6 +65,8 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
             d, format="short", tzinfo=tz, locale=locale if locale != "zh" else "zh_Hans_CN"
         ),
     )
+    # where this page is, for the language switch and the login link to come back to
+    context.setdefault("here", request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return Template(template_name=name, context=context, status_code=status_code)
 
 
@@ -77,7 +92,8 @@ class LoginPageController(Controller):
     @get("/login")
     async def login_form(self, request: Request, next: FromQuery[str | None] = None) -> Template:
         """The login form."""
-        return page(request, "login.html.jinja", next=safe_next(next), email="", error=None)
+        target = safe_next(next)
+        return page(request, "login.html.jinja", next=target, here=login_url(target), email="", error=None)
 
     @post("/login", status_code=200)
     async def login(self, request: Request, data: Annotated[LoginForm, FormBody]) -> Response:
@@ -87,11 +103,13 @@ class LoginPageController(Controller):
                 raise DomainError("invalid_credentials", "too long", status_code=401)
             user_id = await accounts.check_credentials(data.email, data.password)
         except DomainError:
+            target = safe_next(data.next)
             return page(
                 request,
                 "login.html.jinja",
                 status_code=400,
-                next=safe_next(data.next),
+                next=target,
+                here=login_url(target),
                 email=data.email[:255],
                 error="The e-mail or password is wrong.",
             )
@@ -119,7 +137,7 @@ class PageController(Controller):
     @post("/language")
     async def language(self, request: Request, data: Annotated[LanguageForm, FormBody]) -> Response:
         """Remember the chosen language (cookie, and the account when logged in)."""
-        response: Response = Redirect(safe_next(data.next), status_code=HTTP_303_SEE_OTHER)
+        response: Response = Redirect(same_site(data.next), status_code=HTTP_303_SEE_OTHER)
         if data.lang in LOCALES:
             response.set_cookie(LANG_COOKIE, data.lang, max_age=365 * 24 * 3600, samesite="lax", path="/")
             user = request.scope.get("user")

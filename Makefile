@@ -1,0 +1,51 @@
+# Podium: `make demo` runs it on the embedded default, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo serve test lint format bench-judging migration clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Podium needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	@echo "Installing Podium into $(VENV)…"
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	@echo "Installing Podium with its test tools into $(VENV)…"
+	$(PIP) install -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed  ## migrate an SQLite file, load the demo, serve http://127.0.0.1:8000
+	$(BIN)/podium demo
+	$(BIN)/podium serve
+
+serve: $(VENV)/.installed
+	$(BIN)/podium serve --migrate
+
+test: $(VENV)/.installed-test  ## PostgreSQL + Redis + Chromium, then lint and the whole suite
+	bash scripts/ensure-services.sh
+	bash scripts/ensure-chromium.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+bench-judging: $(VENV)/.installed  ## the judging engine benchmark (minutes; see docs/BENCHMARKS.md)
+	$(BIN)/python -m bench.judging
+
+migration: $(VENV)/.installed  ## write a migration for changed tables: make migration DESC="what changed"
+	PICCOLO_CONF=backend.piccolo_conf PODIUM_DATA_DIR=$$(mktemp -d) $(BIN)/piccolo migrations new podium --auto --desc="$(DESC)"
+
+clean:
+	rm -rf $(VENV) var *.egg-info
