@@ -15,21 +15,22 @@ import argparse
 import csv
 import math
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import IO, Any
 
 import numpy as np
 
+from judging.commands.csvfiles import (
+    EXIT_INPUT_ERROR,
+    FileError,
+    open_csv,
+    open_output,
+    parse_number,
+    read_header,
+    read_records,
+)
 from judging.engine.model import SINGLE_CRITERION, Criterion, InputError, Ranking, Rubric, ScoreTable
 from judging.engine.ranking import METHODS, RULE_METHODS, rank
-
-EXIT_INPUT_ERROR = 2
-
-
-class _FileError(Exception):
-    """A problem in one of the command's files, already phrased with the file and line."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -73,10 +74,10 @@ def run(args: argparse.Namespace) -> int:
             ranking = rank(table, args.method, rubric, **options)
         except InputError as error:
             where = f" line {lines[error.row - 1]}" if error.row is not None else ""
-            raise _FileError(f"{args.scores}{where}: {error.message}") from error
-        with _output(args.out) as out:
+            raise FileError(f"{args.scores}{where}: {error.message}") from error
+        with open_output(args.out) as out:
             write_ranking(ranking, out)
-    except _FileError as error:
+    except FileError as error:
         print(f"podium rank: error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     if args.explain:
@@ -90,91 +91,41 @@ def _method_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.method == "trimmed":
         for name, value in trims.items():
             if value is not None and value < 0:
-                raise _FileError(f"--{name.replace('_', '-')} must not be negative")
+                raise FileError(f"--{name.replace('_', '-')} must not be negative")
             options[name] = 1 if value is None else value
     elif any(value is not None for value in trims.values()):
-        raise _FileError("--trim-high and --trim-low apply only to --method trimmed")
+        raise FileError("--trim-high and --trim-low apply only to --method trimmed")
     if args.round_places is not None:
         if args.round_places < 0:
-            raise _FileError("--round must not be negative")
+            raise FileError("--round must not be negative")
         options["round_total"] = args.round_places
         if args.method in RULE_METHODS:
             options["round_criterion"] = args.round_places
     return options
 
 
-@contextmanager
-def _open(path: str) -> Iterator[IO[str]]:
-    """Open a CSV for reading; unreadable files become one clear error."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            yield handle
-    except OSError as error:
-        raise _FileError(f"cannot read {path}: {error.strerror or error}") from error
-    except UnicodeDecodeError as error:
-        raise _FileError(f"cannot read {path}: it is not UTF-8 text") from error
-    except csv.Error as error:
-        raise _FileError(f"{path}: not a valid CSV file ({error})") from error
-
-
-def _header(path: str, reader: Any, required: tuple[str, ...]) -> dict[str, int]:
-    """Column positions by lower-cased name; every ``required`` column must be there."""
-    header = next(reader, None)
-    if header is None:
-        raise _FileError(f"{path} is empty; it needs a header line with {','.join(required)}")
-    names = [name.strip().lower() for name in header]
-    missing = [name for name in required if name not in names]
-    if missing:
-        raise _FileError(f"{path} line 1: missing column {missing[0]!r} (needs {','.join(required)})")
-    return {name: names.index(name) for name in names}
-
-
-def _records(path: str, reader: Any, columns: dict[str, int]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Non-blank data rows as ``(line number, {column: stripped text})``; empty cells are errors."""
-    for record in reader:
-        if not any(cell.strip() for cell in record):
-            continue
-        values = {}
-        for name, position in columns.items():
-            text = record[position].strip() if position < len(record) else ""
-            if not text:
-                raise _FileError(f"{path} line {reader.line_num}: {name} is empty")
-            values[name] = text
-        yield reader.line_num, values
-
-
-def _number(path: str, line: int, name: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise _FileError(f"{path} line {line}: {name} {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise _FileError(f"{path} line {line}: {name} {text!r} is not a finite number")
-    return value
-
-
 def read_scores(path: str, rubric: Rubric | None) -> tuple[ScoreTable, list[int]]:
     """The score table and, for each of its rows, the line of the file it came from."""
     judges, entries, criteria, values, lines = [], [], [], [], []
-    with _open(path) as handle:
+    with open_csv(path) as handle:
         reader = csv.reader(handle)
-        positions = _header(path, reader, ("judge", "entry", "score"))
+        positions = read_header(path, reader, ("judge", "entry", "score"))
         wanted = (
             ("judge", "entry", "criterion", "score")
             if "criterion" in positions
             else ("judge", "entry", "score")
         )
-        for line, row in _records(path, reader, {name: positions[name] for name in wanted}):
+        for line, row in read_records(path, reader, {name: positions[name] for name in wanted}):
             judges.append(row["judge"])
             entries.append(row["entry"])
             criteria.append(row.get("criterion", SINGLE_CRITERION))
-            values.append(_number(path, line, "score", row["score"]))
+            values.append(parse_number(path, line, "score", row["score"]))
             lines.append(line)
     if not lines:
-        raise _FileError(f"{path} has a header but no score rows")
+        raise FileError(f"{path} has a header but no score rows")
     if "criterion" not in positions and rubric is not None:
         if len(rubric.criteria) > 1:
-            raise _FileError(
+            raise FileError(
                 f"{path} line 1: no criterion column, but the rubric has {len(rubric.criteria)} criteria"
             )
         criteria = [rubric.criteria[0].name] * len(lines)
@@ -184,40 +135,30 @@ def read_scores(path: str, rubric: Rubric | None) -> tuple[ScoreTable, list[int]
         table = ScoreTable.from_columns(judges, entries, values, criteria, rubric=check)
     except InputError as error:
         where = f" line {lines[error.row - 1]}" if error.row is not None else ""
-        raise _FileError(f"{path}{where}: {error.message}") from error
+        raise FileError(f"{path}{where}: {error.message}") from error
     return table, lines
 
 
 def read_rubric(path: str) -> Rubric:
     criteria: list[Criterion] = []
-    with _open(path) as handle:
+    with open_csv(path) as handle:
         reader = csv.reader(handle)
         required = ("criterion", "weight", "min", "max")
-        positions = _header(path, reader, required)
-        for line, row in _records(path, reader, {name: positions[name] for name in required}):
-            weight, low, high = (_number(path, line, name, row[name]) for name in ("weight", "min", "max"))
+        positions = read_header(path, reader, required)
+        for line, row in read_records(path, reader, {name: positions[name] for name in required}):
+            weight, low, high = (
+                parse_number(path, line, name, row[name]) for name in ("weight", "min", "max")
+            )
             if any(c.name == row["criterion"] for c in criteria):
-                raise _FileError(f"{path} line {line}: criterion {row['criterion']!r} appears twice")
+                raise FileError(f"{path} line {line}: criterion {row['criterion']!r} appears twice")
             if weight < 0:
-                raise _FileError(f"{path} line {line}: weight must not be negative")
+                raise FileError(f"{path} line {line}: weight must not be negative")
             if not low < high:
-                raise _FileError(f"{path} line {line}: min must be below max")
+                raise FileError(f"{path} line {line}: min must be below max")
             criteria.append(Criterion(row["criterion"], weight, low, high))
     if not criteria:
-        raise _FileError(f"{path} has a header but no criteria")
+        raise FileError(f"{path} has a header but no criteria")
     return Rubric(tuple(criteria))
-
-
-@contextmanager
-def _output(path: str | None) -> Iterator[IO[str]]:
-    if path is None:
-        yield sys.stdout
-        return
-    try:
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            yield handle
-    except OSError as error:
-        raise _FileError(f"cannot write {path}: {error.strerror or error}") from error
 
 
 def write_ranking(ranking: Ranking, out: IO[str]) -> None:
