@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         header_name=CSRF_HEADER,
         cookie_secure=settings.production,
         cookie_samesite="lax",
-        exclude=["/admin"],
+        exclude=["^/admin"],
     )
     limited = Router(
         path="/",

@@ -15,7 +15,6 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 logger = logging.getLogger("podium")
@@ -136,13 +135,14 @@ def exception_handler(request: Request, exc: Exception) -> Response:
     headers = {}
     if isinstance(exc, HTTPException) and exc.headers:
         headers.update(exc.headers)
-    if wants_html(request) and status != 401:
-        return Template(
-            template_name="error.html.jinja",
-            context={"status": status, "error": body},
-            status_code=status,
-            media_type=MediaType.HTML,
-        )  # type: ignore[return-value]
-    if wants_html(request) and status == 401:
-        return Response(content=b"", status_code=303, headers={"Location": f"/login?next={request.url.path}"})
+    if wants_html(request):
+        if isinstance(exc, NotAuthorizedException):
+            return Response(
+                content=b"", status_code=303, headers={"Location": f"/login?next={request.url.path}"}
+            )
+        from backend.pages.controllers import page  # the page layer imports this module
+
+        response = page(request, "error.html.jinja", status_code=status, status=status, error=body)
+        response.headers.update(headers)
+        return response
     return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)

@@ -60,8 +60,10 @@ class User(BaseUser, tablename="podium_user"):
 
     @classmethod
     async def login(cls, username: str, password: str) -> int | None:
-        """Piccolo Admin's login: verify the argon2 hash of an active user."""
+        """Piccolo Admin's login: only active users with the ``admin`` flag (platform admins)."""
         user_id = await authenticate(username, password)
+        if user_id is None or not await cls.exists().where((cls.id == user_id) & (cls.admin == True)):  # noqa: E712
+            return None
         return user_id
 
 
