@@ -1,0 +1,1 @@
+"""Tickets, badges and QR check-in (built in a later issue)."""
