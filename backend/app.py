@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
-from litestar import Litestar, MediaType, Request, Response, Router, asgi, get
+from litestar import Litestar, Request, Response, Router, asgi, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -23,6 +23,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
+from redis.asyncio import Redis
 
 from backend import db
 from backend.accounts.controllers import (
@@ -88,8 +89,9 @@ async def health(request: Request) -> Response[HealthOut]:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
 
-    if settings.redis_url:
-        root_store = RedisStore.with_client(url=settings.redis_url, namespace="podium")
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    if redis is not None:
+        root_store = RedisStore(redis, namespace="podium")
         session_store = root_store.with_namespace("sessions")
         rate_store = root_store.with_namespace("rate_limit")
     else:
@@ -113,6 +115,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 if sweeper is not None:
                     sweeper.cancel()
                 await app.state.queue.close()
+                if redis is not None:
+                    await redis.aclose()
 
     csrf = CSRFConfig(
         secret=settings.secret_key,
@@ -186,6 +190,3 @@ async def _sweep_outbox(queue: InlineQueue, every: float = 300) -> None:
         await asyncio.sleep(every)
         with contextlib.suppress(Exception):
             await queue.enqueue("flush_outbox")
-
-
-__all__ = ["MediaType", "create_app"]
