@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
@@ -24,24 +24,13 @@ from litestar.types import Receive, Scope, Send
 from backend.accounts.tables import ApiToken, Role, RoleGrant, User
 from backend.db import utcnow
 from backend.errors import Forbidden
+from backend.policy import Principal
 
 SESSION_COOKIE = "podium_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
 CSRF_COOKIE = "podium_csrf"
 CSRF_HEADER = "x-podium-csrf"
 TOKEN_PREFIX = "pdm_"  # noqa: S105 - a marker, not a secret
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller, as guards and handlers see it."""
-
-    id: int
-    email: str
-    display_name: str
-    locale: str
-    is_platform_admin: bool
-    via: str  # "session" or "token"
 
 
 def token_digest(token: str) -> str:
@@ -92,6 +81,29 @@ class SessionStore:
     async def destroy(self, session_id: str | None) -> None:
         if session_id:
             await self.store.delete(f"session:{session_id}")
+
+
+async def start_session(request: Request, response: Response, user_id: int) -> None:
+    """Replace any session the browser had with a new one for this user."""
+    sessions: SessionStore = request.app.state.sessions
+    await sessions.destroy(request.cookies.get(SESSION_COOKIE))
+    session_id = await sessions.create(user_id)
+    settings = request.app.state.settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.production,
+        path="/",
+    )
+
+
+async def end_session(request: Request, response: Response) -> None:
+    sessions: SessionStore = request.app.state.sessions
+    await sessions.destroy(request.cookies.get(SESSION_COOKIE))
+    response.delete_cookie(SESSION_COOKIE, path="/")
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):

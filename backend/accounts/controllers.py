@@ -19,13 +19,12 @@ from backend.accounts.schemas import (
 )
 from backend.schemas import IdPath, Limit, Offset, Search
 from backend.security import (
-    SESSION_COOKIE,
-    SESSION_MAX_AGE,
-    SessionStore,
     current,
+    end_session,
     requires_login,
     requires_organizer,
     requires_platform_admin,
+    start_session,
 )
 
 
@@ -38,29 +37,6 @@ def login_rate_limit(per_minute: int) -> RateLimitConfig:
 
 def _is_post(request: Request) -> bool:
     return request.method == "POST"
-
-
-async def start_session(request: Request, response: Response, user_id: int) -> None:
-    """Replace any session the browser had with a new one for this user."""
-    sessions: SessionStore = request.app.state.sessions
-    await sessions.destroy(request.cookies.get(SESSION_COOKIE))
-    session_id = await sessions.create(user_id)
-    settings = request.app.state.settings
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        max_age=SESSION_MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=settings.production,
-        path="/",
-    )
-
-
-async def end_session(request: Request, response: Response) -> None:
-    sessions: SessionStore = request.app.state.sessions
-    await sessions.destroy(request.cookies.get(SESSION_COOKIE))
-    response.delete_cookie(SESSION_COOKIE, path="/")
 
 
 class LoginController(Controller):

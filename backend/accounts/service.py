@@ -25,7 +25,8 @@ from backend.db import transaction, utcnow
 from backend.errors import Conflict, DomainError, Forbidden, NotFound
 from backend.events.tables import Event, Track
 from backend.institutions.tables import Institution
-from backend.security import Principal, new_api_token
+from backend.policy import Principal
+from backend.security import new_api_token
 
 _USER_COLUMNS = (User.id, User.email, User.display_name, User.locale, User.active, User.superuser)
 

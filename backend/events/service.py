@@ -29,7 +29,7 @@ from backend.events.schemas import (
     TrackOut,
 )
 from backend.events.tables import Event, EventKind, EventSession, EventStatus, Stage, StageLevel, Track
-from backend.security import Principal
+from backend.policy import Principal
 
 EDITABLE = (EventStatus.draft.value, EventStatus.open.value, EventStatus.running.value)
 # Stages must follow the funnel: no stage may sit below one of a lower level.

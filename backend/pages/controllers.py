@@ -12,7 +12,6 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from msgspec import Struct
 
 from backend.accounts import service as accounts
-from backend.accounts.controllers import end_session, start_session
 from backend.accounts.tables import RoleGrant, User
 from backend.errors import DomainError
 from backend.events import service as events
@@ -26,7 +25,7 @@ from backend.i18n import (
     translations,
 )
 from backend.schemas import IdPath
-from backend.security import current, requires_login
+from backend.security import current, end_session, requires_login, start_session
 
 
 def same_site(target: str | None) -> str:
