@@ -21,9 +21,58 @@ logger = logging.getLogger("podium")
 
 CSRF_FAILED_DETAIL = "CSRF token verification failed"
 
+# Every stable error code a client can receive, with its meaning. Clients branch on these strings,
+# so a code is added here (one line) before it is raised, and never renamed. Listed in OpenAPI.
+CODES: dict[str, str] = {
+    # Protocol level: any endpoint
+    "bad_request": "The request is malformed (unreadable body, bad path or header)",
+    "validation_error": "A field of the body, query or path is invalid; `fields` names each",
+    "not_authenticated": "Log in or send a valid bearer token",
+    "invalid_credentials": "The e-mail or password is wrong",
+    "forbidden": "The caller may not do this",
+    "csrf_failed": "A cookie-authenticated write lacks a valid CSRF token",
+    "not_found": "The object or route does not exist (or is not visible to the caller)",
+    "method_not_allowed": "The route does not accept this HTTP method",
+    "conflict": "The request conflicts with the current state",
+    "payload_too_large": "The body is larger than the server accepts",
+    "unsupported_media_type": "The body must be application/json (or a form, for pages)",
+    "rate_limited": "Too many attempts; wait and retry",
+    "http_error": "Another client error without a more specific code",
+    "server_error": "The server could not answer (e.g. a dependency is down)",
+    "internal_error": "An unexpected fault on the server; it has been logged",
+    # Accounts and roles
+    "email_taken": "An account with this e-mail exists",
+    "cannot_demote_self": "A platform admin cannot remove their own admin rights",
+    "cannot_deactivate_self": "A user cannot deactivate their own account",
+    "unknown_user": "The referenced user does not exist",
+    "unknown_track": "The referenced track is not part of this event",
+    "unknown_institution": "The referenced institution does not exist",
+    "role_exists": "The user already holds this role with this scope",
+    # Institutions
+    "invalid_csv": "A row of an imported CSV file is wrong (the detail names the line)",
+    # Events and their structure
+    "name_required": "Give a name in at least one language",
+    "invalid_time_zone": "The time zone is not an IANA zone name such as Asia/Shanghai",
+    "invalid_dates": "The event ends before it starts",
+    "slug_taken": "Another event uses this slug",
+    "event_locked": "The event's status no longer allows set-up changes",
+    "event_published": "This part can only be removed while the event is a draft",
+    "invalid_transition": "The event's status does not allow this status change",
+    "incomplete_structure": "A contest needs at least one track and one stage before it opens",
+    "wrong_event_kind": "The operation does not apply to this kind of event",
+    "invalid_team_size": "team_min is above team_max",
+    "track_code_taken": "The event has a track with this code",
+    "naive_datetime": "A date-time lacks its time zone offset",
+    "invalid_deadlines": "Deadlines are out of order",
+    "invalid_stage_order": "The stage's level cannot follow the previous stage's level",
+    "invalid_times": "The session ends before it starts",
+    "outside_event_dates": "The session falls outside the event's dates",
+}
+
 
 class DomainError(Exception):
-    """A rule was broken. ``code`` is stable for clients; ``fields`` maps field names to messages."""
+    """A rule was broken. ``code`` is stable for clients (one of :data:`CODES`); ``fields`` maps
+    field names to messages."""
 
     status_code = 400
 
@@ -35,6 +84,8 @@ class DomainError(Exception):
         status_code: int | None = None,
         fields: dict[str, str] | None = None,
     ) -> None:
+        if code not in CODES:
+            raise ValueError(f"unregistered error code {code!r}: add it to backend.errors.CODES")
         super().__init__(detail)
         self.code = code
         self.detail = detail
