@@ -1,9 +1,9 @@
 """Real-data fidelity: the engine, given only the judges' marks and the rules, reproduces official results.
 
-Data (see ``shared/data/README.md``), located in the repository's sibling ``shared/data`` or in
-``$PODIUM_SHARED_DATA``; the tests fail, never skip, when it is missing.
+The data lives in ``tests/data/judging/`` (sources, licences and what was trimmed in its README.md);
+the tests fail, never skip, when it is missing.
 
-* Sydney 2000 Olympic diving, ``diving2000/Diving2000.csv``: companion data of Emerson, J. W.,
+* Sydney 2000 Olympic diving, ``diving2000/Diving2000.csv.gz``: companion data of Emerson, J. W.,
   Seltzer, M. and Lin, D. (2009), "Assessing Judging Bias: An Example From the 2000 Olympic Games",
   *The American Statistician* 63(2), 124–131 (also in the GitHub repository
   jackymike/omega-timing-diving-dataset). Rules: 7 judges, drop the highest and the lowest mark,
@@ -16,7 +16,7 @@ Data (see ``shared/data/README.md``), located in the repository's sibling ``shar
 * ISU figure skating protocols, October 2016 – December 2017, ``figure-skating-buzzfeed/``: published
   by BuzzFeed News in the GitHub repositories BuzzFeedNews/figure-skating-scores (tidy protocols) and
   BuzzFeedNews/2018-02-figure-skating-analysis (judges' GOEs translated by the Scale of Values),
-  CC BY 4.0. Rules of the ISU Judging System of those seasons (notes/judging.md §1.4): each programme
+  CC BY 4.0. Rules of the ISU Judging System of those seasons: each programme
   component's panel score is the mean after dropping the highest and lowest mark, rounded half up to
   2 decimals, times the component's factor, rounded again; PCS is their sum. An element's panel GOE is
   the same trimmed mean of the translated GOEs, rounded to 2; element = base value + GOE; TES is the
@@ -27,7 +27,7 @@ Data (see ``shared/data/README.md``), located in the repository's sibling ``shar
 from __future__ import annotations
 
 import csv
-import os
+import gzip
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -38,22 +38,24 @@ import pytest
 from judging.engine import rounds, rules, ties
 from judging.engine.model import Criterion, Ranking, Rubric, ScoreTable, competition_rank
 
+DATA = Path(__file__).resolve().parents[2] / "data" / "judging"
+
 
 @pytest.fixture(scope="module")
 def data_dir() -> Path:
-    path = Path(
-        os.environ.get("PODIUM_SHARED_DATA") or Path(__file__).resolve().parents[3].parent / "shared" / "data"
-    )
-    if not (path / "README.md").is_file():
+    if not (DATA / "README.md").is_file():
         pytest.fail(
-            f"real judging data not found at {path}: put the shared data repository next to this one "
-            "or set PODIUM_SHARED_DATA"
+            f"real judging data not found at {DATA}: it is part of the repository, restore tests/data/judging"
         )
-    return path
+    return DATA
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    """Rows of a CSV file, gzip-compressed when its name ends in ``.gz``."""
+    if not path.is_file():
+        pytest.fail(f"judging data file missing: {path} (see tests/data/judging/README.md)")
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -81,7 +83,7 @@ def diving_round(marks: list[dict[str, str]]) -> Ranking:
 
 
 def test_sydney_2000_diving_reproduces_every_official_round_rank(data_dir):
-    rows = read_csv(data_dir / "diving2000" / "Diving2000.csv")
+    rows = read_csv(data_dir / "diving2000" / "Diving2000.csv.gz")
     assert len(rows) == 10_787
     marks: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     official: dict[tuple[str, str, str], int] = {}
@@ -112,7 +114,7 @@ def test_sydney_2000_diving_reproduces_every_official_round_rank(data_dir):
 def test_sydney_2000_diving_one_dive_by_hand(data_dir):
     rows = [
         r
-        for r in read_csv(data_dir / "diving2000" / "Diving2000.csv")
+        for r in read_csv(data_dir / "diving2000" / "Diving2000.csv.gz")
         if (r["Event"], r["Round"], r["Diver"], r["DiveNo"]) == ("M3mSB", "Final", "XIONG Ni", "1")
     ]
     # marks 8, 8.5 five times, 9 -> drop the 8 and the 9 -> 5 x 8.5 = 42.5; x 3.1 (DD) x 0.6 = 79.05
@@ -165,15 +167,15 @@ def exact_ranking(entries: list[str], values: list[Decimal]) -> Ranking:
 
 def test_isu_figure_skating_reproduces_pcs_tes_and_every_segment_rank(data_dir):
     folder = data_dir / "figure-skating-buzzfeed"
-    performances = {p["performance_id"]: p for p in read_csv(folder / "performances.csv")}
+    performances = {p["performance_id"]: p for p in read_csv(folder / "performances.csv.gz")}
     marks: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for mark in read_csv(folder / "judge-scores.csv"):
+    for mark in read_csv(folder / "judge-scores.csv.gz"):
         marks[mark["aspect_id"]].append(mark)
     translated: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for mark in read_csv(folder / "judge-goe.csv"):
+    for mark in read_csv(folder / "judge-goe.csv.gz"):
         translated[mark["aspect_id"]].append(mark)
     segments: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
-    for aspect in read_csv(folder / "judged-aspects.csv"):
+    for aspect in read_csv(folder / "judged-aspects.csv.gz"):
         p = performances[aspect["performance_id"]]
         segments[p["competition"], p["program"]].append(aspect)
 
