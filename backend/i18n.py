@@ -32,6 +32,25 @@ def translations(locale: str) -> Translations:
     return Translations(buffer)
 
 
+def accepted_languages(header: str) -> list[str]:
+    """The languages of an ``Accept-Language`` header (primary subtags: ``zh-Hant-TW`` is ``zh``),
+    by quality, then in the browser's order; ``q=0`` means "not this one", malformed entries are skipped."""
+    weighted = []
+    for position, item in enumerate(header.split(",")):
+        tag, *params = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = -1.0
+        if tag and 0 < quality <= 1:
+            weighted.append((-quality, position, tag.replace("_", "-").split("-")[0].lower()))
+    return [language for *_, language in sorted(weighted)]
+
+
 def request_locale(request: Request) -> str:
     """Cookie, then the account's language, then the browser's, then the site default."""
     chosen = request.cookies.get(LANG_COOKIE)
@@ -40,10 +59,9 @@ def request_locale(request: Request) -> str:
     user = request.scope.get("user")
     if user is not None and user.locale in LOCALES:
         return user.locale
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LOCALES:
-            return code
+    for language in accepted_languages(request.headers.get("accept-language", "")):
+        if language in LOCALES:
+            return language
     return request.app.state.settings.default_locale
 
 
