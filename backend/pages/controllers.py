@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import posixpath
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from babel.dates import format_date, format_datetime
 from litestar import Controller, Request, Response, get, post
@@ -29,21 +30,34 @@ from backend.security import current, end_session, requires_login, start_session
 
 
 def same_site(target: str | None) -> str:
-    """Only same-site paths: never redirect to another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site paths: never redirect to another site.
+
+    Browsers read ``\\`` as ``/`` and drop tabs and newlines anywhere in a URL (``/\\t/evil`` is
+    ``//evil``), and a newline would end the Location header: such targets are refused.
+    """
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(c < " " or c == "\x7f" for c in target)
+    ):
         return "/"
     return target
 
 
 def safe_next(target: str | None) -> str:
-    """Where a login may go: a same-site path other than the login form itself."""
+    """Where a login may go: a same-site path other than the login form itself, however spelled
+    (``/login/``, ``/./login``, ``/%6Cogin`` all reach the form)."""
     target = same_site(target)
-    if target == "/login" or target.startswith(("/login?", "/login#")):
+    if posixpath.normpath(unquote(urlsplit(target).path)).lstrip("/") == "login":
         return "/"
     return target
 
 
-def login_url(next: str) -> str:
+def login_url(next: str | None) -> str:
+    """The login form, coming back to ``next`` afterwards (when that is a safe target)."""
+    next = safe_next(next)
     return "/login" if next == "/" else f"/login?next={quote(next, safe='/')}"
 
 
