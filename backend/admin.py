@@ -3,72 +3,181 @@
 It logs in with the same accounts (``User`` extends Piccolo's ``BaseUser``); only users with the
 ``admin`` flag, i.e. platform admins, get in. Organizers manage their events through the API and
 pages instead: Piccolo Admin has no per-row permissions, so it would show them every event.
+
+Every write through it is audited (:class:`AuditedAdmin`) and the audit log itself is read-only
+here (:data:`READ_ONLY`).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
+from typing import Any
 
+from piccolo.table import Table
 from piccolo_admin.endpoints import TableConfig, create_admin
-from starlette.types import ASGIApp
+from piccolo_api.crud.endpoints import PiccoloCRUD
+from piccolo_api.crud.validators import Validators
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend import audit
 from backend.accounts.tables import AdminSession, ApiToken, RoleGrant, User
-from backend.audit import AuditEntry
+from backend.audit import Actor, AuditEntry, acting_as
+from backend.db import transaction
 from backend.events.tables import Event, EventSession, Stage, Track
 from backend.institutions.tables import Institution
 from backend.mail.tables import OutboxEmail
 
 
+def _refuse_write(piccolo_crud: PiccoloCRUD, request: Request) -> None:
+    raise HTTPException(status_code=405, detail="The audit log is append-only: it cannot be changed here.")
+
+
+READ_ONLY = Validators(
+    post_single=[_refuse_write],
+    put_single=[_refuse_write],
+    patch_single=[_refuse_write],
+    delete_single=[_refuse_write],
+    delete_all=[_refuse_write],
+)
+
+TABLES: list[type[Table] | TableConfig] = [
+    TableConfig(Event, visible_columns=[Event.id, Event.slug, Event.kind, Event.status, Event.starts_on]),
+    Track,
+    Stage,
+    EventSession,
+    TableConfig(
+        Institution,
+        visible_columns=[
+            Institution.id,
+            Institution.name_zh,
+            Institution.name_en,
+            Institution.kind,
+            Institution.country,
+        ],
+    ),
+    TableConfig(User, visible_columns=[User.id, User.email, User.display_name, User.active, User.superuser]),
+    RoleGrant,
+    TableConfig(ApiToken, visible_columns=[ApiToken.id, ApiToken.user, ApiToken.name, ApiToken.revoked_at]),
+    TableConfig(
+        AuditEntry,
+        visible_columns=[
+            AuditEntry.id,
+            AuditEntry.created_at,
+            AuditEntry.actor_id,
+            AuditEntry.actor_email,
+            AuditEntry.action,
+            AuditEntry.target_type,
+            AuditEntry.target_id,
+        ],
+        validators=READ_ONLY,
+    ),
+    TableConfig(
+        OutboxEmail,
+        visible_columns=[OutboxEmail.id, OutboxEmail.to_address, OutboxEmail.subject, OutboxEmail.status],
+    ),
+]
+
+_WRITES = {"POST": "create", "PUT": "replace", "PATCH": "update", "DELETE": "delete"}
+_TABLE_ROUTE = re.compile(r"^/api/tables/(?P<table>[^/]+)/(?:(?P<row>[^/]+)/)?$")
+_SECRETS = {
+    (t.table_class if isinstance(t, TableConfig) else t)._meta.tablename: {
+        c._meta.name for c in (t.table_class if isinstance(t, TableConfig) else t)._meta.secret_columns
+    }
+    for t in TABLES
+}
+
+
+class AuditedAdmin:
+    """Runs each back-office write (``/api/...``) in one transaction together with one audit entry
+    naming the admin, the table, the row and the changed fields (secret columns masked).
+
+    Piccolo Admin's hooks run before the write and before a new row has its id, so the entry is
+    written here instead, once the admin has answered: a 2xx answer commits the change with its
+    entry, any other answer rolls back. The answer is held until the commit, so the admin never
+    reports a change that did not happen.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or scope["method"] not in _WRITES or not path.startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        held: list[Message] = []
+
+        async def keep_body() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                body.extend(message.get("body", b""))
+            return message
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        async with transaction() as tx:
+            await self.app(scope, keep_body, hold)
+            status = held[0]["status"] if held else 500
+            if 200 <= status < 300:
+                answer = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+                await _record(scope, path, bytes(body), answer)
+            else:
+                await tx.rollback()
+        for message in held:
+            await send(message)
+
+
+async def _record(scope: Scope, path: str, body: bytes, answer: bytes) -> None:
+    request = Request(scope)
+    actor_id = await AdminSession.get_user_id(request.cookies.get("id", ""))
+    client = scope.get("client")
+    actor = Actor(id=actor_id, client_address=client[0][:100] if client else None, channel="admin")
+    verb = _WRITES[scope["method"]]
+    route = _TABLE_ROUTE.match(path)
+    with acting_as(actor):
+        if route is None:  # a back-office action that is not a table write (e.g. change password)
+            await audit.record(
+                actor_id, "admin.request", "admin", None, data={"method": scope["method"], "path": path}
+            )
+            return
+        table, row = route["table"], route["row"]
+        data: dict[str, Any] = {}
+        if verb in ("create", "replace", "update"):
+            secrets = _SECRETS.get(table, set())
+            sent = _json(body)
+            fields = sent if isinstance(sent, dict) else {}
+            data["fields"] = {k: "(secret)" if k in secrets else v for k, v in fields.items()}
+        if verb == "create":
+            created = _json(answer)
+            row = str((created[0] if isinstance(created, list) and created else created or {}).get("id", ""))
+        elif row is None:  # DELETE on the collection: rows chosen by a filter
+            data["filter"] = request.url.query
+        await audit.record(
+            actor_id, f"admin.{verb}", table, int(row) if row and row.isdigit() else None, data=data
+        )
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw or b"null")
+    except ValueError:
+        return None
+
+
 @lru_cache(maxsize=1)
 def admin_app(production: bool, site_name: str = "Podium back office") -> ASGIApp:
-    return create_admin(
-        tables=[
-            TableConfig(
-                Event, visible_columns=[Event.id, Event.slug, Event.kind, Event.status, Event.starts_on]
-            ),
-            Track,
-            Stage,
-            EventSession,
-            TableConfig(
-                Institution,
-                visible_columns=[
-                    Institution.id,
-                    Institution.name_zh,
-                    Institution.name_en,
-                    Institution.kind,
-                    Institution.country,
-                ],
-            ),
-            TableConfig(
-                User, visible_columns=[User.id, User.email, User.display_name, User.active, User.superuser]
-            ),
-            RoleGrant,
-            TableConfig(
-                ApiToken, visible_columns=[ApiToken.id, ApiToken.user, ApiToken.name, ApiToken.revoked_at]
-            ),
-            TableConfig(
-                AuditEntry,
-                visible_columns=[
-                    AuditEntry.id,
-                    AuditEntry.created_at,
-                    AuditEntry.actor,
-                    AuditEntry.action,
-                    AuditEntry.target_type,
-                    AuditEntry.target_id,
-                ],
-            ),
-            TableConfig(
-                OutboxEmail,
-                visible_columns=[
-                    OutboxEmail.id,
-                    OutboxEmail.to_address,
-                    OutboxEmail.subject,
-                    OutboxEmail.status,
-                ],
-            ),
-        ],
-        auth_table=User,
-        session_table=AdminSession,
-        site_name=site_name,
-        production=production,
+    return AuditedAdmin(
+        create_admin(
+            tables=TABLES,
+            auth_table=User,
+            session_table=AdminSession,
+            site_name=site_name,
+            production=production,
+        )
     )

@@ -38,6 +38,7 @@ from backend.errors import exception_handler
 from backend.events.controllers import EventController, SessionController, StageController, TrackController
 from backend.institutions.controllers import InstitutionController
 from backend.pages.controllers import LoginPageController, PageController
+from backend.request_context import AuditContextMiddleware
 from backend.security import (
     CSRF_COOKIE,
     CSRF_HEADER,
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             DefineMiddleware(AuthMiddleware, exclude=["^/static", "^/admin", "^/schema"]),
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf),
+            AuditContextMiddleware,
         ],
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         exception_handlers={Exception: exception_handler},

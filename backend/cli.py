@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import socket
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -30,12 +31,15 @@ class Progress:
 
 
 def run_async(factory: Callable[[], Coroutine[Any, Any, int]]) -> int:
-    """Run a command's coroutine with the database pool open."""
+    """Run a command's coroutine with the database pool open; what it audits is marked as the
+    command line's doing."""
+    from backend.audit import Actor, acting_as
     from backend.db import connection_pool
 
     async def main() -> int:
         async with connection_pool(get_settings()):
-            return await factory()
+            with acting_as(Actor(channel="cli", client_address=socket.gethostname()[:100])):
+                return await factory()
 
     return asyncio.run(main())
 

@@ -63,6 +63,7 @@ class AuthController(Controller):
         """End the current session."""
         response = Response(None, status_code=204)
         await end_session(request, response)
+        await service.record_logout(current(request))
         return response
 
     @get("/me", operation_id="Me", guards=[requires_login])

@@ -43,11 +43,39 @@ def _user_out(row: dict[str, Any]) -> UserOut:
 
 
 async def check_credentials(email: str, password: str) -> int:
-    """The user id for these credentials, or ``invalid_credentials`` (same answer for unknown e-mail)."""
-    user_id = await authenticate(email, password)
+    """The user id for these credentials, or ``invalid_credentials`` (same answer for unknown e-mail).
+
+    Either way the attempt is audited: ``auth.login`` by the user, or ``auth.login_failed`` with the
+    e-mail that was tried and no actor.
+    """
+    async with transaction():
+        user_id = await authenticate(email, password)
+        if user_id is None:
+            await audit.record(None, "auth.login_failed", "user", None, data={"email": email[:255]})
+        else:
+            await audit.record(user_id, "auth.login", "user", user_id)
     if user_id is None:
         raise DomainError("invalid_credentials", "The e-mail or password is wrong", status_code=401)
     return user_id
+
+
+async def record_logout(actor: Principal) -> None:
+    """Audit the end of a session (the session itself lives in the session store, not the database)."""
+    await audit.record(actor.id, "auth.logout", "user", actor.id)
+
+
+_LOCALES = ("zh", "en", "ru")  # backend.i18n.LOCALES, which services do not import (it is web code)
+
+
+async def set_locale(actor: Principal, locale: str) -> None:
+    """Remember the caller's page language."""
+    if locale not in _LOCALES:
+        raise DomainError(
+            "validation_error", "Unknown language", fields={"locale": f"one of {', '.join(_LOCALES)}"}
+        )
+    async with transaction():
+        await User.update({User.locale: locale}).where(User.id == actor.id)
+        await audit.record(actor.id, "user.set_locale", "user", actor.id, data={"locale": locale})
 
 
 async def create_user(actor_id: int | None, data: UserIn) -> UserOut:

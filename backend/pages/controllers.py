@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from msgspec import Struct
 
 from backend.accounts import service as accounts
-from backend.accounts.tables import RoleGrant, User
+from backend.accounts.tables import RoleGrant
 from backend.errors import DomainError
 from backend.events import service as events
 from backend.i18n import (
@@ -145,6 +145,7 @@ class PageController(Controller):
         """End the session and return to the front page."""
         response: Response = Redirect("/", status_code=HTTP_303_SEE_OTHER)
         await end_session(request, response)
+        await accounts.record_logout(current(request))
         return response
 
     @post("/language")
@@ -155,7 +156,7 @@ class PageController(Controller):
             response.set_cookie(LANG_COOKIE, data.lang, max_age=365 * 24 * 3600, samesite="lax", path="/")
             user = request.scope.get("user")
             if user is not None:
-                await User.update({User.locale: data.lang}).where(User.id == user.id)
+                await accounts.set_locale(user, data.lang)
         return response
 
     @get("/events/{event_id:int}")

@@ -11,6 +11,7 @@ import httpx
 
 from backend.accounts.tables import AdminSession, User
 from backend.admin import admin_app
+from backend.audit import AuditEntry
 from backend.security import CSRF_COOKIE
 from tests.integration.conftest import PASSWORD
 
@@ -159,3 +160,108 @@ async def test_podium_session_does_not_open_the_admin(make_client, make_user):
 
     assert (await client.get("/api/v1/auth/me")).status_code == 200
     assert (await client.get("/admin/api/tables/")).status_code == 401
+
+
+# The audit log in the back office ---------------------------------------------------------------
+
+
+async def admin_client(make_client, make_user) -> tuple[httpx.AsyncClient, int]:
+    """A client logged in to the back office as a platform admin, with its CSRF header set."""
+    admin_id = await make_user("root@example.org", platform_admin=True)
+    client = await make_client()
+    assert (await admin_login(client, "root@example.org", PASSWORD)).status_code == 200
+    client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
+    return client, admin_id
+
+
+async def audit_rows() -> list[dict]:
+    return (
+        await AuditEntry.select(
+            AuditEntry.id,
+            AuditEntry.actor_id,
+            AuditEntry.actor_email,
+            AuditEntry.channel,
+            AuditEntry.client_address,
+            AuditEntry.action,
+            AuditEntry.target_type,
+            AuditEntry.target_id,
+            AuditEntry.data,
+            AuditEntry.created_at,
+        )
+        .order_by(AuditEntry.id)
+        .output(load_json=True)
+    )
+
+
+async def test_the_audit_log_is_listed_but_cannot_be_written_in_the_back_office(make_client, make_user):
+    client, admin_id = await admin_client(make_client, make_user)
+    before = await audit_rows()
+    entry_id = before[0]["id"]
+
+    listing = await client.get("/admin/api/tables/audit_entry/")
+    forged = await client.post(
+        "/admin/api/tables/audit_entry/",
+        json={"actor_id": admin_id + 1, "action": "event.create", "target_type": "event", "data": "{}"},
+    )
+    edited = await client.patch(f"/admin/api/tables/audit_entry/{entry_id}/", json={"action": "forged"})
+    replaced = await client.put(f"/admin/api/tables/audit_entry/{entry_id}/", json={"action": "forged"})
+    deleted = await client.delete(f"/admin/api/tables/audit_entry/{entry_id}/")
+    wiped = await client.delete("/admin/api/tables/audit_entry/")
+
+    assert listing.status_code == 200
+    assert [row["id"] for row in listing.json()["rows"]] == [row["id"] for row in before]
+    for response in (forged, edited, replaced, deleted, wiped):
+        assert response.status_code == 405, response.request.method
+    assert await audit_rows() == before  # and refusals are not audited either
+
+
+async def test_promoting_a_user_in_the_back_office_writes_one_entry_naming_the_admin(make_client, make_user):
+    client, admin_id = await admin_client(make_client, make_user)
+    member_id = await make_user("member@example.org")
+    start = len(await audit_rows())
+
+    refused = await client.patch(f"/admin/api/tables/podium_user/{member_id}/", json={"no_such_column": 1})
+    response = await client.patch(
+        f"/admin/api/tables/podium_user/{member_id}/", json={"superuser": True, "admin": True}
+    )
+
+    assert refused.status_code == 400  # a refused write is rolled back with no entry
+    assert response.status_code == 200, response.text
+    assert await User.select(User.superuser).where(User.id == member_id).first() == {"superuser": True}
+    new = [
+        {k: v for k, v in row.items() if k not in ("id", "created_at")}
+        for row in (await audit_rows())[start:]
+    ]
+    assert new == [
+        {
+            "actor_id": admin_id,
+            "actor_email": "root@example.org",
+            "channel": "admin",
+            "client_address": "127.0.0.1",
+            "action": "admin.update",
+            "target_type": "podium_user",
+            "target_id": member_id,
+            "data": {"fields": {"superuser": True, "admin": True}},
+        }
+    ]
+
+
+async def test_back_office_creates_and_deletes_are_audited_without_secrets(make_client, make_user):
+    client, admin_id = await admin_client(make_client, make_user)
+    start = len(await audit_rows())
+
+    form = (await client.get("/admin/api/tables/podium_user/new/")).json()  # defaults, as the UI does
+    user = {"username": "new@example.org", "email": "new@example.org", "password": "a-long-secret-1"}
+    created = await client.post("/admin/api/tables/podium_user/", json={**form, **user})
+    assert created.status_code == 201, created.text
+    new_id = (await User.select(User.id).where(User.email == "new@example.org").first())["id"]
+    deleted = await client.delete(f"/admin/api/tables/podium_user/{new_id}/")
+    assert deleted.status_code == 204
+
+    rows = (await audit_rows())[start:]
+    assert [(r["actor_id"], r["action"], r["target_type"], r["target_id"]) for r in rows] == [
+        (admin_id, "admin.create", "podium_user", new_id),
+        (admin_id, "admin.delete", "podium_user", new_id),
+    ]
+    assert rows[0]["data"]["fields"]["password"] == "(secret)"
+    assert "a-long-secret-1" not in str(rows)
