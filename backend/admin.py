@@ -92,13 +92,14 @@ _SECRETS = {
 
 
 class AuditedAdmin:
-    """Runs each back-office write (``/api/...``) in one transaction together with one audit entry
-    naming the admin, the table, the row and the changed fields (secret columns masked).
+    """Audits the back office: each write (``/api/...``) runs in one transaction together with one
+    audit entry naming the admin, the table, the row and the changed fields (secret columns masked);
+    logins, failed logins and logouts are audited like the rest of Podium's.
 
     Piccolo Admin's hooks run before the write and before a new row has its id, so the entry is
-    written here instead, once the admin has answered: a 2xx answer commits the change with its
-    entry, any other answer rolls back. The answer is held until the commit, so the admin never
-    reports a change that did not happen.
+    written here instead, once the admin has answered: a 2xx answer (or a refused login) commits
+    with its entry, any other answer rolls back. The answer is held until the commit, so the back
+    office never reports a change that did not happen.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -106,7 +107,11 @@ class AuditedAdmin:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or scope["method"] not in _WRITES or not path.startswith("/api/"):
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in _WRITES
+            or not (path.startswith("/api/") or path in (_LOGIN, _LOGOUT))
+        ):
             await self.app(scope, receive, send)
             return
         body = bytearray()
@@ -121,46 +126,64 @@ class AuditedAdmin:
         async def hold(message: Message) -> None:
             held.append(message)
 
+        request = Request(scope)
         async with transaction() as tx:
+            actor_id = await AdminSession.get_user_id(request.cookies.get("id", ""))
             await self.app(scope, keep_body, hold)
-            status = held[0]["status"] if held else 500
-            if 200 <= status < 300:
-                answer = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-                await _record(scope, path, bytes(body), answer)
-            else:
+            entry = await _entry(request, actor_id, bytes(body), held)
+            if entry is None:
                 await tx.rollback()
+            else:
+                actor_id, action, target_type, target_id, data = entry
+                client = scope.get("client")
+                actor = Actor(
+                    id=actor_id, client_address=client[0][:100] if client else None, channel="admin"
+                )
+                with acting_as(actor):
+                    await audit.record(actor_id, action, target_type, target_id, data=data)
         for message in held:
             await send(message)
 
 
-async def _record(scope: Scope, path: str, body: bytes, answer: bytes) -> None:
-    request = Request(scope)
-    actor_id = await AdminSession.get_user_id(request.cookies.get("id", ""))
-    client = scope.get("client")
-    actor = Actor(id=actor_id, client_address=client[0][:100] if client else None, channel="admin")
-    verb = _WRITES[scope["method"]]
+_LOGIN, _LOGOUT = "/public/login/", "/public/logout/"
+Entry = tuple[int | None, str, str, int | None, dict[str, Any]]
+
+
+async def _entry(request: Request, actor_id: int | None, body: bytes, held: list[Message]) -> Entry | None:
+    """The audit entry for the back office's answer, or ``None`` when nothing happened."""
+    status = held[0]["status"] if held else 500
+    path, method = request.scope["path"], request.method
+    if path == _LOGIN and status == 401:
+        tried = _json(body)
+        email = str(tried.get("username", ""))[:255] if isinstance(tried, dict) else ""
+        return None, "auth.login_failed", "user", None, {"email": email}
+    if not 200 <= status < 300:
+        return None
+    if path == _LOGIN:  # the new session's cookie names the user who logged in
+        cookies = [v.decode("latin-1") for k, v in held[0]["headers"] if k == b"set-cookie"]
+        token = next((c.split(";")[0][3:] for c in cookies if c.startswith("id=")), "")
+        user_id = await AdminSession.get_user_id(token)
+        return user_id, "auth.login", "user", user_id, {}
+    if path == _LOGOUT:
+        return actor_id, "auth.logout", "user", actor_id, {}
     route = _TABLE_ROUTE.match(path)
-    with acting_as(actor):
-        if route is None:  # a back-office action that is not a table write (e.g. change password)
-            await audit.record(
-                actor_id, "admin.request", "admin", None, data={"method": scope["method"], "path": path}
-            )
-            return
-        table, row = route["table"], route["row"]
-        data: dict[str, Any] = {}
-        if verb in ("create", "replace", "update"):
-            secrets = _SECRETS.get(table, set())
-            sent = _json(body)
-            fields = sent if isinstance(sent, dict) else {}
-            data["fields"] = {k: "(secret)" if k in secrets else v for k, v in fields.items()}
-        if verb == "create":
-            created = _json(answer)
-            row = str((created[0] if isinstance(created, list) and created else created or {}).get("id", ""))
-        elif row is None:  # DELETE on the collection: rows chosen by a filter
-            data["filter"] = request.url.query
-        await audit.record(
-            actor_id, f"admin.{verb}", table, int(row) if row and row.isdigit() else None, data=data
-        )
+    if route is None:  # a back-office action that is not a table write (e.g. change password)
+        return actor_id, "admin.request", "admin", None, {"method": method, "path": path}
+    table, row = route["table"], route["row"]
+    verb = _WRITES[method]
+    data: dict[str, Any] = {}
+    if verb in ("create", "replace", "update"):
+        secrets = _SECRETS.get(table, set())
+        sent = _json(body)
+        fields = sent if isinstance(sent, dict) else {}
+        data["fields"] = {k: "(secret)" if k in secrets else v for k, v in fields.items()}
+    if verb == "create":
+        answer = _json(b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body"))
+        created = answer[0] if isinstance(answer, list) and answer else answer
+        row = str(created.get("id", "")) if isinstance(created, dict) else None
+    elif row is None:  # DELETE on the collection: rows chosen by a filter
+        data["filter"] = request.url.query
+    return actor_id, f"admin.{verb}", table, int(row) if row and row.isdigit() else None, data
 
 
 def _json(raw: bytes) -> Any:
