@@ -1,12 +1,34 @@
-"""Who may do what: the caller as the rest of Podium sees it, and the rules that decide.
+"""Who may do what: the caller as the rest of Podium sees it, and the one set of rules that decides.
 
-Framework-free on purpose: services, pages, jobs and guards all ask this module, so a rule is
-written once and holds on every path.
+Framework-free on purpose: guards, services and pages all ask :func:`decide`, so a rule is written
+once and holds on every path. The rules:
+
+- A platform admin may do everything.
+- Anyone, even anonymous, may see a published event (status other than ``draft``) with its tracks,
+  stages and sessions. A draft is visible only to platform admins and the event's organizers
+  (any organizer grant, scoped or not); to everyone else it does not exist (404, never 403).
+- An organizer grant without a scope runs the whole event: edits, status changes, structure.
+- An organizer grant narrowed to a track, a region or an institution is a *scoped admin*: it sees
+  the event, edits only what lies inside its scope (its own track), and sees, grants and revokes
+  roles only inside its scope. A grant can never create a grant wider than its holder's.
+- Other roles (judge, check-in staff, team member, exhibitor, mentor) give no rights over the event
+  itself; the services that use them (judging, tickets, teams) add their own actions here.
+- The directory, user accounts, event creation and archiving belong to platform admins.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from backend.accounts.tables import RoleGrant
+from backend.errors import Forbidden, NotFound
+from backend.events.tables import Event
+
+ORGANIZER = "organizer"
+DRAFT = "draft"
 
 
 @dataclass(frozen=True)
@@ -19,3 +41,192 @@ class Principal:
     locale: str
     is_platform_admin: bool
     via: str  # "session" or "token"
+    token_id: int | None = None  # the bearer token's id (``via == "token"``)
+    scopes: frozenset[str] = frozenset({"read", "write", "device"})  # a session holds every TokenScope
+
+
+class Action(StrEnum):
+    view_event = "view_event"  # the event, its tracks, stages and sessions
+    create_event = "create_event"
+    edit_event = "edit_event"  # names, dates, venue, time zone
+    run_event = "run_event"  # open, start, close
+    archive_event = "archive_event"
+    edit_structure = "edit_structure"  # add, change and remove tracks, stages and sessions
+    edit_track = "edit_track"  # one track's settings: also its scoped admins
+    view_roles = "view_roles"  # within the holder's scope
+    manage_roles = "manage_roles"  # grant and revoke within the holder's scope
+    manage_directory = "manage_directory"  # institutions
+    manage_users = "manage_users"
+
+
+class Outcome(StrEnum):
+    allowed = "allowed"
+    unauthenticated = "unauthenticated"  # log in first (401)
+    hidden = "hidden"  # the object does not exist for this caller (404)
+    forbidden = "forbidden"  # visible, but not yours to change (403)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a grant covers inside its event; ``None`` in a dimension means all of it."""
+
+    track_id: int | None = None
+    region: str | None = None
+    institution_id: int | None = None
+
+    @property
+    def is_whole_event(self) -> bool:
+        return self.track_id is None and self.region is None and self.institution_id is None
+
+    def contains(self, other: Scope) -> bool:
+        """Whether everything ``other`` covers lies inside this scope."""
+        return all(
+            mine is None or mine == theirs
+            for mine, theirs in (
+                (self.track_id, other.track_id),
+                (self.region, other.region),
+                (self.institution_id, other.institution_id),
+            )
+        )
+
+
+WHOLE_EVENT = Scope()
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    scope: Scope = WHOLE_EVENT
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """An event as the policy needs it: its status and the caller's grants in it."""
+
+    event_id: int
+    status: str
+    grants: tuple[Grant, ...] = ()
+
+    def organizer_scopes(self) -> list[Scope]:
+        return [g.scope for g in self.grants if g.role == ORGANIZER]
+
+
+_PLATFORM_ONLY = frozenset(
+    {Action.create_event, Action.archive_event, Action.manage_directory, Action.manage_users}
+)
+_WHOLE_EVENT_ORGANIZER = frozenset({Action.edit_event, Action.run_event, Action.edit_structure})
+_SCOPED_ORGANIZER = frozenset({Action.edit_track, Action.view_roles, Action.manage_roles})
+
+
+def may_see(principal: Principal | None, event: EventContext) -> bool:
+    if event.status != DRAFT:
+        return True
+    if principal is None:
+        return False
+    return principal.is_platform_admin or bool(event.organizer_scopes())
+
+
+def decide(
+    principal: Principal | None,
+    action: Action,
+    event: EventContext | None = None,
+    target: Scope | None = None,
+) -> Outcome:
+    """May ``principal`` do ``action`` (inside ``event``, for event actions)?
+
+    ``target`` is the part of the event acted on (a track, or the scope of a grant being given or
+    taken); ``None`` asks whether the caller may do it to some part of the event, which is the
+    route-level question before a service narrows it to the object.
+    """
+    if action is Action.view_event:
+        assert event is not None, "view_event needs the event"
+        return Outcome.allowed if may_see(principal, event) else Outcome.hidden
+    if principal is None:
+        return Outcome.unauthenticated
+    if principal.is_platform_admin:
+        return Outcome.allowed
+    if event is None or action in _PLATFORM_ONLY:
+        return Outcome.forbidden
+    if not may_see(principal, event):
+        return Outcome.hidden
+    scopes = event.organizer_scopes()
+    if action in _WHOLE_EVENT_ORGANIZER:
+        return Outcome.allowed if any(s.is_whole_event for s in scopes) else Outcome.forbidden
+    if action in _SCOPED_ORGANIZER:
+        covered = any(target is None or s.contains(target) for s in scopes)
+        return Outcome.allowed if covered else Outcome.forbidden
+    return Outcome.forbidden
+
+
+_DENIED_DETAIL = {
+    Action.create_event: "Only platform admins create events",
+    Action.archive_event: "Only platform admins archive events",
+    Action.manage_directory: "Only platform admins edit the directory",
+    Action.manage_users: "Only platform admins manage accounts",
+    Action.edit_event: "Only the event's organizers may change it",
+    Action.run_event: "Only the event's organizers may change its status",
+    Action.edit_structure: "Only the event's organizers may change its structure",
+    Action.edit_track: "Only the event's organizers and the track's admins may change it",
+    Action.view_roles: "Only the event's organizers may see its roles",
+    Action.manage_roles: "Only the event's organizers may grant roles, and only within their own scope",
+}
+
+
+def refuse_unless_allowed(outcome: Outcome, action: Action, what: str = "Event") -> None:
+    """Raise the domain error for a refusal (404 for hidden, 403 for forbidden); return when allowed.
+
+    Unauthenticated callers are the web layer's business (a 401 or a login redirect): the guards
+    handle them before services are reached.
+    """
+    if outcome is Outcome.hidden:
+        raise NotFound(what)
+    if outcome is not Outcome.allowed:
+        raise Forbidden(_DENIED_DETAIL.get(action, "You do not have permission to do this"))
+
+
+def require(
+    principal: Principal, action: Action, event: EventContext | None = None, target: Scope | None = None
+) -> None:
+    """:func:`decide`, raising when refused: what services call for object-level checks."""
+    refuse_unless_allowed(decide(principal, action, event, target), action)
+
+
+def within_scope(principal: Principal, event: EventContext, scopes: Iterable[Scope]) -> list[bool]:
+    """For each of ``scopes`` (e.g. the grants of a role list), whether the caller's organizer
+    grants cover it: what a scoped admin may see of the people of an event."""
+    if principal.is_platform_admin:
+        return [True for _ in scopes]
+    mine = event.organizer_scopes()
+    return [any(s.contains(other) for s in mine) for other in scopes]
+
+
+# Loading what the rules need --------------------------------------------------------------------
+
+
+def _grant(row: dict[str, Any]) -> Grant:
+    return Grant(row["role"], Scope(row["track"], row["region"], row["institution"]))
+
+
+async def event_context(principal: Principal | None, event_id: int) -> EventContext | None:
+    """The event's status and the caller's grants in it, or ``None`` when there is no such event.
+
+    Anonymous callers and platform admins cost one query; everyone else two small indexed ones.
+    """
+    row = await Event.select(Event.status).where(Event.id == event_id).first()
+    if row is None:
+        return None
+    grants: tuple[Grant, ...] = ()
+    if principal is not None and not principal.is_platform_admin:
+        rows = await RoleGrant.select(
+            RoleGrant.role, RoleGrant.track, RoleGrant.region, RoleGrant.institution
+        ).where((RoleGrant.user == principal.id) & (RoleGrant.event == event_id))
+        grants = tuple(_grant(r) for r in rows)
+    return EventContext(event_id, row["status"], grants)
+
+
+async def organized_event_ids(principal: Principal) -> list[int]:
+    """Events in which the caller holds an organizer grant of any scope (their drafts are visible)."""
+    rows = await RoleGrant.select(RoleGrant.event).where(
+        (RoleGrant.user == principal.id) & (RoleGrant.role == ORGANIZER) & RoleGrant.event.is_not_null()
+    )
+    return sorted({r["event"] for r in rows})

@@ -17,8 +17,9 @@ from backend.events.schemas import (
     TrackOut,
 )
 from backend.events.tables import EventKind, EventStatus
+from backend.guards import current, may
+from backend.policy import Action
 from backend.schemas import IdPath, Limit, Offset
-from backend.security import current, requires_organizer, requires_platform_admin
 
 
 class EventController(Controller):
@@ -38,7 +39,7 @@ class EventController(Controller):
         items, total = await service.list_events(request.user, limit, offset, kind, status)
         return OffsetPagination(items=items, limit=limit, offset=offset, total=total)
 
-    @post("", operation_id="CreateEvent", guards=[requires_platform_admin])
+    @post("", operation_id="CreateEvent", guards=[may(Action.create_event)])
     async def create_event(self, request: Request, data: JSONBody[EventIn]) -> EventOut:
         """Create a draft event."""
         return await service.create_event(current(request), data)
@@ -48,22 +49,22 @@ class EventController(Controller):
         """One event (a draft only for its organizers)."""
         return await service.get_event(request.user, event_id)
 
-    @patch("/{event_id:int}", operation_id="UpdateEvent", guards=[requires_organizer])
+    @patch("/{event_id:int}", operation_id="UpdateEvent", guards=[may(Action.edit_event)])
     async def update_event(self, request: Request, event_id: IdPath, data: JSONBody[EventPatch]) -> EventOut:
         """Change names, dates, venue or time zone."""
         return await service.update_event(current(request), event_id, data)
 
-    @post("/{event_id:int}/open", operation_id="OpenEvent", guards=[requires_organizer], status_code=200)
+    @post("/{event_id:int}/open", operation_id="OpenEvent", guards=[may(Action.run_event)], status_code=200)
     async def open_event(self, request: Request, event_id: IdPath) -> EventOut:
         """Publish a draft: draft → open."""
         return await service.open_event(current(request), event_id)
 
-    @post("/{event_id:int}/start", operation_id="StartEvent", guards=[requires_organizer], status_code=200)
+    @post("/{event_id:int}/start", operation_id="StartEvent", guards=[may(Action.run_event)], status_code=200)
     async def start_event(self, request: Request, event_id: IdPath) -> EventOut:
         """open → running."""
         return await service.start_event(current(request), event_id)
 
-    @post("/{event_id:int}/close", operation_id="CloseEvent", guards=[requires_organizer], status_code=200)
+    @post("/{event_id:int}/close", operation_id="CloseEvent", guards=[may(Action.run_event)], status_code=200)
     async def close_event(self, request: Request, event_id: IdPath) -> EventOut:
         """running → closed."""
         return await service.close_event(current(request), event_id)
@@ -71,7 +72,7 @@ class EventController(Controller):
     @post(
         "/{event_id:int}/archive",
         operation_id="ArchiveEvent",
-        guards=[requires_platform_admin],
+        guards=[may(Action.archive_event)],
         status_code=200,
     )
     async def archive_event(self, request: Request, event_id: IdPath) -> EventOut:
@@ -83,25 +84,28 @@ class TrackController(Controller):
     path = "/api/v1/events/{event_id:int}/tracks"
     tags = ["contest structure"]
 
-    @get("", operation_id="ListTracks")
-    async def list_tracks(self, request: Request, event_id: IdPath) -> list[TrackOut]:
+    @get("", operation_id="ListTracks", guards=[may(Action.view_event)])
+    async def list_tracks(self, event_id: IdPath) -> list[TrackOut]:
         """The contest's tracks."""
-        await service.get_event(request.user, event_id)
         return await service.list_tracks(event_id)
 
-    @post("", operation_id="CreateTrack", guards=[requires_organizer])
+    @post("", operation_id="CreateTrack", guards=[may(Action.edit_structure)])
     async def create_track(self, request: Request, event_id: IdPath, data: JSONBody[TrackIn]) -> TrackOut:
         """Add a track with its team-size and advisor limits."""
         return await service.create_track(current(request), event_id, data)
 
-    @put("/{track_id:int}", operation_id="UpdateTrack", guards=[requires_organizer])
+    @put(
+        "/{track_id:int}",
+        operation_id="UpdateTrack",
+        guards=[may(Action.edit_track, track_param="track_id")],
+    )
     async def update_track(
         self, request: Request, event_id: IdPath, track_id: IdPath, data: JSONBody[TrackIn]
     ) -> TrackOut:
         """Replace a track's settings."""
         return await service.update_track(current(request), event_id, track_id, data)
 
-    @delete("/{track_id:int}", operation_id="DeleteTrack", guards=[requires_organizer])
+    @delete("/{track_id:int}", operation_id="DeleteTrack", guards=[may(Action.edit_structure)])
     async def delete_track(self, request: Request, event_id: IdPath, track_id: IdPath) -> None:
         """Remove a track (drafts only)."""
         await service.delete_track(current(request), event_id, track_id)
@@ -111,25 +115,24 @@ class StageController(Controller):
     path = "/api/v1/events/{event_id:int}/stages"
     tags = ["contest structure"]
 
-    @get("", operation_id="ListStages")
-    async def list_stages(self, request: Request, event_id: IdPath) -> list[StageOut]:
+    @get("", operation_id="ListStages", guards=[may(Action.view_event)])
+    async def list_stages(self, event_id: IdPath) -> list[StageOut]:
         """The contest's stages in order."""
-        await service.get_event(request.user, event_id)
         return await service.list_stages(event_id)
 
-    @post("", operation_id="CreateStage", guards=[requires_organizer])
+    @post("", operation_id="CreateStage", guards=[may(Action.edit_structure)])
     async def create_stage(self, request: Request, event_id: IdPath, data: JSONBody[StageIn]) -> StageOut:
         """Append a stage (school → province → national, or online review → final)."""
         return await service.create_stage(current(request), event_id, data)
 
-    @put("/{stage_id:int}", operation_id="UpdateStage", guards=[requires_organizer])
+    @put("/{stage_id:int}", operation_id="UpdateStage", guards=[may(Action.edit_structure)])
     async def update_stage(
         self, request: Request, event_id: IdPath, stage_id: IdPath, data: JSONBody[StageIn]
     ) -> StageOut:
         """Replace a stage's level, names and deadlines."""
         return await service.update_stage(current(request), event_id, stage_id, data)
 
-    @delete("/{stage_id:int}", operation_id="DeleteStage", guards=[requires_organizer])
+    @delete("/{stage_id:int}", operation_id="DeleteStage", guards=[may(Action.edit_structure)])
     async def delete_stage(self, request: Request, event_id: IdPath, stage_id: IdPath) -> None:
         """Remove a stage (drafts only); later stages move up."""
         await service.delete_stage(current(request), event_id, stage_id)
@@ -139,27 +142,26 @@ class SessionController(Controller):
     path = "/api/v1/events/{event_id:int}/sessions"
     tags = ["sessions"]
 
-    @get("", operation_id="ListSessions")
-    async def list_sessions(self, request: Request, event_id: IdPath) -> list[SessionOut]:
+    @get("", operation_id="ListSessions", guards=[may(Action.view_event)])
+    async def list_sessions(self, event_id: IdPath) -> list[SessionOut]:
         """The agenda of a forum, fair or training."""
-        await service.get_event(request.user, event_id)
         return await service.list_sessions(event_id)
 
-    @post("", operation_id="CreateSession", guards=[requires_organizer])
+    @post("", operation_id="CreateSession", guards=[may(Action.edit_structure)])
     async def create_session(
         self, request: Request, event_id: IdPath, data: JSONBody[SessionIn]
     ) -> SessionOut:
         """Add a session with room, times and capacity."""
         return await service.create_session(current(request), event_id, data)
 
-    @put("/{session_id:int}", operation_id="UpdateSession", guards=[requires_organizer])
+    @put("/{session_id:int}", operation_id="UpdateSession", guards=[may(Action.edit_structure)])
     async def update_session(
         self, request: Request, event_id: IdPath, session_id: IdPath, data: JSONBody[SessionIn]
     ) -> SessionOut:
         """Replace a session."""
         return await service.update_session(current(request), event_id, session_id, data)
 
-    @delete("/{session_id:int}", operation_id="DeleteSession", guards=[requires_organizer])
+    @delete("/{session_id:int}", operation_id="DeleteSession", guards=[may(Action.edit_structure)])
     async def delete_session(self, request: Request, event_id: IdPath, session_id: IdPath) -> None:
         """Remove a session."""
         await service.delete_session(current(request), event_id, session_id)

@@ -6,11 +6,12 @@ from litestar import Controller, Request, get, post, put
 from litestar.pagination import OffsetPagination
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
+from backend.guards import current, may
 from backend.institutions import service
 from backend.institutions.schemas import InstitutionIn, InstitutionOut
 from backend.institutions.tables import InstitutionKind
+from backend.policy import Action
 from backend.schemas import IdPath, Limit, Offset, Search
-from backend.security import current, requires_platform_admin
 
 
 class InstitutionController(Controller):
@@ -35,12 +36,12 @@ class InstitutionController(Controller):
         """One institution."""
         return await service.get_institution(institution_id)
 
-    @post("", operation_id="CreateInstitution", guards=[requires_platform_admin])
+    @post("", operation_id="CreateInstitution", guards=[may(Action.manage_directory)])
     async def create_institution(self, request: Request, data: JSONBody[InstitutionIn]) -> InstitutionOut:
         """Add an institution to the directory."""
         return await service.create_institution(current(request).id, data)
 
-    @put("/{institution_id:int}", operation_id="UpdateInstitution", guards=[requires_platform_admin])
+    @put("/{institution_id:int}", operation_id="UpdateInstitution", guards=[may(Action.manage_directory)])
     async def update_institution(
         self, request: Request, institution_id: IdPath, data: JSONBody[InstitutionIn]
     ) -> InstitutionOut:

@@ -1,0 +1,491 @@
+"""The authorization matrix: every operation of the OpenAPI document and every page, tried as every
+kind of caller, against the outcome the policy promises; and the audit log's count around each call.
+
+The operations come from ``/schema/openapi.json`` and the pages from the app's routes, so an endpoint
+added without its row here fails :func:`test_every_operation_has_a_row` (and its page twin).
+
+Each cell runs in a freshly seeded world (the call may have changed it):
+- contest ``draft`` (a draft, tracks A and B, stages school and province), contests ``open``,
+  ``running`` and ``closed`` and the draft forum ``forum`` with a session; the event's organizer
+  organizes all of them, and every other role holds its grant in each;
+- ``scoped`` is an organizer narrowed to track A (region Zhejiang in the forum): a scoped admin;
+- ``other`` organizes another event only.
+Allowed calls answer 2xx and write exactly one audit entry when they change something; refused ones
+answer 401 (anonymous), 404 (the caller may not see the event: a draft) or 403, and write nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from backend.accounts import passwords
+from backend.accounts.tables import ApiToken, RoleGrant, User
+from backend.audit import AuditEntry
+from backend.db import engine
+from backend.events.tables import Event, EventSession, Stage, Track
+from backend.institutions.tables import Institution
+from backend.piccolo_app import APP_CONFIG
+from backend.security import token_digest
+from tests.integration.conftest import PASSWORD
+
+pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
+
+ROLES = ("anonymous", "member", "judge", "checkin", "scoped", "other", "organizer", "admin")
+LOGGED_IN = frozenset(ROLES) - {"anonymous"}
+EVERYONE = frozenset(ROLES)
+ORGANIZERS = frozenset({"organizer", "admin"})
+EVENT_ADMINS = ORGANIZERS | {"scoped"}  # the event's organizers, scoped ones included
+ADMIN = frozenset({"admin"})
+SEE_DRAFTS = EVENT_ADMINS  # who may see the draft contest and the draft forum
+ROLE_OF = {"member": "team_member", "judge": "judge", "checkin": "checkin_staff"}
+_HASH = passwords.hash_password(PASSWORD)
+
+
+@dataclass
+class World:
+    users: dict[str, int] = field(default_factory=dict)
+    events: dict[str, int] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)
+
+    def email(self, role: str) -> str:
+        return f"{role}@matrix.example"
+
+
+async def seed() -> World:
+    """Empty the database and build the world described in the module docstring."""
+    names = ", ".join(f'"{t._meta.tablename}"' for t in APP_CONFIG.table_classes)
+    await engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    world = World()
+    for role in ROLES[1:]:
+        user = User(
+            username=world.email(role),
+            email=world.email(role),
+            password=_HASH,
+            display_name=role,
+            active=True,
+            admin=role == "admin",
+            superuser=role == "admin",
+        )
+        await user.save()
+        world.users[role] = user.id
+        token = ApiToken(user=user.id, name="matrix", token_hash=token_digest(f"pdm_matrix_{role}"))
+        await token.save()
+        world.tokens[role] = token.id
+    institution = Institution(
+        kind="university", country="CN", name_en="Zhejiang University", region="Zhejiang"
+    )
+    await institution.save()
+    world.ids["institution"] = institution.id
+
+    async def event(key: str, kind: str, status: str, tz: str = "Asia/Shanghai") -> int:
+        row = Event(
+            slug=f"matrix-{key}",
+            kind=kind,
+            status=status,
+            name_en=f"Matrix {key}",
+            starts_on=dt.date(2027, 8, 1),
+            ends_on=dt.date(2027, 8, 2),
+            time_zone=tz,
+        )
+        await row.save()
+        world.events[key] = row.id
+        return row.id
+
+    for key, status in (("draft", "draft"), ("open", "open"), ("running", "running"), ("closed", "closed")):
+        event_id = await event(key, "contest", status)
+        tracks = [Track(event=event_id, code=code, name_en=code) for code in ("A", "B")]
+        await Track.insert(*tracks)
+        await Stage.insert(
+            Stage(event=event_id, position=1, level="school", name_en="School"),
+            Stage(event=event_id, position=2, level="province", name_en="Province"),
+        )
+        world.ids.setdefault("track_a", tracks[0].id)
+        world.ids.setdefault("track_b", tracks[1].id)
+        await _grant_everyone(world, event_id, {"track": tracks[0].id})
+    forum = await event("forum", "forum", "draft", tz="Europe/Moscow")
+    session = EventSession(
+        event=forum,
+        title_en="Opening",
+        room="A1",
+        starts_at=dt.datetime(2027, 8, 1, 9, tzinfo=dt.UTC),
+        ends_at=dt.datetime(2027, 8, 1, 10, tzinfo=dt.UTC),
+    )
+    await session.save()
+    world.ids["session"] = session.id
+    await _grant_everyone(world, forum, {"region": "Zhejiang"})
+    elsewhere = await event("elsewhere", "contest", "draft")
+    await RoleGrant.insert(RoleGrant(user=world.users["other"], role="organizer", event=elsewhere))
+    stage = (
+        await Stage.select(Stage.id)
+        .where((Stage.event == world.events["draft"]) & (Stage.position == 2))
+        .first()
+    )
+    world.ids["stage"] = stage["id"]
+    judge_grant = (
+        await RoleGrant.select(RoleGrant.id)
+        .where((RoleGrant.event == world.events["draft"]) & (RoleGrant.role == "judge"))
+        .first()
+    )
+    world.ids["judge_grant"] = judge_grant["id"]
+    return world
+
+
+async def _grant_everyone(world: World, event_id: int, scope: dict[str, Any]) -> None:
+    """The organizer unscoped, the scoped admin and (inside that scope) the judge, staff and member."""
+    await RoleGrant.insert(
+        RoleGrant(user=world.users["organizer"], role="organizer", event=event_id),
+        RoleGrant(user=world.users["scoped"], role="organizer", event=event_id, **scope),
+        *[
+            RoleGrant(user=world.users[key], role=role, event=event_id, **scope)
+            for key, role in ROLE_OF.items()
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """Who may call an operation, on which event, with which path values and body."""
+
+    allowed: frozenset[str]
+    event: str | None = None
+    path: Callable[[World, str], dict[str, int]] = lambda w, role: {}
+    body: Callable[[World, str], Any] | None = None
+    view: bool = False  # seeing the event: refused by not finding it (404), even to anonymous callers
+
+
+def _on(key: str, **extra: str) -> Callable[[World, str], dict[str, int]]:
+    return lambda w, role: {"event_id": w.events[key], **{name: w.ids[ref] for name, ref in extra.items()}}
+
+
+SESSION_BODY = {
+    "starts_at": "2027-08-01T11:00:00+03:00",
+    "ends_at": "2027-08-01T12:00:00+03:00",
+    "title_en": "New",
+}
+INSTITUTION_BODY = {"kind": "university", "country": "CN", "name_en": "Renamed University"}
+
+MATRIX: dict[str, Row] = {
+    "Health": Row(EVERYONE),
+    "Login": Row(
+        EVERYONE,
+        body=lambda w, role: {
+            "email": w.email("member" if role == "anonymous" else role),
+            "password": PASSWORD,
+        },
+    ),
+    "Logout": Row(LOGGED_IN),
+    "Me": Row(LOGGED_IN),
+    "ListTokens": Row(LOGGED_IN),
+    "CreateToken": Row(LOGGED_IN, body=lambda w, role: {"name": "laptop"}),
+    "RevokeToken": Row(LOGGED_IN, path=lambda w, role: {"token_id": w.tokens.get(role, w.tokens["member"])}),
+    "ListUsers": Row(ADMIN),
+    "CreateUser": Row(
+        ADMIN,
+        body=lambda w, role: {"email": "new@matrix.example", "password": PASSWORD, "display_name": "New"},
+    ),
+    "GetUser": Row(ADMIN, path=lambda w, role: {"user_id": w.users["member"]}),
+    "UpdateUser": Row(
+        ADMIN,
+        path=lambda w, role: {"user_id": w.users["member"]},
+        body=lambda w, role: {"display_name": "Renamed"},
+    ),
+    "ListInstitutions": Row(EVERYONE),
+    "GetInstitution": Row(EVERYONE, path=lambda w, role: {"institution_id": w.ids["institution"]}),
+    "CreateInstitution": Row(ADMIN, body=lambda w, role: {**INSTITUTION_BODY, "name_en": "New University"}),
+    "UpdateInstitution": Row(
+        ADMIN,
+        path=lambda w, role: {"institution_id": w.ids["institution"]},
+        body=lambda w, role: INSTITUTION_BODY,
+    ),
+    "ListEvents": Row(EVERYONE),
+    "CreateEvent": Row(
+        ADMIN,
+        body=lambda w, role: {
+            "kind": "contest",
+            "slug": "matrix-new",
+            "starts_on": "2027-03-01",
+            "ends_on": "2027-03-02",
+            "name_en": "New",
+        },
+    ),
+    "GetEvent": Row(SEE_DRAFTS, "draft", _on("draft"), view=True),
+    "UpdateEvent": Row(ORGANIZERS, "draft", _on("draft"), lambda w, role: {"venue": "Hangzhou"}),
+    "OpenEvent": Row(ORGANIZERS, "draft", _on("draft")),
+    "StartEvent": Row(ORGANIZERS, "open", _on("open")),
+    "CloseEvent": Row(ORGANIZERS, "running", _on("running")),
+    "ArchiveEvent": Row(ADMIN, "closed", _on("closed")),
+    "ListTracks": Row(SEE_DRAFTS, "draft", _on("draft"), view=True),
+    "CreateTrack": Row(ORGANIZERS, "draft", _on("draft"), lambda w, role: {"code": "NEW", "name_en": "New"}),
+    "UpdateTrack": Row(
+        EVENT_ADMINS,
+        "draft",
+        _on("draft", track_id="track_a"),
+        lambda w, role: {"code": "A", "name_en": "Renamed"},
+    ),
+    "DeleteTrack": Row(ORGANIZERS, "draft", _on("draft", track_id="track_b")),
+    "ListStages": Row(SEE_DRAFTS, "draft", _on("draft"), view=True),
+    "CreateStage": Row(
+        ORGANIZERS, "draft", _on("draft"), lambda w, role: {"level": "national", "name_en": "National"}
+    ),
+    "UpdateStage": Row(
+        ORGANIZERS,
+        "draft",
+        _on("draft", stage_id="stage"),
+        lambda w, role: {"level": "province", "name_en": "P"},
+    ),
+    "DeleteStage": Row(ORGANIZERS, "draft", _on("draft", stage_id="stage")),
+    "ListSessions": Row(SEE_DRAFTS, "forum", _on("forum"), view=True),
+    "CreateSession": Row(ORGANIZERS, "forum", _on("forum"), lambda w, role: SESSION_BODY),
+    "UpdateSession": Row(
+        ORGANIZERS, "forum", _on("forum", session_id="session"), lambda w, role: SESSION_BODY
+    ),
+    "DeleteSession": Row(ORGANIZERS, "forum", _on("forum", session_id="session")),
+    "ListRoles": Row(EVENT_ADMINS, "draft", _on("draft")),
+    "GrantRole": Row(
+        EVENT_ADMINS,
+        "draft",
+        _on("draft"),
+        lambda w, role: {"user_id": w.users["member"], "role": "mentor", "track_id": w.ids["track_a"]},
+    ),
+    "RevokeRole": Row(EVENT_ADMINS, "draft", _on("draft", grant_id="judge_grant")),
+}
+
+READS = {"GET", "HEAD"}
+
+
+def expected_status(row: Row, method: str, role: str) -> int | None:
+    """``None`` for allowed (any 2xx), else the refusal's status."""
+    if role in row.allowed:
+        return None
+    hidden = row.event in ("draft", "forum") and role not in SEE_DRAFTS
+    if row.view:
+        return 404  # seeing an event is refused only by not finding it
+    if role == "anonymous":
+        return 401
+    return 404 if hidden else 403
+
+
+@pytest.fixture
+async def openapi(make_client) -> dict[str, Any]:
+    client = await make_client()
+    return (await client.get("/schema/openapi.json")).json()
+
+
+def _operations(document: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {
+        op["operationId"]: (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
+
+
+async def test_every_operation_has_a_row(openapi):
+    operations = set(_operations(openapi))
+    assert operations - set(MATRIX) == set(), "operations without a row in the authorization matrix"
+    assert set(MATRIX) - operations == set(), "rows for operations that no longer exist"
+
+
+def _fill(template: str, params: dict[str, int]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), template)
+
+
+async def _client_as(make_client, world: World, role: str) -> httpx.AsyncClient:
+    if role == "anonymous":
+        return await make_client()
+    return await make_client(world.email(role))
+
+
+async def _audit_count() -> int:
+    return await AuditEntry.count()
+
+
+async def _as_bearer(make_client, role: str) -> httpx.AsyncClient:
+    """A client sending the role's seeded API token (none for anonymous): no password hashing per cell."""
+    client = await make_client()
+    if role != "anonymous":
+        client.headers["authorization"] = f"Bearer pdm_matrix_{role}"
+    return client
+
+
+@pytest.mark.parametrize("operation_id", sorted(MATRIX))
+async def test_the_matrix(make_client, openapi, operation_id):
+    method, template = _operations(openapi)[operation_id]
+    row = MATRIX[operation_id]
+    failures = []
+    world = None
+    for role in ROLES:
+        if world is None:  # a fresh world, unless the last call was refused (and so changed nothing)
+            world = await seed()
+        client = await _as_bearer(make_client, role)
+        url = _fill(template, row.path(world, role))
+        body = row.body(world, role) if row.body else None
+        before = await _audit_count()
+        response = await client.request(method, url, json=body)
+        written = await _audit_count() - before
+        want = expected_status(row, method, role)
+        if want is None:
+            ok = 200 <= response.status_code < 300 and written == (0 if method in READS else 1)
+            world = world if method in READS else None
+        else:
+            ok = response.status_code == want and written == 0
+            ok = ok and set(response.json()) == {"code", "detail", "fields"}
+        if not ok:
+            failures.append(
+                f"{role}: {method} {url} -> {response.status_code} {response.text[:200]} (audit +{written})"
+            )
+    assert not failures, "\n".join([f"{operation_id}, expected {sorted(row.allowed)} allowed:", *failures])
+
+
+# Pages -----------------------------------------------------------------------------------------
+
+PAGE_MATRIX: dict[tuple[str, str], Row] = {
+    ("GET", "/"): Row(EVERYONE),
+    ("GET", "/login"): Row(EVERYONE),
+    ("POST", "/login"): Row(
+        EVERYONE,
+        body=lambda w, role: {
+            "email": w.email("member" if role == "anonymous" else role),
+            "password": PASSWORD,
+        },
+    ),
+    ("POST", "/logout"): Row(LOGGED_IN),
+    ("POST", "/language"): Row(EVERYONE, body=lambda w, role: {"lang": "ru", "next": "/"}),
+    ("GET", "/events/{event_id}"): Row(SEE_DRAFTS, "draft", _on("draft"), view=True),
+    ("GET", "/me"): Row(LOGGED_IN),
+}
+
+
+def _page_routes(app) -> set[tuple[str, str]]:
+    routes = set()
+    for route in app.routes:
+        if route.path.startswith(("/static", "/admin", "/schema")):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            if handler.resolve_include_in_schema() is False:
+                for method in handler.http_methods - {"OPTIONS", "HEAD"}:
+                    routes.add((method, re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)))
+    return routes
+
+
+async def test_every_page_has_a_row(make_client):
+    routes = _page_routes(make_client.app)
+    assert routes - set(PAGE_MATRIX) == set(), "pages without a row in the page matrix"
+    assert set(PAGE_MATRIX) - routes == set(), "rows for pages that no longer exist"
+
+
+@pytest.mark.parametrize("page_route", sorted(PAGE_MATRIX), ids=lambda p: f"{p[0]} {p[1]}")
+async def test_the_page_matrix(make_client, page_route):
+    method, template = page_route
+    row = PAGE_MATRIX[page_route]
+    failures = []
+    world = await seed()  # pages change only the caller's own session and language: one world serves all
+    for role in ROLES:
+        client = await _client_as(make_client, world, role)
+        url = _fill(template, row.path(world, role))
+        form = row.body(world, role) if row.body else None
+        before = await _audit_count()
+        response = await client.request(method, url, data=form, headers={"accept": "text/html"})
+        written = await _audit_count() - before
+        if role in row.allowed:
+            changes_state = method == "POST" and not (role == "anonymous" and template == "/language")
+            ok = response.status_code in (200, 303) and written == (1 if changes_state else 0)
+        elif role == "anonymous" and row.event == "draft":
+            ok = response.status_code == 404 and written == 0
+        elif role == "anonymous":  # pages send anonymous visitors to the login form
+            ok = response.status_code == 303 and response.headers["location"].startswith("/login")
+            ok = ok and written == 0
+        else:
+            ok = response.status_code == (404 if row.event == "draft" else 403) and written == 0
+        if not ok:
+            failures.append(f"{role}: {method} {url} -> {response.status_code} (audit +{written})")
+    assert not failures, "\n".join([f"{method} {template}:", *failures])
+
+
+async def test_drafts_do_not_leak_through_lists_and_pages(make_client):
+    """What a judge, a team member, staff and another event's organizer see contains no draft."""
+    for role in ("member", "judge", "checkin", "other", "anonymous"):
+        world = await seed()
+        client = await _client_as(make_client, world, role)
+        listed = {e["slug"] for e in (await client.get("/api/v1/events?limit=500")).json()["items"]}
+        assert not listed & {"matrix-draft", "matrix-forum"}, role
+        assert "matrix-open" in listed, role
+        home = await client.get("/", headers={"accept": "text/html"})
+        assert "Matrix draft" not in home.text, role
+        assert "Matrix forum" not in home.text, role
+        if role != "anonymous":
+            me = await client.get("/me", headers={"accept": "text/html"})
+            assert me.status_code == 200
+            assert "Matrix draft" not in me.text, role
+            assert "Matrix forum" not in me.text, role
+    world = await seed()
+    organizer = await _client_as(make_client, world, "scoped")
+    listed = {e["slug"] for e in (await organizer.get("/api/v1/events?limit=500")).json()["items"]}
+    assert {"matrix-draft", "matrix-forum"} <= listed
+
+
+async def test_a_scoped_admin_stays_inside_its_scope(make_client):
+    world = await seed()
+    client = await _client_as(make_client, world, "scoped")
+    draft = world.events["draft"]
+    # the other track, the event itself and an unscoped grant are out of reach
+    other_track = await client.put(
+        f"/api/v1/events/{draft}/tracks/{world.ids['track_b']}", json={"code": "B"}
+    )
+    assert other_track.status_code == 403
+    assert (await client.patch(f"/api/v1/events/{draft}", json={"venue": "x"})).status_code == 403
+    for scope in ({}, {"region": "Zhejiang"}, {"track_id": world.ids["track_b"]}):
+        widen = await client.post(
+            f"/api/v1/events/{draft}/roles",
+            json={"user_id": world.users["scoped"], "role": "organizer", **scope},
+        )
+        assert widen.status_code == 403, (scope, widen.text)
+    # it sees only the grants inside its track, and cannot revoke the whole-event organizer
+    grants = (await client.get(f"/api/v1/events/{draft}/roles")).json()
+    assert {g["track_id"] for g in grants} == {world.ids["track_a"]}
+    organizer_grant = (
+        await RoleGrant.select(RoleGrant.id)
+        .where((RoleGrant.event == draft) & (RoleGrant.user == world.users["organizer"]))
+        .first()
+    )
+    assert (await client.delete(f"/api/v1/events/{draft}/roles/{organizer_grant['id']}")).status_code == 404
+    assert await RoleGrant.count().where(RoleGrant.user == world.users["scoped"]) == 5
+
+
+async def test_organizers_grant_nothing_outside_their_events_and_learn_nothing_of_strangers(make_client):
+    world = await seed()
+    other = await _client_as(make_client, world, "other")
+    attempt = await other.post(
+        f"/api/v1/events/{world.events['open']}/roles",
+        json={"user_id": world.users["other"], "role": "organizer"},
+    )
+    assert attempt.status_code == 403
+    stranger = User(
+        username="stranger@matrix.example", email="stranger@matrix.example", password=_HASH, active=True
+    )
+    await stranger.save()
+    organizer = await _client_as(make_client, world, "organizer")
+    draft = world.events["draft"]
+    for user_id in (stranger.id, 999_999):  # an existing stranger and nobody answer alike
+        response = await organizer.post(
+            f"/api/v1/events/{draft}/roles", json={"user_id": user_id, "role": "judge"}
+        )
+        assert (response.status_code, response.json()["code"]) == (400, "unknown_user")
+        assert "stranger" not in response.text
+    # "other" organizes only an event this organizer has no part in: a stranger too
+    foreign = await organizer.post(
+        f"/api/v1/events/{draft}/roles", json={"user_id": world.users["other"], "role": "judge"}
+    )
+    assert (foreign.status_code, foreign.json()["code"]) == (400, "unknown_user")
+    known = await organizer.post(
+        f"/api/v1/events/{draft}/roles", json={"user_id": world.users["judge"], "role": "mentor"}
+    )
+    assert known.status_code == 201, known.text

@@ -1,0 +1,144 @@
+"""The policy's decisions, without HTTP or a database: who may do what to which part of an event."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from backend.errors import DomainError
+from backend.policy import (
+    WHOLE_EVENT,
+    Action,
+    EventContext,
+    Grant,
+    Outcome,
+    Principal,
+    Scope,
+    decide,
+    require,
+    within_scope,
+)
+
+PLATFORM_ACTIONS = [Action.create_event, Action.archive_event, Action.manage_directory, Action.manage_users]
+EVENT_ACTIONS = [a for a in Action if a not in PLATFORM_ACTIONS and a is not Action.view_event]
+
+
+def person(admin: bool = False) -> Principal:
+    return Principal(
+        id=7, email="p@example.org", display_name="P", locale="en", is_platform_admin=admin, via="session"
+    )
+
+
+def event(status: str = "draft", *grants: Grant) -> EventContext:
+    return EventContext(event_id=1, status=status, grants=tuple(grants))
+
+
+ORGANIZER = Grant("organizer")
+TRACK_ADMIN = Grant("organizer", Scope(track_id=10))
+JUDGE = Grant("judge")
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_platform_admins_may_do_everything_even_on_drafts(action):
+    assert decide(person(admin=True), action, event("draft")) is Outcome.allowed
+
+
+@pytest.mark.parametrize("role", ["judge", "team_member", "checkin_staff", "exhibitor", "mentor"])
+def test_a_draft_does_not_exist_for_anyone_but_its_organizers(role):
+    draft = event("draft", Grant(role))
+    assert decide(None, Action.view_event, draft) is Outcome.hidden
+    assert decide(person(), Action.view_event, draft) is Outcome.hidden
+    for action in EVENT_ACTIONS:
+        assert decide(person(), action, draft) is Outcome.hidden, action
+    assert decide(person(), Action.view_event, event("draft", TRACK_ADMIN)) is Outcome.allowed
+
+
+@pytest.mark.parametrize("status", ["open", "running", "closed", "archived"])
+def test_published_events_are_public_but_not_editable(status):
+    assert decide(None, Action.view_event, event(status)) is Outcome.allowed
+    assert decide(None, Action.edit_event, event(status)) is Outcome.unauthenticated
+    for action in EVENT_ACTIONS:
+        assert decide(person(), action, event(status, JUDGE)) is Outcome.forbidden, action
+
+
+def test_only_platform_admins_create_and_archive_events_and_manage_the_directory_and_accounts():
+    for action in PLATFORM_ACTIONS:
+        assert decide(person(), action, event("running", ORGANIZER)) is Outcome.forbidden
+        assert decide(person(), action) is Outcome.forbidden
+        assert decide(None, action) is Outcome.unauthenticated
+
+
+def test_the_whole_event_organizer_runs_it():
+    for action in EVENT_ACTIONS:
+        assert decide(person(), action, event("draft", ORGANIZER), Scope(track_id=3)) is Outcome.allowed
+
+
+def test_a_track_admin_works_inside_its_track_only():
+    scoped = event("draft", TRACK_ADMIN)
+    assert decide(person(), Action.edit_track, scoped, Scope(track_id=10)) is Outcome.allowed
+    assert decide(person(), Action.edit_track, scoped, Scope(track_id=11)) is Outcome.forbidden
+    for action in (Action.edit_event, Action.run_event, Action.edit_structure):
+        assert decide(person(), action, scoped) is Outcome.forbidden
+    # roles: inside the track, never the whole event (no self-promotion to an unscoped grant)
+    assert (
+        decide(person(), Action.manage_roles, scoped, Scope(track_id=10, region="Zhejiang"))
+        is Outcome.allowed
+    )
+    assert decide(person(), Action.manage_roles, scoped, WHOLE_EVENT) is Outcome.forbidden
+    assert decide(person(), Action.manage_roles, scoped, Scope(region="Zhejiang")) is Outcome.forbidden
+    assert decide(person(), Action.view_roles, scoped) is Outcome.allowed
+
+
+def test_require_raises_the_matching_domain_errors():
+    with pytest.raises(DomainError) as hidden:
+        require(person(), Action.edit_event, event("draft", JUDGE))
+    assert (hidden.value.status_code, hidden.value.code) == (404, "not_found")
+    with pytest.raises(DomainError) as forbidden:
+        require(person(), Action.edit_event, event("open", TRACK_ADMIN))
+    assert (forbidden.value.status_code, forbidden.value.code) == (403, "forbidden")
+    require(person(), Action.edit_event, event("open", ORGANIZER))
+
+
+def _random_scope(rng: random.Random) -> Scope:
+    return Scope(
+        rng.choice([None, 1, 2]), rng.choice([None, "Zhejiang", "Guangdong"]), rng.choice([None, 5, 6])
+    )
+
+
+def test_containment_is_a_partial_order_and_grants_never_widen():
+    """Over every scope of a small universe: reflexive, antisymmetric, transitive; a holder may give
+    exactly the grants its own scope contains, so a chain of grants can only narrow."""
+    universe = [
+        Scope(t, r, i)
+        for t, r, i in itertools.product([None, 1, 2], [None, "Zhejiang", "Guangdong"], [None, 5, 6])
+    ]
+    for a in universe:
+        assert a.contains(a)
+        assert WHOLE_EVENT.contains(a)
+        for b in universe:
+            if a.contains(b) and b.contains(a):
+                assert a == b
+            for c in universe:
+                if a.contains(b) and b.contains(c):
+                    assert a.contains(c)
+    rng = random.Random(20261128)
+    for _ in range(500):
+        holder = _random_scope(rng)
+        chain = [holder]
+        for _ in range(4):  # each holder grants the next an organizer role it is allowed to give
+            context = event("open", Grant("organizer", chain[-1]))
+            candidate = _random_scope(rng)
+            if decide(person(), Action.manage_roles, context, candidate) is Outcome.allowed:
+                assert chain[-1].contains(candidate)
+                chain.append(candidate)
+        assert all(holder.contains(s) for s in chain)
+
+
+def test_within_scope_filters_what_a_scoped_admin_sees():
+    scopes = [WHOLE_EVENT, Scope(track_id=10), Scope(track_id=10, region="Zhejiang"), Scope(track_id=11)]
+    assert within_scope(person(), event("open", TRACK_ADMIN), scopes) == [False, True, True, False]
+    assert within_scope(person(), event("open", ORGANIZER), scopes) == [True] * 4
+    assert within_scope(person(admin=True), event("open"), scopes) == [True] * 4
+    assert within_scope(person(), event("open", JUDGE), scopes) == [False] * 4
