@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
 
+from backend.errors import Conflict
 from backend.settings import Settings
+
+logger = logging.getLogger("podium.db")
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -29,16 +38,122 @@ def engine() -> Engine:
     return db
 
 
-def transaction():
-    """A write transaction that is safe under concurrency on both engines.
+@asynccontextmanager
+async def transaction():
+    """A write transaction that is safe under concurrency on both engines; yields Piccolo's.
 
     On SQLite a DEFERRED transaction fails at once with "database is locked" when two writers
     upgrade their locks; IMMEDIATE takes the write lock up front and makes writers queue instead.
+    A write that breaks a unique or foreign key constraint rolls back and raises the 409 of
+    :data:`UNIQUE_CONSTRAINTS` (see :func:`_constraint_errors`).
     """
     db = engine()
     if isinstance(db, SQLiteEngine):
-        return db.transaction(transaction_type=TransactionType.immediate)
-    return db.transaction()
+        tx = db.transaction(transaction_type=TransactionType.immediate)
+    else:
+        tx = db.transaction()
+    async with _constraint_errors(), tx as current:
+        yield current
+
+
+async def locked_row(table: type[Table], row_id: int) -> dict[str, Any] | None:
+    """Read a row and keep concurrent writers of it waiting until the transaction ends.
+
+    Take it before a check that spans rows (an event's tracks, its stage positions, its status),
+    so the check still holds at commit. PostgreSQL: ``SELECT ... FOR NO KEY UPDATE``, the lock an
+    UPDATE of the row takes (lockers queue behind each other and behind such UPDATEs, while inserts
+    that merely reference the row go on). SQLite: a plain read, as the IMMEDIATE transaction
+    already holds the database's only write lock.
+    """
+    db = engine()
+    if db.current_transaction.get() is None:
+        raise RuntimeError("locked_row() needs an open backend.db.transaction()")
+    query = table.select().where(table._meta.primary_key == row_id)
+    if isinstance(db, PostgresEngine):
+        query = query.lock_rows("NO KEY UPDATE")
+    return await query.first()
+
+
+# Constraint violations ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Taken:
+    """The answer to a write that breaks a unique constraint: ``code``, ``detail`` and the field."""
+
+    code: str
+    detail: str
+    field: str | None = None
+
+    def conflict(self) -> Conflict:
+        return Conflict(self.code, self.detail, fields={self.field: "taken"} if self.field else None)
+
+
+_EMAIL_TAKEN = Taken("email_taken", "An account with this e-mail exists", "email")
+
+# Unique constraints and indexes by their PostgreSQL name (the migrations name them), each with
+# the answer a client gets, whichever write runs into it.
+UNIQUE_CONSTRAINTS: dict[str, Taken] = {
+    "event_slug_key": Taken("slug_taken", "Another event uses this slug", "slug"),
+    "podium_user_email_key": _EMAIL_TAKEN,
+    "podium_user_username_key": _EMAIL_TAKEN,  # the username is the e-mail
+    "track_event_code": Taken("track_code_taken", "The event has a track with this code", "code"),
+    "role_grant_scope": Taken("role_exists", "The user already holds this role with this scope"),
+}
+# SQLite names the columns of a column index, not the index: "table.a, table.b" → the name.
+_SQLITE_COLUMNS = {
+    "event.slug": "event_slug_key",
+    "podium_user.email": "podium_user_email_key",
+    "podium_user.username": "podium_user_username_key",
+    "track.event, track.code": "track_event_code",
+}
+_SQLITE_VIOLATIONS = {
+    "SQLITE_CONSTRAINT_UNIQUE",
+    "SQLITE_CONSTRAINT_PRIMARYKEY",
+    "SQLITE_CONSTRAINT_FOREIGNKEY",
+}
+
+
+def _sqlite_unique_index(exc: sqlite3.IntegrityError) -> str | None:
+    """The name of the unique index an SQLite write broke, or ``None`` for another constraint.
+
+    sqlite3 gives the error class (``sqlite_errorname``) but not the constraint, so its message is
+    read here and nowhere else: "UNIQUE constraint failed: index 'name'" for an expression index,
+    "UNIQUE constraint failed: table.a, table.b" for an index on columns.
+    """
+    prefix = "UNIQUE constraint failed: "
+    message = str(exc)
+    if exc.sqlite_errorname != "SQLITE_CONSTRAINT_UNIQUE" or not message.startswith(prefix):
+        return None
+    target = message.removeprefix(prefix)
+    if target.startswith("index '") and target.endswith("'"):
+        return target[len("index '") : -1]
+    return _SQLITE_COLUMNS.get(target, target)
+
+
+@asynccontextmanager
+async def _constraint_errors() -> AsyncIterator[None]:
+    """Turn a unique or foreign key violation into the 409 registered for the constraint.
+
+    A violation the registry does not know (a row deleted meanwhile, through the back office)
+    still gets a 409 with the generic ``conflict`` code, and a warning so it can be registered.
+    """
+    try:
+        yield
+    except (asyncpg.UniqueViolationError, asyncpg.ForeignKeyViolationError) as exc:
+        raise _conflict(exc.constraint_name, exc) from exc
+    except sqlite3.IntegrityError as exc:
+        if exc.sqlite_errorname not in _SQLITE_VIOLATIONS:
+            raise
+        raise _conflict(_sqlite_unique_index(exc), exc) from exc
+
+
+def _conflict(name: str | None, exc: Exception) -> Conflict:
+    taken = UNIQUE_CONSTRAINTS.get(name or "")
+    if taken is not None:
+        return taken.conflict()
+    logger.warning("constraint %s has no entry in UNIQUE_CONSTRAINTS: %s", name, exc)
+    return Conflict("conflict", "The change clashes with data written at the same time; reload and retry")
 
 
 def utcnow() -> dt.datetime:

@@ -21,8 +21,8 @@ from backend.accounts.schemas import (
     UserPatch,
 )
 from backend.accounts.tables import ApiToken, RoleGrant, User, authenticate
-from backend.db import transaction, utcnow
-from backend.errors import Conflict, DomainError, Forbidden, NotFound
+from backend.db import locked_row, transaction, utcnow
+from backend.errors import DomainError, Forbidden, NotFound
 from backend.events.tables import Event, Track
 from backend.institutions.tables import Institution
 from backend.policy import Principal
@@ -80,13 +80,12 @@ async def set_locale(actor: Principal, locale: str) -> None:
 
 async def create_user(actor_id: int | None, data: UserIn) -> UserOut:
     email = data.email.strip().lower()
-    async with transaction():
-        if await User.exists().where((User.email == email) | (User.username == email)):
-            raise Conflict("email_taken", "An account with this e-mail exists", fields={"email": "taken"})
+    password = passwords.hash_password(data.password)  # slow: not while holding SQLite's write lock
+    async with transaction():  # a taken e-mail breaks podium_user_email_key (or _username_key): 409
         user = User(
             username=email,
             email=email,
-            password=passwords.hash_password(data.password),
+            password=password,
             display_name=data.display_name,
             locale=data.locale,
             active=True,
@@ -228,6 +227,7 @@ async def grant_role(actor: Principal, event_id: int, data: RoleGrantIn) -> Role
             raise NotFound("Event")
         if not await User.exists().where(User.id == data.user_id):
             raise DomainError("unknown_user", "No such user", fields={"user_id": "unknown"})
+        await locked_row(Event, event_id)  # the event's tracks hold still until the grant commits
         if data.track_id is not None and not await Track.exists().where(
             (Track.id == data.track_id) & (Track.event == event_id)
         ):
@@ -240,21 +240,7 @@ async def grant_role(actor: Principal, event_id: int, data: RoleGrantIn) -> Role
             raise DomainError(
                 "unknown_institution", "No such institution", fields={"institution_id": "unknown"}
             )
-        same = (
-            (RoleGrant.user == data.user_id)
-            & (RoleGrant.event == event_id)
-            & (RoleGrant.role == data.role.value)
-            & (RoleGrant.track.is_null() if data.track_id is None else RoleGrant.track == data.track_id)
-            & (RoleGrant.region.is_null() if data.region is None else RoleGrant.region == data.region)
-            & (
-                RoleGrant.institution.is_null()
-                if data.institution_id is None
-                else RoleGrant.institution == data.institution_id
-            )
-        )
-        if await RoleGrant.exists().where(same):
-            raise Conflict("role_exists", "The user already holds this role with this scope")
-        grant = RoleGrant(
+        grant = RoleGrant(  # the same role and scope again breaks role_grant_scope: 409 role_exists
             user=data.user_id,
             role=data.role.value,
             event=event_id,

@@ -8,6 +8,7 @@ cannot both move it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -15,7 +16,7 @@ from msgspec import UNSET, structs
 
 from backend import audit
 from backend.accounts.tables import RoleGrant
-from backend.db import transaction
+from backend.db import locked_row, transaction
 from backend.errors import Conflict, DomainError, NotFound
 from backend.events.schemas import (
     EventIn,
@@ -112,9 +113,7 @@ async def create_event(actor: Principal, data: EventIn) -> EventOut:
     values = structs.asdict(data)
     values["kind"] = data.kind.value
     _check_event_fields(values)
-    async with transaction():
-        if await Event.exists().where(Event.slug == data.slug):
-            raise Conflict("slug_taken", "Another event uses this slug", fields={"slug": "taken"})
+    async with transaction():  # a taken slug breaks event_slug_key: 409 slug_taken
         event = Event(**values, status=EventStatus.draft.value)
         await event.save()
         await audit.record(
@@ -126,7 +125,7 @@ async def create_event(actor: Principal, data: EventIn) -> EventOut:
 async def update_event(actor: Principal, event_id: int, data: EventPatch) -> EventOut:
     changes = {k: v for k, v in structs.asdict(data).items() if v is not UNSET}
     async with transaction():
-        row = await Event.select().where(Event.id == event_id).first()
+        row = await locked_row(Event, event_id)  # two edits of the dates cannot cross
         if row is None:
             raise NotFound("Event")
         _require_editable(row)
@@ -149,7 +148,8 @@ def _require_editable(event_row: dict[str, Any]) -> None:
 
 
 async def _editable_event(event_id: int) -> dict[str, Any]:
-    row = await Event.select().where(Event.id == event_id).first()
+    """The event, locked until the transaction ends so its structure and status hold still."""
+    row = await locked_row(Event, event_id)
     if row is None:
         raise NotFound("Event")
     _require_editable(row)
@@ -159,8 +159,20 @@ async def _editable_event(event_id: int) -> dict[str, Any]:
 # Status life cycle ----------------------------------------------------------------------------
 
 
-async def _transition(actor: Principal, event_id: int, source: EventStatus, target: EventStatus) -> EventOut:
+async def _transition(
+    actor: Principal,
+    event_id: int,
+    source: EventStatus,
+    target: EventStatus,
+    precondition: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+) -> EventOut:
+    """Move the event from ``source`` to ``target``; ``precondition(event)`` may refuse first. It
+    runs on the locked event, so what it checked still holds when the status changes."""
     async with transaction():
+        if precondition is not None:
+            row = await locked_row(Event, event_id)
+            if row is not None and row["status"] == source.value:
+                await precondition(row)
         moved = (
             await Event.update({Event.status: target.value})
             .where((Event.id == event_id) & (Event.status == source.value))
@@ -185,15 +197,18 @@ async def _transition(actor: Principal, event_id: int, source: EventStatus, targ
     return await get_event(actor, event_id)
 
 
+async def _require_structure(event: dict[str, Any]) -> None:
+    if event["kind"] != EventKind.contest.value:
+        return
+    if not await Track.exists().where(Track.event == event["id"]):
+        raise DomainError("incomplete_structure", "Add at least one track before opening the contest")
+    if not await Stage.exists().where(Stage.event == event["id"]):
+        raise DomainError("incomplete_structure", "Add at least one stage before opening the contest")
+
+
 async def open_event(actor: Principal, event_id: int) -> EventOut:
     """Publish a draft. A contest needs at least one track and one stage first."""
-    row = await Event.select(Event.kind).where(Event.id == event_id).first()
-    if row is not None and row["kind"] == EventKind.contest.value:
-        if not await Track.exists().where(Track.event == event_id):
-            raise DomainError("incomplete_structure", "Add at least one track before opening the contest")
-        if not await Stage.exists().where(Stage.event == event_id):
-            raise DomainError("incomplete_structure", "Add at least one stage before opening the contest")
-    return await _transition(actor, event_id, EventStatus.draft, EventStatus.open)
+    return await _transition(actor, event_id, EventStatus.draft, EventStatus.open, _require_structure)
 
 
 async def start_event(actor: Principal, event_id: int) -> EventOut:
@@ -239,11 +254,7 @@ async def create_track(actor: Principal, event_id: int, data: TrackIn) -> TrackO
     async with transaction():
         event = await _editable_event(event_id)
         _require_contest(event, "tracks")
-        if await Track.exists().where((Track.event == event_id) & (Track.code == data.code)):
-            raise Conflict(
-                "track_code_taken", "The event has a track with this code", fields={"code": "taken"}
-            )
-        track = Track(event=event_id, **structs.asdict(data))
+        track = Track(event=event_id, **structs.asdict(data))  # a taken code: 409 track_code_taken
         await track.save()
         await audit.record(
             actor.id, "track.create", "track", track.id, event_id=event_id, data={"code": data.code}
@@ -257,12 +268,6 @@ async def update_track(actor: Principal, event_id: int, track_id: int, data: Tra
         await _editable_event(event_id)
         if not await Track.exists().where((Track.id == track_id) & (Track.event == event_id)):
             raise NotFound("Track")
-        if await Track.exists().where(
-            (Track.event == event_id) & (Track.code == data.code) & (Track.id != track_id)
-        ):
-            raise Conflict(
-                "track_code_taken", "The event has a track with this code", fields={"code": "taken"}
-            )
         await Track.update(structs.asdict(data)).where(Track.id == track_id)
         await audit.record(
             actor.id, "track.update", "track", track_id, event_id=event_id, data=structs.asdict(data)
@@ -404,8 +409,13 @@ async def delete_stage(actor: Principal, event_id: int, stage_id: int) -> None:
         if row is None:
             raise NotFound("Stage")
         await Stage.delete().where(Stage.id == stage_id)
-        await Stage.update({Stage.position: Stage.position - 1}).where(
+        # stage_event_position is checked row by row on both engines, so the followers move down
+        # through negative positions (free by construction) instead of onto each other.
+        await Stage.update({Stage.position: 1 - Stage.position}).where(
             (Stage.event == event_id) & (Stage.position > row["position"])
+        )
+        await Stage.update({Stage.position: 0 - Stage.position}).where(
+            (Stage.event == event_id) & (Stage.position < 0)
         )
         await audit.record(actor.id, "stage.delete", "stage", stage_id, event_id=event_id)
 
