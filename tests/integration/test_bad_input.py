@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from backend import audit
+from backend.audit import AuditEntry
+from backend.events import service as events_service
 from backend.events.tables import Event, Track
 
 ERROR_KEYS = {"code", "detail", "fields"}
+VALID_EVENT = {
+    "kind": "contest",
+    "slug": "cbec-2027",
+    "name_en": "Cross-Border E-Commerce Challenge",
+    "starts_on": "2027-03-01",
+    "ends_on": "2027-07-25",
+}
 
 
 async def test_malformed_requests_get_the_error_body(make_client, admin):
     client = await make_client("admin@example.org")
+    valid = await client.post("/api/v1/events", json=VALID_EVENT)
+    assert valid.status_code == 201, valid.text  # the cases below differ from it in one respect each
+    # so each is refused for its own reason (not for a missing field), and one that slipped through
+    # would add an event
     cases = [
         (
             "POST",
@@ -17,7 +31,8 @@ async def test_malformed_requests_get_the_error_body(make_client, admin):
             400,
         ),
         ("POST", "/api/v1/events", {"json": ["a", "list"]}, 400),
-        ("POST", "/api/v1/events", {"json": {"kind": "contest", "slug": "x\u0000y"}}, 400),
+        ("POST", "/api/v1/events", {"json": {**VALID_EVENT, "slug": "x\u0000y"}}, 400),
+        ("POST", "/api/v1/events", {"json": {**VALID_EVENT, "slug": "other", "name_en": "a\u0000b"}}, 400),
         ("GET", "/api/v1/events/99999999999", {}, 400),
         ("GET", "/api/v1/events/0", {}, 400),
         ("GET", "/api/v1/events/abc", {}, 404),
@@ -36,18 +51,39 @@ async def test_malformed_requests_get_the_error_body(make_client, admin):
         response = await client.request(method, url, **kwargs)
         assert response.status_code == status, (method, url, response.text)
         assert set(response.json()) == ERROR_KEYS, response.text
-    assert await Event.count() == 0
+    assert await Event.count() == 1
 
 
-async def test_a_failing_write_leaves_nothing_behind(make_client, organizer):
-    """The duplicate is detected inside the transaction; neither track nor audit row is added."""
+async def test_a_failing_write_leaves_nothing_behind(make_client, organizer, monkeypatch):
+    """A fault after the track row and its audit entry are written rolls both back."""
     _, event = organizer
     client = await make_client("organizer@example.org")
-    await client.post(f"/api/v1/events/{event}/tracks", json={"code": "A"})
-    before = await Track.count()
-    response = await client.put(f"/api/v1/events/{event}/tracks/999", json={"code": "B"})
-    assert response.status_code == 404
-    assert await Track.count() == before
+    before = (await Track.count(), await AuditEntry.count())
+    seen_inside = []
+    real_record = audit.record
+
+    async def record_then_fail(*args, **kwargs):
+        await real_record(*args, **kwargs)
+        seen_inside.append((await Track.count(), await AuditEntry.count()))
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(events_service.audit, "record", record_then_fail)
+    response = await client.post(f"/api/v1/events/{event}/tracks", json={"code": "A"})
+    monkeypatch.undo()
+
+    # the write had really started: both rows existed inside the transaction
+    assert seen_inside == [(before[0] + 1, before[1] + 1)]
+    assert response.status_code == 500
+    assert response.json() == {
+        "code": "internal_error",
+        "detail": "Something went wrong on our side; it has been logged",
+        "fields": {},
+    }
+    assert (await Track.count(), await AuditEntry.count()) == before
+    # and nothing is left half-done for the next write of the same code
+    retry = await client.post(f"/api/v1/events/{event}/tracks", json={"code": "A"})
+    assert retry.status_code == 201, retry.text
+    assert (await Track.count(), await AuditEntry.count()) == (before[0] + 1, before[1] + 1)
 
 
 async def test_error_pages_for_browsers_are_html(make_client):
