@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo serve test lint format bench-judging migration clean
+.PHONY: demo serve test lint format bench-judging bench-requests migration clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Podium needs Python 3.11 or newer")'
@@ -43,6 +43,9 @@ format: $(VENV)/.installed-test
 
 bench-judging: $(VENV)/.installed  ## the judging engine benchmark (minutes; see docs/BENCHMARKS.md)
 	$(BIN)/python -m bench.judging
+
+bench-requests: $(VENV)/.installed  ## authenticated read vs a durable write on PostgreSQL + Redis (~2 min; uses wrk if installed)
+	$(BIN)/python -m bench.requests
 
 migration: $(VENV)/.installed  ## write a migration for changed tables: make migration DESC="what changed"
 	PICCOLO_CONF=backend.piccolo_conf PODIUM_DATA_DIR=$$(mktemp -d) $(BIN)/piccolo migrations new podium --auto --desc="$(DESC)"

@@ -1,36 +1,56 @@
 """Who is calling, and may they? Cookie sessions for pages, bearer tokens for API clients and
-scanning devices, CSRF for cookie-authenticated writes, and the guards every endpoint declares.
+scanning devices, CSRF for cookie-authenticated writes, token scopes, and the login rate limit.
 
 Sessions are kept in Litestar's store (Redis when configured, a file store otherwise) under a random
 id that is replaced at every login, so a planted cookie cannot be promoted to a logged-in session
-(Litestar's own session middleware keeps the id across logins).
+(Litestar's own session middleware keeps the id across logins). A session entry holds the user id,
+the user's ``auth_epoch`` and the login time: it dies after ``SESSION_IDLE`` without use, after the
+absolute lifetime (``PODIUM_SESSION_LIFETIME_DAYS``) in any case, and at once when the user is
+deactivated (which bumps the epoch).
+
+Authenticating costs one query: a bearer token and its user in one SELECT, or the session's user.
+A token's ``last_used_at`` is written at most once a minute.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import ipaddress
+import math
 import secrets
+import time
+from collections.abc import Iterable
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
+from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
-from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.enums import ScopeType
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
+from litestar.middleware import AbstractAuthenticationMiddleware, ASGIMiddleware, AuthenticationResult
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.stores.base import Store
-from litestar.types import Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
+from piccolo.querystring import QueryString
+from redis.asyncio import Redis
 
-from backend.accounts.tables import ApiToken, Role, RoleGrant, User
-from backend.db import utcnow
-from backend.errors import Forbidden
+from backend.accounts.tables import ApiToken, TokenScope, User
+from backend.db import engine, utcnow
+from backend.errors import CsrfFailed, DomainError
 from backend.policy import Principal
 
 SESSION_COOKIE = "podium_session"
-SESSION_MAX_AGE = 14 * 24 * 3600
+SESSION_IDLE = 14 * 24 * 3600  # a session unused this long ends (sliding)
 CSRF_COOKIE = "podium_csrf"
 CSRF_HEADER = "x-podium-csrf"
 TOKEN_PREFIX = "pdm_"  # noqa: S105 - a marker, not a secret
+LAST_USE_RESOLUTION = dt.timedelta(minutes=1)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+TOKEN_SCOPE_OPT = "token_scope"  # noqa: S105 - an opt key, not a secret
+"""A route's ``opt`` key naming the scope a bearer token needs there (default: ``read`` for safe
+methods, ``write`` for the rest); ``None`` lets any token through (logout)."""
 
 
 def token_digest(token: str) -> str:
@@ -43,40 +63,101 @@ def new_api_token() -> tuple[str, str]:
     return token, token_digest(token)
 
 
-async def load_principal(user_id: int, via: str) -> Principal | None:
-    row = (
-        await User.select(User.id, User.email, User.display_name, User.locale, User.superuser, User.active)
-        .where(User.id == user_id)
-        .first()
-    )
-    if row is None or not row["active"]:
-        return None
+def parse_scopes(value: str) -> frozenset[str]:
+    return frozenset(value.split())
+
+
+async def _first(sql: str, *args: Any) -> dict[str, Any] | None:
+    """One row of a hand-written query: authentication runs on every request, so it skips the ORM's
+    query building (the SQL is the same on PostgreSQL and SQLite)."""
+    rows = await engine().run_querystring(QueryString(sql, *args))
+    return rows[0] if rows else None
+
+
+def _principal(row: dict[str, Any], via: str, **extra: Any) -> Principal:
     return Principal(
         id=row["id"],
         email=row["email"],
         display_name=row["display_name"],
         locale=row["locale"],
-        is_platform_admin=row["superuser"],
+        is_platform_admin=bool(row["superuser"]),
         via=via,
+        **extra,
     )
 
 
+_USER_SQL = (
+    "SELECT id, email, display_name, locale, superuser, auth_epoch FROM podium_user WHERE id = {} AND active"
+)
+
+_BEARER_SQL = (
+    "SELECT t.id AS token_id, t.scopes, t.last_used_at, u.id, u.email, u.display_name, u.locale, u.superuser"
+    ' FROM api_token t JOIN podium_user u ON u.id = t."user"'
+    " WHERE t.token_hash = {} AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > {})"
+    " AND u.active"
+)
+
+
+async def load_principal(user_id: int, via: str, *, epoch: int | None = None) -> Principal | None:
+    """The active user as a caller; with ``epoch``, only while the user's auth epoch still matches."""
+    row = await _first(_USER_SQL, user_id)
+    if row is None or (epoch is not None and row["auth_epoch"] != epoch):
+        return None
+    return _principal(row, via)
+
+
+async def principal_for_token(token: str) -> Principal | None:
+    """The caller behind a bearer token that is known, unexpired and unrevoked, of an active user."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    now = utcnow()
+    row = await _first(_BEARER_SQL, token_digest(token), now)
+    if row is None:
+        return None
+    last_used = row["last_used_at"]
+    if last_used is None or last_used < now - LAST_USE_RESOLUTION:
+        await ApiToken.update({ApiToken.last_used_at: now}).where(
+            (ApiToken.id == row["token_id"])
+            & (ApiToken.last_used_at.is_null() | (ApiToken.last_used_at < now - LAST_USE_RESOLUTION))
+        )
+    return _principal(row, "token", token_id=row["token_id"], scopes=parse_scopes(row["scopes"]))
+
+
+class SessionEntry(msgspec.Struct, frozen=True):
+    user_id: int
+    epoch: int  # the user's auth_epoch at login
+    created_at: float  # Unix time of the login
+
+
 class SessionStore:
-    """Login sessions: random id in an HttpOnly cookie, user id in the store."""
+    """Login sessions: random id in an HttpOnly cookie, a :class:`SessionEntry` in the store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, lifetime: int) -> None:
         self.store = store
+        self.lifetime = lifetime
+        self.idle = min(SESSION_IDLE, lifetime)
 
-    async def create(self, user_id: int) -> str:
+    async def create(self, user_id: int, epoch: int) -> str:
         session_id = secrets.token_urlsafe(32)
-        await self.store.set(f"session:{session_id}", str(user_id), expires_in=SESSION_MAX_AGE)
+        entry = SessionEntry(user_id=user_id, epoch=epoch, created_at=time.time())
+        await self.store.set(f"session:{session_id}", msgspec.json.encode(entry), expires_in=self.idle)
         return session_id
 
-    async def user_id(self, session_id: str) -> int | None:
+    async def get(self, session_id: str) -> SessionEntry | None:
+        """The live session under this id (the read renews its idle timeout)."""
         if not session_id or len(session_id) > 100:
             return None
-        raw = await self.store.get(f"session:{session_id}", renew_for=SESSION_MAX_AGE)
-        return int(raw) if raw else None
+        raw = await self.store.get(f"session:{session_id}", renew_for=self.idle)
+        if raw is None:
+            return None
+        try:
+            entry = msgspec.json.decode(raw, type=SessionEntry)
+        except msgspec.DecodeError:
+            return None
+        if time.time() - entry.created_at >= self.lifetime:
+            await self.destroy(session_id)
+            return None
+        return entry
 
     async def destroy(self, session_id: str | None) -> None:
         if session_id:
@@ -85,14 +166,17 @@ class SessionStore:
 
 async def start_session(request: Request, response: Response, user_id: int) -> None:
     """Replace any session the browser had with a new one for this user."""
+    row = await User.select(User.auth_epoch).where((User.id == user_id) & (User.active == True)).first()  # noqa: E712
+    if row is None:
+        raise NotAuthorizedException("The account is deactivated")
     sessions: SessionStore = request.app.state.sessions
     await sessions.destroy(request.cookies.get(SESSION_COOKIE))
-    session_id = await sessions.create(user_id)
+    session_id = await sessions.create(user_id, row["auth_epoch"])
     settings = request.app.state.settings
     response.set_cookie(
         SESSION_COOKIE,
         session_id,
-        max_age=SESSION_MAX_AGE,
+        max_age=sessions.lifetime,
         httponly=True,
         samesite="lax",
         secure=settings.production,
@@ -104,6 +188,15 @@ async def end_session(request: Request, response: Response) -> None:
     sessions: SessionStore = request.app.state.sessions
     await sessions.destroy(request.cookies.get(SESSION_COOKIE))
     response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def check_token_scope(connection: ASGIConnection, principal: Principal) -> None:
+    """Refuse a bearer token that lacks the scope this route needs (see ``TOKEN_SCOPE_OPT``)."""
+    method = connection.scope.get("method", "GET")
+    default = TokenScope.read.value if method in SAFE_METHODS else TokenScope.write.value
+    needed = connection.route_handler.opt.get(TOKEN_SCOPE_OPT, default)
+    if needed is not None and needed not in principal.scopes:
+        raise DomainError("insufficient_scope", f"This token lacks the '{needed}' scope", status_code=403)
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
@@ -118,38 +211,116 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             principal = await principal_for_token(token.strip())
             if principal is None:
                 raise NotAuthorizedException("The token is unknown, expired or revoked")
+            check_token_scope(connection, principal)
             return AuthenticationResult(user=principal, auth="token")
         session_id = connection.cookies.get(SESSION_COOKIE)
         if session_id:
             sessions: SessionStore = connection.app.state.sessions
-            user_id = await sessions.user_id(session_id)
-            if user_id is not None:
-                principal = await load_principal(user_id, "session")
+            entry = await sessions.get(session_id)
+            if entry is not None:
+                principal = await load_principal(entry.user_id, "session", epoch=entry.epoch)
                 if principal is not None:
                     return AuthenticationResult(user=principal, auth="session")
         return AuthenticationResult(user=None, auth=None)
 
 
-async def principal_for_token(token: str) -> Principal | None:
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
-        return None
-    now = utcnow()
-    row = (
-        await ApiToken.select(ApiToken.id, ApiToken.user, ApiToken.expires_at, ApiToken.revoked_at)
-        .where(ApiToken.token_hash == token_digest(token))
-        .first()
-    )
-    if row is None or row["revoked_at"] is not None:
-        return None
-    if row["expires_at"] is not None and row["expires_at"] <= now:
-        return None
-    await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
-    return await load_principal(row["user"], "token")
+# The login rate limit ---------------------------------------------------------------------------
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _is_trusted(address: str, proxies: Iterable[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def client_address(scope: Scope, proxies: tuple[Network, ...]) -> str:
+    """The caller's address: the peer, unless the peer is a trusted proxy; then the nearest address in
+    ``X-Forwarded-For`` (read from the right) that is not a trusted proxy itself."""
+    client = scope.get("client")
+    peer = client[0] if client else ""
+    if not _is_trusted(peer, proxies):
+        return peer
+    forwarded = ",".join(v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, proxies):
+            return hop
+    return hops[0] if hops else peer
+
+
+_COUNT_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {n, redis.call('TTL', KEYS[1])}
+"""
+
+
+class LoginLimiter:
+    """Login attempts per client address in fixed one-minute windows. With Redis every process shares
+    the count, kept atomically in one round trip (INCR, and EXPIRE on the first attempt, in a Lua
+    script); without Redis (the embedded default, one process) it is counted in memory."""
+
+    WINDOW = 60
+
+    def __init__(self, limit: int, redis: Redis | None = None) -> None:
+        self.limit = limit
+        self._script = redis.register_script(_COUNT_SCRIPT) if redis is not None else None
+        self._windows: dict[str, tuple[float, int]] = {}
+
+    async def hit(self, address: str) -> int | None:
+        """Count one attempt; the seconds to wait when it is over the limit, else ``None``."""
+        if self._script is not None:
+            count, ttl = await self._script(keys=[f"podium:login_limit:{address}"], args=[self.WINDOW])
+        else:
+            now = time.monotonic()
+            if len(self._windows) > 10_000:  # forget finished windows
+                self._windows = {k: w for k, w in self._windows.items() if now - w[0] < self.WINDOW}
+            start, count = self._windows.get(address, (now, 0))
+            if now - start >= self.WINDOW:
+                start, count = now, 0
+            count += 1
+            self._windows[address] = (start, count)
+            ttl = self.WINDOW - (now - start)
+        return max(1, math.ceil(ttl)) if count > self.limit else None
+
+
+class LoginRateLimitMiddleware(ASGIMiddleware):
+    """429 ``rate_limited`` for a POST once its client address has used up this minute's attempts."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, limiter: LoginLimiter, trusted_proxies: Iterable[str]) -> None:
+        self.limiter = limiter
+        self.proxies = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope["method"] == "POST":
+            wait = await self.limiter.hit(client_address(scope, self.proxies))
+            if wait is not None:
+                raise TooManyRequestsException(
+                    "Too many login attempts from your address; try again in a minute",
+                    headers={"Retry-After": str(wait)},
+                )
+        await next_app(scope, receive, send)
 
 
 class TokenAwareCSRFMiddleware(CSRFMiddleware):
     """Litestar's double-submit CSRF check, skipped for bearer-token requests: browsers never attach
-    an ``Authorization`` header on their own, so those requests cannot be forged cross-site."""
+    an ``Authorization`` header on their own, so those requests cannot be forged cross-site.
+
+    A refusal is raised as :class:`CsrfFailed`: a ``PermissionDeniedException`` is the check's own
+    only if the request never got past it (the wrapped app marks the scope when it is reached)."""
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig) -> None:
+        async def passed(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["podium.csrf_passed"] = True  # type: ignore[typeddict-unknown-key]
+            await app(scope, receive, send)
+
+        super().__init__(passed, config)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -157,48 +328,9 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
                 if name == b"authorization" and value[:7].lower() == b"bearer ":
                     await self.app(scope, receive, send)
                     return
-        await super().__call__(scope, receive, send)
-
-
-# Guards ---------------------------------------------------------------------------------------
-
-
-def current(connection: ASGIConnection) -> Principal:
-    user = connection.scope.get("user")
-    if user is None:
-        raise NotAuthorizedException("Log in first")
-    return user
-
-
-def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    current(connection)
-
-
-def requires_platform_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    if not current(connection).is_platform_admin:
-        raise Forbidden("Only platform admins may do this")
-
-
-async def has_event_role(principal: Principal, event_id: int, roles: tuple[Role, ...]) -> bool:
-    if principal.is_platform_admin:
-        return True
-    return await RoleGrant.exists().where(
-        (RoleGrant.user == principal.id)
-        & (RoleGrant.event == event_id)
-        & RoleGrant.role.is_in([r.value for r in roles])
-    )
-
-
-def requires_event_role(*roles: Role) -> Any:
-    """A guard: the caller holds one of ``roles`` in the event named by the ``event_id`` path parameter."""
-
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        principal = current(connection)
-        event_id = connection.path_params.get("event_id")
-        if not isinstance(event_id, int) or not await has_event_role(principal, event_id, roles):
-            raise Forbidden(f"You need the {' or '.join(r.value for r in roles)} role in this event")
-
-    return guard
-
-
-requires_organizer = requires_event_role(Role.organizer)
+        try:
+            await super().__call__(scope, receive, send)
+        except PermissionDeniedException as exc:
+            if scope.get("podium.csrf_passed"):
+                raise
+            raise CsrfFailed() from exc

@@ -6,6 +6,7 @@ process with a :class:`SettingsError` naming the variable, before anything else 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -43,6 +44,8 @@ class Settings:
     mail_from: str
     mail_dir: Path
     db_pool_size: int
+    trusted_proxies: tuple[str, ...]
+    session_lifetime_days: int
 
     @property
     def production(self) -> bool:
@@ -139,7 +142,19 @@ class Settings:
             mail_from=mail_from,
             mail_dir=Path(get("MAIL_DIR", str(data_dir / "mail"))).resolve(),  # type: ignore[arg-type]
             db_pool_size=integer("DB_POOL_SIZE", 10, 0, 1000),
+            trusted_proxies=_networks(get("TRUSTED_PROXIES", "127.0.0.1")),  # type: ignore[arg-type]
+            session_lifetime_days=integer("SESSION_LIFETIME_DAYS", 30, 1, 365),
         )
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    """Comma-separated addresses or networks (``10.0.0.0/8``), normalised."""
+    try:
+        return tuple(str(ipaddress.ip_network(p.strip(), strict=False)) for p in value.split(",") if p.strip())
+    except ValueError:
+        raise SettingsError(
+            f"PODIUM_TRUSTED_PROXIES must be comma-separated IP addresses or networks, got {value!r}"
+        ) from None
 
 
 def _development_secret(data_dir: Path) -> str:

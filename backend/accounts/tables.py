@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
-from piccolo.columns import ForeignKey, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
@@ -29,12 +29,31 @@ class Role(StrEnum):
     mentor = "mentor"
 
 
+class TokenScope(StrEnum):
+    """What a bearer token may do; a login session holds every scope."""
+
+    read = "read"
+    """GET, HEAD and OPTIONS on whatever the user may see."""
+    write = "write"
+    """Every change the user may make (any other method)."""
+    device = "device"
+    """For scanning devices: with check-in, the scanning endpoints (marked ``opt={"token_scope": "device"}``)
+    will accept a token holding it, so a gate scanner's token can scan tickets and nothing else."""
+
+
 class User(BaseUser, tablename="podium_user"):
-    """A person. ``superuser`` marks a platform admin; ``admin`` lets them into Piccolo Admin."""
+    """A person. ``superuser`` marks a platform admin; ``admin`` lets them into Piccolo Admin.
+
+    ``auth_epoch`` is copied into every login session; a session whose epoch differs is dead. A
+    database trigger (migration 2026-11-28T15:38:14) bumps it and revokes the user's tokens whenever
+    ``active`` turns false, whoever writes it (API, back office, SQL), so reactivating an account
+    never revives its old sessions or tokens.
+    """
 
     display_name = Varchar(length=200, default="")
     locale = Varchar(length=5, default="zh")
     created_at = Timestamptz(default=TimestamptzNow())
+    auth_epoch = Integer(default=0)
 
     def __init__(self, **kwargs: Any) -> None:
         password = kwargs.get("password")
@@ -120,7 +139,12 @@ class RoleGrant(Table):
 
 
 class ApiToken(Table):
-    """A bearer token for an API client or scanning device; only its SHA-256 is stored."""
+    """A bearer token for an API client or scanning device; only its SHA-256 is stored.
+
+    ``scopes`` is a space-separated set of :class:`TokenScope` values. ``parent`` is the token that
+    created this one (``None`` when created from a login session): a child never holds more scopes or
+    lives longer than its parent, and revoking a token revokes its descendants.
+    """
 
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
     name = Varchar(length=100)
@@ -129,3 +153,5 @@ class ApiToken(Table):
     expires_at = Timestamptz(null=True, default=None)
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    scopes = Varchar(length=40, default="read write")
+    parent = ForeignKey("self", null=True, default=None, on_delete=OnDelete.cascade, index=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+import time
 
 import httpx
+import msgspec
 
 from backend.accounts.tables import User
 from backend.app import create_app
-from backend.security import SESSION_COOKIE
+from backend.security import SESSION_COOKIE, SessionStore
 from tests.integration.conftest import PASSWORD, prime_csrf
 
 ERROR_KEYS = {"code", "detail", "fields"}
@@ -61,10 +65,32 @@ async def test_wrong_password_and_unknown_email_get_the_same_answer(make_client,
 async def test_deactivated_user_cannot_log_in_and_loses_the_session(make_client, make_user):
     user_id = await make_user("gone@example.org")
     client = await make_client("gone@example.org")
-    await User.update({User.active: False}).where(User.id == user_id)
+    await User.update({User.active: False}).where(User.id == user_id)  # as the back office would
     assert (await client.get("/api/v1/auth/me")).status_code == 401
     again = await client.post("/api/v1/auth/login", json={"email": "gone@example.org", "password": PASSWORD})
     assert again.status_code == 401
+    await User.update({User.active: True}).where(User.id == user_id)
+    assert (await client.get("/api/v1/auth/me")).status_code == 401  # the old session stays dead
+
+
+async def test_sessions_end_after_their_absolute_lifetime(make_client, make_user):
+    await make_user("a@example.org")
+    client = await make_client("a@example.org")
+    sessions: SessionStore = make_client.app.state.sessions
+    session_id = client.cookies[SESSION_COOKIE]
+
+    async def logged_in_since(days: float) -> None:
+        entry = await sessions.get(session_id)
+        assert entry is not None
+        created = time.time() - days * 24 * 3600
+        value = msgspec.json.encode(msgspec.structs.replace(entry, created_at=created))
+        await sessions.store.set(f"session:{session_id}", value, expires_in=sessions.idle)
+
+    assert sessions.lifetime == 30 * 24 * 3600  # PODIUM_SESSION_LIFETIME_DAYS' default
+    await logged_in_since(29.9)  # used every day: the sliding expiry alone would keep it
+    assert (await client.get("/api/v1/auth/me")).status_code == 200
+    await logged_in_since(30.1)
+    assert (await client.get("/api/v1/auth/me")).status_code == 401
 
 
 async def test_login_replaces_a_planted_session_id(make_client, make_user):
@@ -118,7 +144,8 @@ async def test_bearer_token_life_cycle(make_client, make_user):
     device.headers["authorization"] = f"Bearer {token}"
     assert (await device.get("/api/v1/auth/me")).json()["email"] == "gate@example.org"
     # No CSRF token needed with a bearer token: browsers never attach one by themselves.
-    assert (await device.post("/api/v1/auth/tokens", json={"name": "second"})).status_code == 201
+    second = await device.post("/api/v1/auth/tokens", json={"name": "second", "expires_in_days": 7})
+    assert second.status_code == 201
 
     assert (await owner.delete(f"/api/v1/auth/tokens/{token_id}")).status_code == 204
     refused = await device.get("/api/v1/auth/me")
@@ -174,6 +201,57 @@ async def test_login_is_rate_limited_per_client(db, settings, make_user):
     assert blocked.status_code == 429
     assert blocked.json()["code"] == "rate_limited"
     assert form.status_code == 429  # the page form shares the limit
+
+
+async def test_the_login_limit_is_shared_by_every_process(db, settings, make_user):
+    """Four app instances (as four server processes would) share one Redis count: of 40 logins fired
+    at once, exactly the limit get through."""
+    await make_user("a@example.org")
+    apps = [create_app(dataclasses.replace(settings, login_rate_limit=10)) for _ in range(4)]
+    async with contextlib.AsyncExitStack() as stack:
+        clients = []
+        for app in apps:
+            await stack.enter_async_context(app.lifespan())
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+            clients.append(await stack.enter_async_context(client))
+            await prime_csrf(client)
+        responses = await asyncio.gather(
+            *(
+                clients[i % 4].post("/api/v1/auth/login", json={"email": "a@example.org", "password": "x"})
+                for i in range(40)
+            )
+        )
+    codes = [r.status_code for r in responses]
+    assert codes.count(401) == 10
+    assert codes.count(429) == 30
+
+
+async def test_forwarded_addresses_count_only_from_trusted_proxies(db, settings):
+    app = create_app(dataclasses.replace(settings, login_rate_limit=2, trusted_proxies=("10.0.0.0/8",)))
+
+    async def attempts(peer: str, forwarded_for: list[str]) -> list[int]:
+        transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            await prime_csrf(client)
+            return [
+                (
+                    await client.post(
+                        "/api/v1/auth/login",
+                        json={"email": "nobody@example.org", "password": "x"},
+                        headers={"x-forwarded-for": address},
+                    )
+                ).status_code
+                for address in forwarded_for
+            ]
+
+    async with app.lifespan():
+        # A client that is not a proxy cannot pick a fresh address for every attempt.
+        assert await attempts("203.0.113.7", ["1.1.1.1", "2.2.2.2", "3.3.3.3"]) == [401, 401, 429]
+        # Behind the trusted balancer each client address counts on its own; the balancer's own
+        # entries (10.x) and whatever the client wrote before them are skipped or ignored.
+        behind = await attempts("10.0.0.5", ["198.51.100.1", "9.9.9.9, 198.51.100.2, 10.1.1.1"] * 2)
+        assert behind == [401, 401, 401, 401]
+        assert await attempts("10.0.0.5", ["198.51.100.1"]) == [429]
 
 
 async def test_anonymous_calls_to_guarded_endpoints_are_401(client):
