@@ -150,7 +150,9 @@ class Settings:
 def _networks(value: str) -> tuple[str, ...]:
     """Comma-separated addresses or networks (``10.0.0.0/8``), normalised."""
     try:
-        return tuple(str(ipaddress.ip_network(p.strip(), strict=False)) for p in value.split(",") if p.strip())
+        return tuple(
+            str(ipaddress.ip_network(p.strip(), strict=False)) for p in value.split(",") if p.strip()
+        )
     except ValueError:
         raise SettingsError(
             f"PODIUM_TRUSTED_PROXIES must be comma-separated IP addresses or networks, got {value!r}"
