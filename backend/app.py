@@ -37,6 +37,7 @@ from backend.admin import admin_app
 from backend.errors import exception_handler
 from backend.events.controllers import EventController, SessionController, StageController, TrackController
 from backend.institutions.controllers import InstitutionController
+from backend.mail.jobs import FLUSH_EVERY
 from backend.pages.controllers import LoginPageController, PageController
 from backend.request_context import AuditContextMiddleware
 from backend.security import (
@@ -48,7 +49,8 @@ from backend.security import (
     TokenAwareCSRFMiddleware,
 )
 from backend.settings import Settings, get_settings
-from backend.tasks import InlineQueue, queue_for
+from backend.tasks import InlineQueue, install, queue_for
+from backend.worker import JOBS
 
 HERE = Path(__file__).parent
 logger = logging.getLogger("podium")
@@ -106,7 +108,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with db.connection_pool(settings):
-            app.state.queue = await queue_for(settings)
+            app.state.queue = await queue_for(settings, JOBS)
+            previous_queue = install(app.state.queue)
             sweeper = None
             if isinstance(app.state.queue, InlineQueue):
                 sweeper = asyncio.create_task(_sweep_outbox(app.state.queue))
@@ -115,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             finally:
                 if sweeper is not None:
                     sweeper.cancel()
+                install(previous_queue)
                 await app.state.queue.close()
                 if redis is not None:
                     await redis.aclose()
@@ -186,7 +190,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return app
 
 
-async def _sweep_outbox(queue: InlineQueue, every: float = 300) -> None:
+async def _sweep_outbox(queue: InlineQueue, every: float = FLUSH_EVERY) -> None:
     """In embedded mode nothing else retries mail, so the web process does it."""
     while True:
         await asyncio.sleep(every)

@@ -85,9 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from arq.worker import run_worker
-
-    from backend.worker import worker_settings
+    from backend.worker import run
 
     settings = get_settings()
     if not settings.redis_url:
@@ -96,7 +94,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    run_worker(worker_settings(settings), burst=args.burst)  # type: ignore[arg-type]
+    run(settings, burst=args.burst)
     return 0
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -38,12 +39,20 @@ def engine() -> Engine:
     return db
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+_after_commit: contextvars.ContextVar[list[AfterCommit] | None] = contextvars.ContextVar(
+    "podium_after_commit", default=None
+)
+
+
 @asynccontextmanager
 async def transaction():
     """A write transaction that is safe under concurrency on both engines; yields Piccolo's.
 
     On SQLite a DEFERRED transaction fails at once with "database is locked" when two writers
     upgrade their locks; IMMEDIATE takes the write lock up front and makes writers queue instead.
+    Nested inside another it joins the outer one (Piccolo treats it as a no-op), and the
+    :func:`on_commit` callbacks of all of them run once the outermost one has committed.
     A write that breaks a unique or foreign key constraint rolls back and raises the 409 of
     :data:`UNIQUE_CONSTRAINTS` (see :func:`_constraint_errors`).
     """
@@ -52,8 +61,36 @@ async def transaction():
         tx = db.transaction(transaction_type=TransactionType.immediate)
     else:
         tx = db.transaction()
-    async with _constraint_errors(), tx as current:
-        yield current
+    if db.current_transaction.get() is not None:
+        async with _constraint_errors(), tx as joined:
+            yield joined
+        return
+    callbacks: list[AfterCommit] = []
+    token = _after_commit.set(callbacks)
+    try:
+        async with _constraint_errors(), tx as current:
+            yield current
+    finally:
+        _after_commit.reset(token)
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:
+            # The data is committed: the caller's write succeeded and must not look failed.
+            logger.exception("after-commit callback %r failed", callback)
+
+
+def on_commit(callback: AfterCommit) -> None:
+    """Run ``await callback()`` after the current outermost :func:`transaction` commits.
+
+    It is dropped when the transaction rolls back. It runs outside any transaction, in
+    registration order; an exception is logged, not raised (the data is already committed), so
+    work that must not be lost belongs in the transaction and the callback only speeds it up.
+    """
+    callbacks = _after_commit.get()
+    if callbacks is None:
+        raise RuntimeError("on_commit() needs an open backend.db.transaction()")
+    callbacks.append(callback)
 
 
 async def locked_row(table: type[Table], row_id: int) -> dict[str, Any] | None:

@@ -2,12 +2,19 @@
 
 Jobs are plain ``async def job(ctx, *args)`` functions listed in :data:`backend.worker.JOBS`;
 they must be idempotent (arq delivers at least once) and return plain data.
+
+The process's queue is installed once at start-up (:func:`install`: the app's lifespan, the
+worker's ``on_startup``), and domain code hands work over with :func:`enqueue`, usually from a
+:func:`backend.db.on_commit` callback. So domains import this module, never the worker or a
+concrete queue, and this module imports no domain: the jobs reach :class:`InlineQueue` from the
+composition root.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 from arq import ArqRedis, create_pool
@@ -16,6 +23,8 @@ from arq.connections import RedisSettings
 from backend.settings import Settings
 
 logger = logging.getLogger("podium.tasks")
+
+Job = Callable[..., Awaitable[Any]]
 
 
 class TaskQueue(Protocol):
@@ -44,10 +53,8 @@ class ArqQueue:
 class InlineQueue:
     """The embedded default: jobs run as background tasks of the web process."""
 
-    def __init__(self, settings: Settings) -> None:
-        from backend.worker import JOBS
-
-        self.jobs = {job.__name__: job for job in JOBS}
+    def __init__(self, settings: Settings, jobs: Iterable[Job]) -> None:
+        self.jobs = {job.__name__: job for job in jobs}
         self.ctx: dict[str, Any] = {"settings": settings}
         self.running: set[asyncio.Task[Any]] = set()
 
@@ -74,7 +81,25 @@ class InlineQueue:
         await self.drain()
 
 
-async def queue_for(settings: Settings) -> TaskQueue:
+async def queue_for(settings: Settings, jobs: Iterable[Job]) -> TaskQueue:
+    """The queue these settings call for; ``jobs`` are what the in-process queue can run."""
     if settings.redis_url:
         return await ArqQueue.connect(settings.redis_url)
-    return InlineQueue(settings)
+    return InlineQueue(settings, jobs)
+
+
+_installed: TaskQueue | None = None
+
+
+def install(queue: TaskQueue | None) -> TaskQueue | None:
+    """Make ``queue`` the one :func:`enqueue` uses in this process; returns the previous one."""
+    global _installed
+    previous, _installed = _installed, queue
+    return previous
+
+
+async def enqueue(name: str, *args: Any, job_id: str | None = None) -> None:
+    """Hand a job to the process's installed queue."""
+    if _installed is None:
+        raise RuntimeError(f"no job queue installed to run {name!r} (the app and the worker install one)")
+    await _installed.enqueue(name, *args, job_id=job_id)

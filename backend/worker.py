@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import arq.worker
 from arq import cron
 from arq.connections import RedisSettings
 
+from backend import tasks
 from backend.db import connection_pool
-from backend.mail.jobs import deliver_email, flush_outbox
+from backend.mail.jobs import FLUSH_EVERY, deliver_email, flush_outbox
 from backend.settings import Settings, get_settings
 
 JOBS = [deliver_email, flush_outbox]
@@ -18,10 +21,33 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings = ctx.setdefault("settings", get_settings())
     ctx["db_pool"] = connection_pool(settings)
     await ctx["db_pool"].__aenter__()
+    # Jobs that queue further jobs (after their commit) send them through arq's own pool.
+    ctx["previous_queue"] = tasks.install(tasks.ArqQueue(ctx["redis"]))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    """Runs after arq has waited for the jobs it cancelled, so in-flight sends are recorded."""
+    tasks.install(ctx["previous_queue"])
     await ctx["db_pool"].__aexit__(None, None, None)
+
+
+class Worker(arq.worker.Worker):
+    """arq's worker, with a shutdown that waits for every job it cancelled on SIGTERM.
+
+    arq's ``close()`` gathers the job tasks without ``return_exceptions``: one job cancelled while
+    it stored its result ends that wait at once, and the process would exit under the deliveries
+    still finishing (messages SMTP accepted left ``sending``, to be sent again).
+    """
+
+    async def close(self) -> None:
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        self.tasks.clear()
+        await super().close()
+
+
+def run(settings: Settings, *, burst: bool = False) -> None:
+    """``podium worker``: run jobs until SIGTERM or SIGINT (with ``burst``, until none is left)."""
+    Worker(**worker_settings(settings), burst=burst).run()
 
 
 def worker_settings(settings: Settings) -> dict[str, Any]:
@@ -29,7 +55,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     assert settings.redis_url, "the worker needs PODIUM_REDIS_URL"
     return {
         "functions": JOBS,
-        "cron_jobs": [cron(flush_outbox, minute=set(range(0, 60, 5)), run_at_startup=True)],
+        "cron_jobs": [cron(flush_outbox, second=set(range(0, 60, FLUSH_EVERY)), run_at_startup=True)],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

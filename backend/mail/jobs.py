@@ -6,13 +6,16 @@ from typing import Any
 
 from backend.mail import service
 
+FLUSH_EVERY = 5  # seconds; with service.LEASE, a crashed worker's claims are taken over within 15 s
+
 
 async def deliver_email(ctx: dict[str, Any], outbox_id: int) -> str:
     return await service.deliver(ctx["settings"], outbox_id)
 
 
 async def flush_outbox(ctx: dict[str, Any]) -> dict[str, int]:
-    """Retry what is still queued (a failed send, a lost job, a crashed worker's claim)."""
+    """Deliver what is due: a failed send after its back-off, a row whose job was lost, a crashed
+    worker's claim after its lease ran out."""
     counts: dict[str, int] = {}
     for outbox_id in await service.pending_ids():
         outcome = await service.deliver(ctx["settings"], outbox_id)

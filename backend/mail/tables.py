@@ -15,8 +15,10 @@ class OutboxStatus(StrEnum):
 
 
 class OutboxEmail(Table):
-    """One message to deliver. A worker claims it (queued → sending) before sending, so a job
-    delivered twice by arq sends once; a claim older than the lease is taken over."""
+    """One message to deliver. A worker claims it (queued → sending, ``attempts`` + 1) before
+    sending, so a job delivered twice by arq sends once. ``lease_until`` is when others may take
+    the row over: the sending worker keeps pushing it forward while it sends; on a queued row it
+    is the grace left to the job enqueued at commit, or the back-off after a failed send."""
 
     to_address = Varchar(length=255)
     subject = Varchar(length=300)
@@ -26,4 +28,5 @@ class OutboxEmail(Table):
     last_error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     claimed_at = Timestamptz(null=True, default=None)
+    lease_until = Timestamptz(null=True, default=None)
     sent_at = Timestamptz(null=True, default=None)

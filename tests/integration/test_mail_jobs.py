@@ -11,10 +11,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from arq.worker import Worker
 
+from backend import tasks
 from backend.mail.service import deliver, queue_email
 from backend.mail.tables import OutboxEmail
 from backend.tasks import ArqQueue, InlineQueue
-from backend.worker import worker_settings
+from backend.worker import JOBS, worker_settings
 
 
 class Sink(Message):
@@ -54,9 +55,11 @@ async def test_arq_worker_delivers_through_smtp(db, settings, smtp_sink):
     port, sink = smtp_sink
     smtp = dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none")
     queue = await ArqQueue.connect(settings.redis_url)
+    previous = tasks.install(queue)
     outbox_id = await queue_email(
-        queue, "team.leader@example.org", "Your team is registered", "Welcome to the challenge."
+        "team.leader@example.org", "Your team is registered", "Welcome to the challenge."
     )
+    tasks.install(previous)
     await queue.close()
 
     worker = await run_worker(smtp)
@@ -101,8 +104,10 @@ async def test_failed_sends_are_kept_for_retry_then_given_up(db, settings):
 
 async def test_embedded_mode_writes_mail_files_in_process(db, settings, tmp_path):
     embedded = dataclasses.replace(settings, redis_url=None, mail_dir=tmp_path / "mail")
-    queue = InlineQueue(embedded)
-    outbox_id = await queue_email(queue, "judge@example.org", "Scoring opens", "Your 12 entries are ready.")
+    queue = InlineQueue(embedded, JOBS)
+    previous = tasks.install(queue)
+    outbox_id = await queue_email("judge@example.org", "Scoring opens", "Your 12 entries are ready.")
+    tasks.install(previous)
     await queue.drain()
     files = sorted((tmp_path / "mail").glob("*.eml"))
     assert [f.name for f in files] == [f"{outbox_id:08d}.eml"]
