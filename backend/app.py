@@ -8,11 +8,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from litestar import Litestar, Request, Response, Router, asgi, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.file_system import BaseLocalFileSystem
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -22,7 +24,9 @@ from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
-from litestar.types import Receive, Scope, Send
+from litestar.types import Message, Receive, Scope, Send
+from litestar.types.composite_types import PathType
+from litestar.types.file_types import FileInfo
 from redis.asyncio import Redis
 
 from backend import db
@@ -34,12 +38,12 @@ from backend.accounts.controllers import (
     login_rate_limit,
 )
 from backend.admin import admin_app
-from backend.errors import exception_handler
+from backend.errors import error_response, exception_handler_for
 from backend.events.controllers import EventController, SessionController, StageController, TrackController
 from backend.institutions.controllers import InstitutionController
-from backend.mail.jobs import FLUSH_EVERY
-from backend.pages.controllers import LoginPageController, PageController
+from backend.pages.controllers import LoginPageController, PageController, error_page
 from backend.request_context import AuditContextMiddleware
+from backend.schemas import JsonRequest
 from backend.security import (
     CSRF_COOKIE,
     CSRF_HEADER,
@@ -49,11 +53,39 @@ from backend.security import (
     TokenAwareCSRFMiddleware,
 )
 from backend.settings import Settings, get_settings
-from backend.tasks import InlineQueue, install, queue_for
-from backend.worker import JOBS
+from backend.tasks import InlineQueue, queue_for
 
 HERE = Path(__file__).parent
 logger = logging.getLogger("podium")
+
+
+SECURITY_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """Every response of the app, the admin mount included: no framing, no sniffing, no referrer
+    leaving the site. A header the response already sets is kept."""
+    if message["type"] == "http.response.start":
+        headers = list(message.get("headers") or [])
+        present = {name.lower() for name, _ in headers}
+        message["headers"] = headers + [h for h in SECURITY_HEADERS if h[0] not in present]
+
+
+class StaticFiles(BaseLocalFileSystem):
+    """A path that cannot name a file (a NUL byte, a name too long) names no file: 404, not 500."""
+
+    async def info(self, path: PathType, **kwargs: Any) -> FileInfo:
+        try:
+            return await super().info(path, **kwargs)
+        except FileNotFoundError:
+            raise
+        except (ValueError, OSError) as exc:
+            raise FileNotFoundError(str(path)) from exc
 
 
 class HealthOut(msgspec.Struct):
@@ -108,8 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with db.connection_pool(settings):
-            app.state.queue = await queue_for(settings, JOBS)
-            previous_queue = install(app.state.queue)
+            app.state.queue = await queue_for(settings)
             sweeper = None
             if isinstance(app.state.queue, InlineQueue):
                 sweeper = asyncio.create_task(_sweep_outbox(app.state.queue))
@@ -118,7 +149,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             finally:
                 if sweeper is not None:
                     sweeper.cancel()
-                install(previous_queue)
                 await app.state.queue.close()
                 if redis is not None:
                     await redis.aclose()
@@ -151,7 +181,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             admin,
             create_static_files_router(
-                path="/static", directories=[HERE / "static"], include_in_schema=False
+                path="/static",
+                directories=[HERE / "static"],
+                file_system=StaticFiles(),
+                include_in_schema=False,
             ),
         ],
         middleware=[
@@ -160,7 +193,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuditContextMiddleware,
         ],
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
-        exception_handlers={Exception: exception_handler},
+        exception_handlers={Exception: exception_handler_for(error_page)},
+        request_class=JsonRequest,
+        before_send=[security_headers],
         stores={"sessions": session_store, "rate_limit": rate_store},
         state=State(
             {
@@ -175,12 +210,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1",
             description="Contests, forums, fairs and incubation. Errors are {code, detail, fields}.",
             components=Components(
+                responses={"Error": error_response()},
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer", description="API token (pdm_...)"),
                     "session": SecurityScheme(
                         type="apiKey", name=SESSION_COOKIE, security_scheme_in="cookie"
                     ),
-                }
+                },
             ),
             security=[{"bearer": []}, {"session": []}],
         ),
@@ -190,7 +226,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return app
 
 
-async def _sweep_outbox(queue: InlineQueue, every: float = FLUSH_EVERY) -> None:
+async def _sweep_outbox(queue: InlineQueue, every: float = 300) -> None:
     """In embedded mode nothing else retries mail, so the web process does it."""
     while True:
         await asyncio.sleep(every)

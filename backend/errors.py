@@ -6,20 +6,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import (
-    HTTPException,
-    NotAuthorizedException,
-    PermissionDeniedException,
-    ValidationException,
-)
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 logger = logging.getLogger("podium")
-
-CSRF_FAILED_DETAIL = "CSRF token verification failed"
 
 # Every stable error code a client can receive, with its meaning. Clients branch on these strings,
 # so a code is added here (one line) before it is raised, and never renamed. Listed in OpenAPI.
@@ -48,6 +43,8 @@ CODES: dict[str, str] = {
     "unknown_track": "The referenced track is not part of this event",
     "unknown_institution": "The referenced institution does not exist",
     "role_exists": "The user already holds this role with this scope",
+    "insufficient_scope": "The bearer token lacks the scope this operation needs (read, write or device)",
+    "token_exceeds_parent": "A token cannot make a token with more scopes or a longer life than its own",
     # Institutions
     "invalid_csv": "A row of an imported CSV file is wrong (the detail names the line)",
     # Events and their structure
@@ -112,6 +109,15 @@ class Forbidden(DomainError):
         super().__init__("forbidden", detail)
 
 
+class CsrfFailed(DomainError):
+    """A cookie-authenticated write without a valid CSRF token (raised by the CSRF middleware)."""
+
+    status_code = 403
+
+    def __init__(self) -> None:
+        super().__init__("csrf_failed", "The form or request lacks a valid CSRF token")
+
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "not_authenticated",
@@ -124,24 +130,23 @@ _HTTP_CODES = {
     429: "rate_limited",
 }
 
-
-_FIELD_IN_MESSAGE = (
-    re.compile(r"at `\$\.([^`]+)`"),
-    re.compile(r"(?:unknown|missing required) field `([^`]+)`"),
-)
+# msgspec reports a missing or unknown field at the object that holds it and names the field only
+# in its message text (its ValidationError has no structured path); this is the one place reading it.
+_FIELD_IN_MESSAGE = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`")
 
 
 def _validation_fields(exc: ValidationException) -> dict[str, str]:
-    """Map each problem to the field at fault; msgspec names body fields inside its message."""
+    """Map each problem to the field at fault, from the ``key`` Litestar gives each error."""
     fields: dict[str, str] = {}
     extra = exc.extra if isinstance(exc.extra, list) else []
     for item in extra:
         if isinstance(item, dict):
             message = str(item.get("message", "invalid value"))
             key = str(item.get("key") or item.get("source") or "body")
-            if key == "data":
-                match = next((m for p in _FIELD_IN_MESSAGE if (m := p.search(message))), None)
-                key = match.group(1) if match else "body"
+            if match := _FIELD_IN_MESSAGE.match(message):
+                key = match.group(1) if key == "data" else f"{key}.{match.group(1)}"
+            elif key == "data":
+                key = "body"
             fields[key] = message
     return fields
 
@@ -154,12 +159,6 @@ def error_body(exc: Exception) -> tuple[int, dict[str, Any]]:
         fields = _validation_fields(exc)
         detail = "; ".join(f"{k}: {v}" for k, v in fields.items()) or str(exc.detail)
         return 400, {"code": "validation_error", "detail": detail, "fields": fields}
-    if isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_FAILED_DETAIL:
-        return 403, {
-            "code": "csrf_failed",
-            "detail": "The form or request lacks a valid CSRF token",
-            "fields": {},
-        }
     if isinstance(exc, NotAuthorizedException):
         return 401, {"code": "not_authenticated", "detail": "Log in first", "fields": {}}
     if isinstance(exc, HTTPException):
@@ -181,19 +180,50 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def exception_handler(request: Request, exc: Exception) -> Response:
-    status, body = error_body(exc)
-    headers = {}
-    if isinstance(exc, HTTPException) and exc.headers:
-        headers.update(exc.headers)
-    if wants_html(request):
-        if isinstance(exc, NotAuthorizedException):
-            return Response(
-                content=b"", status_code=303, headers={"Location": f"/login?next={request.url.path}"}
-            )
-        from backend.pages.controllers import page  # the page layer imports this module
+HtmlErrorPage = Callable[[Request, Exception, int, dict[str, Any]], Response]
 
-        response = page(request, "error.html.jinja", status_code=status, status=status, error=body)
-        response.headers.update(headers)
+
+def exception_handler_for(html_page: HtmlErrorPage | None = None) -> Callable[[Request, Exception], Response]:
+    """The app's one exception handler. Browsers asking for a page get ``html_page(request, exc,
+    status, body)`` (the page layer provides it); everyone else gets the JSON body."""
+
+    def exception_handler(request: Request, exc: Exception) -> Response:
+        status, body = error_body(exc)
+        if html_page is not None and wants_html(request):
+            response = html_page(request, exc, status, body)
+        else:
+            response = Response(content=body, status_code=status, media_type=MediaType.JSON)
+        if isinstance(exc, HTTPException) and exc.headers:
+            response.headers.update(exc.headers)
         return response
-    return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+    return exception_handler
+
+
+def error_response() -> OpenAPIResponse:
+    """The error answer as an OpenAPI component (``#/components/responses/Error``), every
+    registered code listed with its meaning."""
+    return OpenAPIResponse(
+        description="Every 4xx (and 5xx) answer: {code, detail, fields}",
+        content={"application/json": OpenAPIMediaType(schema=_error_schema())},
+    )
+
+
+def _error_schema() -> Schema:
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        required=["code", "detail", "fields"],
+        properties={
+            "code": Schema(
+                type=OpenAPIType.STRING,
+                description="A stable machine code; clients branch on it, never on `detail`.",
+                one_of=[Schema(const=code, description=meaning) for code, meaning in CODES.items()],
+            ),
+            "detail": Schema(type=OpenAPIType.STRING, description="What went wrong, for people"),
+            "fields": Schema(
+                type=OpenAPIType.OBJECT,
+                additional_properties=Schema(type=OpenAPIType.STRING),
+                description="The problem with each field at fault (body, query or path), by field name",
+            ),
+        },
+    )

@@ -1,35 +1,149 @@
-"""Field types shared by the API schemas of every domain."""
+"""Field types and rules shared by the API schemas of every domain.
+
+A string that lands in a table column takes its length from that column (:func:`column_text`), so
+a schema and its column cannot disagree.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+import functools
+import re
+from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 import msgspec
+from litestar import Request
 from litestar.params import PathParameter, QueryParameter
+from piccolo.columns import Column, Varchar
+from piccolo.columns.combination import WhereRaw
 
-# Printable text: no control characters (PostgreSQL rejects NUL, and nobody means them).
-_PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+from backend.errors import DomainError
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_PRINTABLE)]
-OptionalName = Annotated[str, msgspec.Meta(max_length=300, pattern=_PRINTABLE)]
-Email = Annotated[
-    str,
-    msgspec.Meta(
-        min_length=3, max_length=255, pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$"
-    ),
-]
-Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128, pattern=_PRINTABLE)]
-Locale = Annotated[str, msgspec.Meta(pattern=r"^(zh|en|ru)$")]
-CountryCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
-Slug = Annotated[str, msgspec.Meta(min_length=2, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+# Characters nobody sees: ASCII and C1 controls, Unicode separators and spaces, format characters
+# (zero-width space and joiners, bidi marks, BOM...) and the blank letters (Hangul fillers, braille
+# blank). Basic Multilingual Plane only, so the class is also valid in the OpenAPI document.
+_INVISIBLE = (
+    r"\s\x00-\x1f\x7f-\xa0\xad\u034f\u061c\u115f\u1160\u1680\u180b-\u180f\u2000-\u200f\u2028-\u202f"
+    r"\u205f-\u206f\u2800\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\u0600-\u0605\u06dd\u070f"
+    r"\u0890\u0891\u08e2"
+)
+# Control characters other than tab and line breaks: PostgreSQL rejects NUL, and nobody means them.
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+PRINTABLE = rf"^[^{_CONTROL}]*$"
+# Printable and at least one visible character: what a required name must be.
+_VISIBLE = rf"^[^{_CONTROL}]*[^{_INVISIBLE}][^{_CONTROL}]*$"
+_VISIBLE_CHAR = re.compile(rf"[^{_INVISIBLE}]")
+
+
+def has_visible_text(value: str) -> bool:
+    """Whether ``value`` shows anything: a name of only spaces or zero-width characters is empty."""
+    return _VISIBLE_CHAR.search(value) is not None
+
+
+def column_text(
+    column: Varchar, *, required: bool = False, pattern: str | None = None, min_length: int = 0
+) -> Any:
+    """The API type of a string stored in ``column``: at most the column's length, printable (or
+    matching ``pattern``), and with ``required`` at least one visible character."""
+    return Annotated[
+        str,
+        msgspec.Meta(
+            min_length=max(min_length, 1 if required else 0),
+            max_length=column.length,
+            pattern=pattern or (_VISIBLE if required else PRINTABLE),
+        ),
+    ]
+
+
+# The calendar the API accepts: wide enough for any real event, far enough from year 1 and 9999
+# that no time zone offset or UTC conversion overflows.
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2999, 12, 31)
+
+
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    # The system's zone folder also holds files that are not zones of the IANA database.
+    return frozenset(available_timezones() - {"Factory", "localtime", "posixrules"})
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone such as ``Asia/Shanghai`` (or a link like ``UTC``)."""
+    return name in _iana_zones()
+
+
+def contains(term: str, *columns: Column) -> WhereRaw:
+    """Case-insensitive "any of ``columns`` contains ``term``", where ``%`` and ``_`` are literal."""
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    operator = "ILIKE" if columns[0]._meta.engine_type in ("postgres", "cockroach") else "LIKE"
+    sql = " OR ".join(
+        f"{c._meta.get_full_name(with_alias=False)} {operator} {{}} ESCAPE '\\'" for c in columns
+    )
+    return WhereRaw(f"({sql})", *[pattern] * len(columns))
+
+
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128, pattern=PRINTABLE)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
 SmallCount = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 
 IdPath = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
-Search = Annotated[str | None, QueryParameter(max_length=100)]
+Search = Annotated[str | None, QueryParameter(max_length=100, pattern=PRINTABLE)]
+
+
+def email_type(*columns: Varchar) -> Any:
+    """An e-mail address that fits every column it is stored in."""
+    return Annotated[
+        str,
+        msgspec.Meta(
+            min_length=3,
+            max_length=min(c.length for c in columns),
+            pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$",
+        ),
+    ]
+
+
+def _check_calendar(name: str, value: Any) -> None:
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        return
+    if not EARLIEST <= day <= LATEST:
+        raise DomainError(
+            "validation_error",
+            f"{name}: must lie between {EARLIEST} and {LATEST}",
+            fields={name: f"outside {EARLIEST.year}–{LATEST.year}"},
+        )
+
+
+class JsonRequest(Request):
+    """The app's request: a JSON body must say it is JSON (else 415), and JSON nested too deeply to
+    decode is a 400, before any handler runs."""
+
+    async def json(self) -> Any:
+        media_type, _ = self.content_type
+        if await self.body() and not (media_type == "application/json" or media_type.endswith("+json")):
+            raise DomainError(
+                "unsupported_media_type",
+                f"Send the body as application/json, not {media_type or 'without a content type'}",
+                status_code=415,
+            )
+        try:
+            return await super().json()
+        except RecursionError:
+            raise DomainError(
+                "bad_request", "The JSON body is nested too deeply", fields={"body": "nested too deeply"}
+            ) from None
 
 
 class Struct(msgspec.Struct, forbid_unknown_fields=True):
-    """Base for request bodies: unknown fields are an error, not silently ignored."""
+    """Base for request bodies: unknown fields are an error, not silently ignored; dates and times
+    must lie in the supported calendar (checked at decoding, before any handler runs)."""
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            _check_calendar(name, getattr(self, name))

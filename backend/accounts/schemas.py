@@ -5,25 +5,32 @@ from typing import Annotated
 
 import msgspec
 
-from backend.accounts.tables import Role
-from backend.schemas import Email, Locale, Name, Password, PositiveInt, Struct
+from backend.accounts.tables import ApiToken, Role, RoleGrant, User
+from backend.schemas import PRINTABLE, Password, PositiveInt, Struct, column_text, email_type
+
+# Stored as both e-mail and user name (Piccolo's BaseUser), so it must fit both columns.
+Email = email_type(User.email, User.username)
+DisplayName = column_text(User.display_name, required=True)
+TokenName = column_text(ApiToken.name, required=True)
+Region = column_text(RoleGrant.region, required=True)
+Locale = column_text(User.locale, pattern=r"^(zh|en|ru)$")
 
 
 class LoginIn(Struct):
-    email: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    email: Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=PRINTABLE)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=PRINTABLE)]
 
 
 class UserIn(Struct):
     email: Email
     password: Password
-    display_name: Name
+    display_name: DisplayName
     locale: Locale = "zh"
     is_platform_admin: bool = False
 
 
 class UserPatch(Struct):
-    display_name: Name | msgspec.UnsetType = msgspec.UNSET
+    display_name: DisplayName | msgspec.UnsetType = msgspec.UNSET
     locale: Locale | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
     is_platform_admin: bool | msgspec.UnsetType = msgspec.UNSET
@@ -39,7 +46,7 @@ class UserOut(msgspec.Struct):
 
 
 class TokenIn(Struct):
-    name: Name
+    name: TokenName
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = 90
 
 
@@ -63,9 +70,7 @@ class RoleGrantIn(Struct):
     user_id: PositiveInt
     role: Role
     track_id: PositiveInt | None = None
-    region: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]*$")] | None = (
-        None
-    )
+    region: Region | None = None
     institution_id: PositiveInt | None = None
 
 

@@ -26,6 +26,7 @@ from backend.errors import DomainError, Forbidden, NotFound
 from backend.events.tables import Event, Track
 from backend.institutions.tables import Institution
 from backend.policy import Principal
+from backend.schemas import contains
 from backend.security import new_api_token
 
 _USER_COLUMNS = (User.id, User.email, User.display_name, User.locale, User.active, User.superuser)
@@ -107,7 +108,7 @@ async def get_user(user_id: int) -> UserOut:
 async def list_users(limit: int, offset: int, query: str | None) -> tuple[list[UserOut], int]:
     where = User.id > 0
     if query:
-        where = User.email.ilike(f"%{query}%") | User.display_name.ilike(f"%{query}%")
+        where = contains(query, User.email, User.display_name)
     rows = await User.select(*_USER_COLUMNS).where(where).order_by(User.id).limit(limit).offset(offset)
     total = await User.count().where(where)
     return [_user_out(r) for r in rows], total

@@ -5,11 +5,19 @@ from typing import Annotated
 
 import msgspec
 
-from backend.events.tables import EventKind, StageLevel
-from backend.schemas import OptionalName, Slug, SmallCount, Struct
+from backend.events.tables import Event, EventKind, EventSession, Stage, StageLevel, Track
+from backend.schemas import SmallCount, Struct, column_text
 
-TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
-Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
+Slug = column_text(Event.slug, min_length=2, pattern=r"^[a-z0-9][a-z0-9-]*$")
+TimeZone = column_text(Event.time_zone, min_length=1, pattern=r"^[A-Za-z0-9_+\-/]+$")
+EventName = column_text(Event.name_en)
+Edition = column_text(Event.edition)
+Venue = column_text(Event.venue)
+Code = column_text(Track.code, min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+TrackName = column_text(Track.name_en)
+StageName = column_text(Stage.name_en)
+SessionTitle = column_text(EventSession.title_en)
+Room = column_text(EventSession.room)
 TeamSize = Annotated[int, msgspec.Meta(ge=1, le=50)]
 AdvisorCount = Annotated[int, msgspec.Meta(ge=0, le=20)]
 
@@ -19,22 +27,22 @@ class EventIn(Struct):
     slug: Slug
     starts_on: dt.date
     ends_on: dt.date
-    name_zh: OptionalName = ""
-    name_en: OptionalName = ""
-    name_ru: OptionalName = ""
-    edition: OptionalName = ""
-    venue: OptionalName = ""
+    name_zh: EventName = ""
+    name_en: EventName = ""
+    name_ru: EventName = ""
+    edition: Edition = ""
+    venue: Venue = ""
     time_zone: TimeZone = "Asia/Shanghai"
 
 
 class EventPatch(Struct):
     starts_on: dt.date | msgspec.UnsetType = msgspec.UNSET
     ends_on: dt.date | msgspec.UnsetType = msgspec.UNSET
-    name_zh: OptionalName | msgspec.UnsetType = msgspec.UNSET
-    name_en: OptionalName | msgspec.UnsetType = msgspec.UNSET
-    name_ru: OptionalName | msgspec.UnsetType = msgspec.UNSET
-    edition: OptionalName | msgspec.UnsetType = msgspec.UNSET
-    venue: OptionalName | msgspec.UnsetType = msgspec.UNSET
+    name_zh: EventName | msgspec.UnsetType = msgspec.UNSET
+    name_en: EventName | msgspec.UnsetType = msgspec.UNSET
+    name_ru: EventName | msgspec.UnsetType = msgspec.UNSET
+    edition: Edition | msgspec.UnsetType = msgspec.UNSET
+    venue: Venue | msgspec.UnsetType = msgspec.UNSET
     time_zone: TimeZone | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -55,9 +63,9 @@ class EventOut(msgspec.Struct):
 
 class TrackIn(Struct):
     code: Code
-    name_zh: OptionalName = ""
-    name_en: OptionalName = ""
-    name_ru: OptionalName = ""
+    name_zh: TrackName = ""
+    name_en: TrackName = ""
+    name_ru: TrackName = ""
     team_min: TeamSize = 3
     team_max: TeamSize = 5
     university_advisors_max: AdvisorCount = 2
@@ -81,9 +89,9 @@ class TrackOut(msgspec.Struct):
 
 class StageIn(Struct):
     level: StageLevel
-    name_zh: OptionalName = ""
-    name_en: OptionalName = ""
-    name_ru: OptionalName = ""
+    name_zh: StageName = ""
+    name_en: StageName = ""
+    name_ru: StageName = ""
     submission_deadline: dt.datetime | None = None
     judging_deadline: dt.datetime | None = None
 
@@ -103,10 +111,10 @@ class StageOut(msgspec.Struct):
 class SessionIn(Struct):
     starts_at: dt.datetime
     ends_at: dt.datetime
-    title_zh: OptionalName = ""
-    title_en: OptionalName = ""
-    title_ru: OptionalName = ""
-    room: OptionalName = ""
+    title_zh: SessionTitle = ""
+    title_en: SessionTitle = ""
+    title_ru: SessionTitle = ""
+    room: Room = ""
     capacity: SmallCount = 0
 
 

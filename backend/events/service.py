@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from msgspec import UNSET, structs
 
@@ -31,6 +31,7 @@ from backend.events.schemas import (
 )
 from backend.events.tables import Event, EventKind, EventSession, EventStatus, Stage, StageLevel, Track
 from backend.policy import Principal
+from backend.schemas import has_visible_text, is_time_zone
 
 EDITABLE = (EventStatus.draft.value, EventStatus.open.value, EventStatus.running.value)
 # Stages must follow the funnel: no stage may sit below one of a lower level.
@@ -48,7 +49,7 @@ def _event_out(row: dict[str, Any]) -> EventOut:
 
 
 def _check_time_zone(name: str) -> None:
-    if name not in available_timezones():
+    if not is_time_zone(name):
         raise DomainError("invalid_time_zone", f"Unknown time zone {name!r}", fields={"time_zone": "unknown"})
 
 
@@ -57,7 +58,7 @@ def _check_event_fields(values: dict[str, Any]) -> None:
         raise DomainError(
             "invalid_dates", "The event ends before it starts", fields={"ends_on": "before starts_on"}
         )
-    if not any(values[f].strip() for f in ("name_zh", "name_en", "name_ru")):
+    if not any(has_visible_text(values[f]) for f in ("name_zh", "name_en", "name_ru")):
         raise DomainError(
             "name_required", "Give the event a name in at least one language", fields={"name_en": "required"}
         )

@@ -2,16 +2,20 @@ from __future__ import annotations
 
 import msgspec
 
-from backend.institutions.tables import InstitutionKind
-from backend.schemas import CountryCode, OptionalName, Struct
+from backend.institutions.tables import Institution, InstitutionKind
+from backend.schemas import Struct, column_text
+
+InstitutionName = column_text(Institution.name_en)
+Region = column_text(Institution.region)
+CountryCode = column_text(Institution.country, pattern=r"^[A-Z]{2}$")
 
 
 class InstitutionIn(Struct):
     kind: InstitutionKind
     country: CountryCode
-    name_zh: OptionalName = ""
-    name_en: OptionalName = ""
-    region: OptionalName = ""
+    name_zh: InstitutionName = ""
+    name_en: InstitutionName = ""
+    region: Region = ""
 
 
 class InstitutionOut(msgspec.Struct):

@@ -15,6 +15,7 @@ from backend.db import transaction
 from backend.errors import DomainError, NotFound
 from backend.institutions.schemas import InstitutionIn, InstitutionOut
 from backend.institutions.tables import Institution, InstitutionKind
+from backend.schemas import contains, has_visible_text
 
 CSV_COLUMNS = ("name_zh", "name_en", "kind", "country", "region")
 _OUT_COLUMNS = [
@@ -28,7 +29,7 @@ _OUT_COLUMNS = [
 
 
 def _check_names(data: InstitutionIn) -> None:
-    if not (data.name_zh.strip() or data.name_en.strip()):
+    if not (has_visible_text(data.name_zh) or has_visible_text(data.name_en)):
         raise DomainError(
             "name_required", "Give a Chinese or an English name", fields={"name_en": "required"}
         )
@@ -43,7 +44,7 @@ async def list_institutions(
     if kind is not None:
         where = where & (Institution.kind == kind.value)
     if query:
-        where = where & (Institution.name_en.ilike(f"%{query}%") | Institution.name_zh.ilike(f"%{query}%"))
+        where = where & contains(query, Institution.name_en, Institution.name_zh)
     rows = (
         await Institution.select(*_OUT_COLUMNS)
         .where(where)

@@ -7,6 +7,7 @@ from urllib.parse import quote, unquote, urlsplit
 from babel.dates import format_date, format_datetime
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotAuthorizedException
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
@@ -81,6 +82,14 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
     # where this page is, for the language switch and the login link to come back to
     context.setdefault("here", request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return Template(template_name=name, context=context, status_code=status_code)
+
+
+def error_page(request: Request, exc: Exception, status: int, error: dict[str, Any]) -> Response:
+    """How a page request fails: to the login form when not logged in, else an error page in the
+    reader's language (wired into the app's exception handler by ``backend.app``)."""
+    if isinstance(exc, NotAuthorizedException):
+        return Redirect(login_url(request.url.path), status_code=HTTP_303_SEE_OTHER)
+    return page(request, "error.html.jinja", status_code=status, status=status, error=error)
 
 
 class LoginForm(Struct):

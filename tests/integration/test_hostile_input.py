@@ -1,0 +1,513 @@
+"""Hostile input never reaches a 500 (issue 6, section 4).
+
+Generated, not written per endpoint: every operation of the OpenAPI document gets a valid request
+built from its own schema, then one hostile change at a time in each body, query and path field:
+one character longer than the column that stores it (lengths from the Piccolo tables), NUL and
+control bytes, zero-width-only text, the ends of the calendar, huge numbers; plus a body nested
+1,000 deep and bodies that are not JSON. Each answer must be below 500 and carry
+``{code, detail, fields}``; a value that is plainly invalid must be refused (4xx). It runs as an
+anonymous caller and as a platform admin with a bearer token. Twenty identical creates at once must
+not fail with a 500 either (409s are fine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from piccolo.columns import Varchar
+
+from backend.accounts.tables import ApiToken, Role, RoleGrant
+from backend.app import create_app
+from backend.events.tables import EventSession, Stage, Track
+from backend.institutions.tables import Institution
+from backend.piccolo_app import APP_CONFIG
+from backend.settings import get_settings
+from tests.integration.conftest import PASSWORD
+
+ERROR_KEYS = {"code", "detail", "fields"}
+DOCUMENT = create_app(get_settings()).openapi_schema.to_schema()
+SCHEMAS = DOCUMENT["components"]["schemas"]
+# Operations that move an event along its life cycle, delete or log out run last, so that the
+# others still find the seeded objects in an editable state and the caller still logged in.
+LAST = re.compile(r"/(open|start|close|archive|logout)$")
+
+CONTROL = ["\x00", "a\x00b", "\x01", "\x1b[31m", "\x7f"]
+ZERO_WIDTH = ["\u200b", "\u200b\u200c\u200d\ufeff", "\u2060", "\u3164"]
+DATES = ["0001-01-01", "9999-12-31", "1899-12-31", "3000-01-01"]
+DATE_TIMES = [
+    "9999-12-31T23:00:00-12:00",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59",
+    "0001-01-01T00:00:00Z",
+    "1899-12-31T23:59:59+00:00",
+]
+HUGE = [10**20, -(10**20), 2**31, 2**63, -1, 1e308]
+
+
+# The document -------------------------------------------------------------------------------
+
+
+def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    """The effective schema: references followed, and Litestar's ``oneOf [T, null]`` with the
+    constraints beside it flattened into one dict."""
+    if "$ref" in schema:
+        schema = {
+            **SCHEMAS[schema["$ref"].rsplit("/", 1)[1]],
+            **{k: v for k, v in schema.items() if k != "$ref"},
+        }
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            branch = next((b for b in schema[key] if b.get("type") != "null"), {})
+            rest = {k: v for k, v in schema.items() if k != key}
+            schema = {**resolve(branch), **rest}
+    return schema
+
+
+def defaults_by_name() -> dict[str, Any]:
+    """A property's example value is its non-empty default anywhere in the document."""
+    found: dict[str, Any] = {}
+    for component in SCHEMAS.values():
+        for name, prop in component.get("properties", {}).items():
+            if prop.get("default") not in (None, "", [], {}):
+                found.setdefault(name, prop["default"])
+    return found
+
+
+DEFAULTS = defaults_by_name()
+_counter = itertools.count(1)
+
+
+def valid_value(name: str, schema: dict[str, Any]) -> Any:
+    """A value the schema accepts (and, as far as a schema can tell, the service too)."""
+    schema = resolve(schema)
+    if name in DEFAULTS:
+        return DEFAULTS[name]
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "string":
+        if schema.get("format") == "date":
+            return "2027-03-01"
+        if schema.get("format") == "date-time":
+            # the first instant of a body starts, a later one ends
+            return "2027-08-01T09:00:00+00:00" if name.startswith("start") else "2027-08-01T10:00:00+00:00"
+        n = next(_counter)
+        for candidate in (f"a{n}", f"u{n}@example.org", "CN", "zh", "correct horse battery"):
+            if _fits(candidate, schema):
+                return candidate
+        raise AssertionError(f"no example for {name}: {schema}")
+    if kind == "integer":
+        return max(int(schema.get("minimum", 1)), 1)
+    if kind == "number":
+        return 1
+    if kind == "boolean":
+        return False
+    if kind == "array":
+        return [valid_value(name, schema.get("items", {}))]
+    if kind == "object":
+        return body_for(schema)
+    return None
+
+
+def _fits(value: str, schema: dict[str, Any]) -> bool:
+    if not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", 10**9):
+        return False
+    return "pattern" not in schema or re.search(schema["pattern"], value) is not None
+
+
+def body_for(schema: dict[str, Any]) -> dict[str, Any]:
+    schema = resolve(schema)
+    return {name: valid_value(name, prop) for name, prop in schema.get("properties", {}).items()}
+
+
+# The tables ---------------------------------------------------------------------------------
+
+
+def column_lengths(field: str, body_fields: set[str]) -> set[int]:
+    """Lengths of the Varchar columns a body field lands in: the same-named column of every table
+    that shares most fields with the body (so EventIn.name_en is checked against Event.name_en)."""
+    tables = APP_CONFIG.table_classes
+
+    def overlap(table: Any) -> int:
+        return len(body_fields & {c._meta.name for c in table._meta.columns})
+
+    best = max((overlap(t) for t in tables), default=0)
+    lengths = set()
+    for table in tables:
+        if overlap(table) == best and best > 0:
+            for column in table._meta.columns:
+                if column._meta.name == field and isinstance(column, Varchar):
+                    lengths.add(column.length)
+    return lengths
+
+
+# Requests -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Probe:
+    what: str
+    method: str
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    must_refuse: bool = True  # a 2xx would be wrong as well as a 5xx
+
+    def label(self) -> str:
+        return f"{self.method} {self.path} [{self.what}]"
+
+
+def mutations(name: str, schema: dict[str, Any], body_fields: set[str]) -> Iterator[tuple[str, Any, bool]]:
+    schema = resolve(schema)
+    if schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
+        limits = column_lengths(name, body_fields) | (
+            {schema["maxLength"]} if "maxLength" in schema else set()
+        )
+        for limit in sorted(limits):
+            yield f"{name}: {limit + 1} characters", too_long(name, schema, limit + 1), True
+        for text in CONTROL:
+            yield f"{name}: control {text!r}", text, True
+        for text in ZERO_WIDTH:
+            # optional names may be blank; a required one must be refused (checked by the schema)
+            yield f"{name}: zero-width {text!r}", text, schema.get("minLength", 0) > 0
+    elif schema.get("format") == "date":
+        for value in DATES:
+            yield f"{name}: {value}", value, True
+    elif schema.get("format") == "date-time":
+        for value in DATE_TIMES:
+            yield f"{name}: {value}", value, True
+    elif schema.get("type") in ("integer", "number"):
+        for value in HUGE:
+            if value == -1 and schema.get("minimum") is None:
+                continue
+            yield f"{name}: {value}", value, True
+
+
+def too_long(name: str, schema: dict[str, Any], length: int) -> str:
+    """A value of ``length`` characters that breaks nothing but the length (so an e-mail stays an
+    e-mail and only the column can refuse it, if the schema does not)."""
+    valid = str(valid_value(name, schema))
+    padded = "x" * (length - len(valid)) + valid
+    return padded if re.search(schema.get("pattern", ""), padded) else "x" * length
+
+
+def probes_for(method: str, path: str, operation: dict[str, Any], ids: dict[str, int]) -> Iterator[Probe]:
+    path_values = {
+        p["name"]: ids_for(p["name"], path, ids) for p in operation.get("parameters", []) if p["in"] == "path"
+    }
+    query_params = {p["name"]: p["schema"] for p in operation.get("parameters", []) if p["in"] == "query"}
+
+    def url(**override: Any) -> str:
+        return path.format(**{**path_values, **override})
+
+    body_schema = (
+        operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    )
+    body = body_for(body_schema) if body_schema else None
+    body_fields = set(body or {})
+    yield Probe("valid", method, url(), body=body, must_refuse=False)
+
+    properties = resolve(body_schema).get("properties", {}) if body_schema else {}
+    for name, schema in properties.items():
+        for what, value, refuse in mutations(name, schema, body_fields):
+            yield Probe(
+                f"body {what}", method, url(), body={**body_for(body_schema), name: value}, must_refuse=refuse
+            )
+    for name, schema in query_params.items():
+        for what, value, refuse in mutations(name, schema, set()):
+            yield Probe(f"query {what}", method, url(), params={name: value}, body=body, must_refuse=refuse)
+    for name in path_values:
+        for value in ("0", "-1", str(10**20), "%00", "%E2%80%8B", "1e3"):
+            yield Probe(f"path {name}={value}", method, url(**{name: value}), body=body)
+    if body_schema:
+        deep = b"[" * 1000 + b"]" * 1000
+        yield Probe(
+            "body nested 1,000 deep",
+            method,
+            url(),
+            content=deep,
+            headers={"content-type": "application/json"},
+        )
+        deep_object = b'{"a":' * 1000 + b"1" + b"}" * 1000
+        yield Probe(
+            "object nested 1,000 deep",
+            method,
+            url(),
+            content=deep_object,
+            headers={"content-type": "application/json"},
+        )
+        raw = json.dumps(body).encode()
+        for media_type in ("text/plain", "application/x-www-form-urlencoded", "application/xml", ""):
+            yield Probe(
+                f"content type {media_type or 'none'}",
+                method,
+                url(),
+                content=raw,
+                headers={"content-type": media_type},
+            )
+
+
+def ids_for(name: str, path: str, ids: dict[str, int]) -> int:
+    if name == "event_id" and "/sessions" in path:
+        return ids["forum_id"]
+    return ids[name]
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    ops = [(m.upper(), p, op) for p, item in DOCUMENT["paths"].items() for m, op in item.items()]
+    return sorted(ops, key=lambda o: (o[0] == "DELETE", bool(LAST.search(o[1]))))
+
+
+def check(probe: Probe, response: httpx.Response, failures: list[str]) -> None:
+    status = response.status_code
+    if status >= 500:
+        failures.append(f"{probe.label()}: {status} {response.text[:200]}")
+        return
+    if status >= 400:
+        try:
+            body = response.json()
+        except ValueError:
+            failures.append(f"{probe.label()}: {status} not JSON: {response.text[:200]}")
+            return
+        if not isinstance(body, dict) or set(body) != ERROR_KEYS or not isinstance(body["fields"], dict):
+            failures.append(f"{probe.label()}: {status} {body}")
+    elif probe.must_refuse and probe.what != "valid":
+        failures.append(f"{probe.label()}: accepted with {status}")
+
+
+async def send(client: httpx.AsyncClient, probe: Probe) -> httpx.Response:
+    kwargs: dict[str, Any] = {"params": probe.params, "headers": probe.headers}
+    if probe.content is not None:
+        kwargs["content"] = probe.content
+    elif probe.body is not None and probe.method in ("POST", "PUT", "PATCH"):
+        kwargs["json"] = probe.body
+    return await client.request(probe.method, probe.path, **kwargs)
+
+
+# Fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def seeded(make_user, make_event, grant) -> dict[str, int]:
+    """One of everything a path can name; the admin is not among them, so no probe demotes it."""
+    member = await make_user("member@example.org")
+    await make_user("admin@example.org", platform_admin=True)
+    contest = await make_event("hostile-contest", status="draft")
+    forum = await make_event(
+        "hostile-forum", kind="forum", starts_on=dt.date(2027, 8, 1), ends_on=dt.date(2027, 8, 2)
+    )
+    track = Track(event=contest, code="B2C", name_en="Retail", team_min=1, team_max=5)
+    stage = Stage(event=contest, position=1, level="school", name_en="School round")
+    session = EventSession(
+        event=forum,
+        title_en="Opening",
+        room="A1",
+        starts_at=dt.datetime(2027, 8, 1, 9, tzinfo=dt.UTC),
+        ends_at=dt.datetime(2027, 8, 1, 10, tzinfo=dt.UTC),
+    )
+    institution = Institution(name_en="Zhejiang Gongshang University", kind="university", country="CN")
+    for row in (track, stage, session, institution):
+        await row.save()
+    await grant(member, Role.judge, contest)
+    grant_id = (await RoleGrant.select(RoleGrant.id).where(RoleGrant.user == member).first())["id"]
+    token = ApiToken(user=member, name="member's", token_hash="0" * 64)
+    await token.save()
+    return {
+        "event_id": contest,
+        "forum_id": forum,
+        "track_id": track.id,
+        "stage_id": stage.id,
+        "session_id": session.id,
+        "institution_id": institution.id,
+        "user_id": member,
+        "grant_id": grant_id,
+        "token_id": token.id,
+    }
+
+
+async def admin_client(make_client) -> httpx.AsyncClient:
+    """A platform admin's bearer-token client (no cookies, so no CSRF)."""
+    session = await make_client("admin@example.org", PASSWORD)
+    token_body = body_for(
+        DOCUMENT["paths"]["/api/v1/auth/tokens"]["post"]["requestBody"]["content"]["application/json"][
+            "schema"
+        ]
+    )
+    response = await session.post("/api/v1/auth/tokens", json=token_body)
+    assert response.status_code == 201, response.text
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=make_client.app), base_url="http://podium.test"
+    )
+    client.headers["authorization"] = f"Bearer {response.json()['token']}"
+    return client
+
+
+async def run_all(client: httpx.AsyncClient, ids: dict[str, int]) -> list[str]:
+    failures: list[str] = []
+    for method, path, operation in operations():
+        for probe in probes_for(method, path, operation, ids):
+            check(probe, await send(client, probe), failures)
+    return failures
+
+
+# Tests --------------------------------------------------------------------------------------
+
+
+async def test_anonymous_hostile_input_gets_4xx_error_bodies(make_client, seeded):
+    client = await make_client()
+    failures = await run_all(client, seeded)
+    assert not failures, "\n".join(failures)
+
+
+async def test_platform_admin_hostile_input_gets_4xx_error_bodies(make_client, seeded):
+    client = await admin_client(make_client)
+    failures = await run_all(client, seeded)
+    await client.aclose()
+    assert not failures, "\n".join(failures)
+
+
+async def test_twenty_identical_creates_at_once_never_500(make_client, seeded):
+    client = await admin_client(make_client)
+    failures: list[str] = []
+    for method, path, operation in operations():
+        if method != "POST" or "requestBody" not in operation or path.endswith("/login"):
+            continue
+        probe = next(probes_for(method, path, operation, seeded))
+        responses = await asyncio.gather(*[send(client, probe) for _ in range(20)])
+        for response in responses:
+            check(probe, response, failures)
+    await client.aclose()
+    assert not failures, "\n".join(failures)
+
+
+def test_every_body_string_fits_the_column_it_lands_in():
+    """The schema's maxLength of each body field is at most its column's length."""
+    problems = []
+    for method, path, operation in operations():
+        schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+        if not schema:
+            continue
+        properties = resolve(schema).get("properties", {})
+        for name, prop in properties.items():
+            prop = resolve(prop)
+            if prop.get("type") != "string" or "enum" in prop:
+                continue
+            for length in column_lengths(name, set(properties)):
+                if prop.get("maxLength", 10**9) > length:
+                    problems.append(
+                        f"{method} {path} {name}: maxLength {prop.get('maxLength')} > column {length}"
+                    )
+    assert not problems, "\n".join(problems)
+
+
+# Focused checks of the same fixes, where the generated probes cannot say enough -------------
+
+
+async def test_a_body_that_is_not_json_is_415(make_client, admin):
+    client = await make_client("admin@example.org")
+    body = b'{"kind": "forum", "slug": "plain", "starts_on": "2027-01-01", "ends_on": "2027-01-01", "name_en": "X"}'
+    response = await client.post("/api/v1/events", content=body, headers={"content-type": "text/plain"})
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    response = await client.post("/api/v1/events", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 201
+
+
+async def test_deep_json_is_refused_before_login(client):
+    response = await client.post(
+        "/api/v1/auth/login",
+        content=b"[" * 100_000 + b"]" * 100_000,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+
+
+async def test_paths_that_cannot_name_a_file_are_404(client):
+    for path in ("/static/%00", "/static/podium.css%00", "/static/" + "a" * 300):
+        response = await client.get(path)
+        assert response.status_code == 404, path
+        assert set(response.json()) == ERROR_KEYS
+
+
+async def test_every_response_forbids_framing_and_sniffing(client):
+    for path in (
+        "/healthz",
+        "/",
+        "/login",
+        "/api/v1/nothing",
+        "/static/podium.css",
+        "/admin/",
+        "/schema/openapi.json",
+    ):
+        response = await client.get(path)
+        assert response.headers["x-frame-options"] == "DENY", path
+        assert response.headers["content-security-policy"] == "frame-ancestors 'none'", path
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["referrer-policy"] == "same-origin", path
+
+
+async def test_searches_take_percent_and_underscore_literally(make_client, admin, make_user):
+    await make_user("a_b@example.org", name="Fifty% off")
+    await make_user("axb@example.org", name="Fiftyfold")
+    for name in ("100% Vocational", "A_B College", "AxB College"):
+        await Institution(name_en=name, kind="university", country="CN").save()
+    client = await make_client("admin@example.org")
+
+    async def found(url: str, q: str, key: str) -> set[str]:
+        response = await client.get(url, params={"q": q})
+        assert response.status_code == 200, response.text
+        return {item[key] for item in response.json()["items"]}
+
+    assert await found("/api/v1/institutions", "%", "name_en") == {"100% Vocational"}
+    assert await found("/api/v1/institutions", "A_B", "name_en") == {"A_B College"}
+    assert await found("/api/v1/institutions", "\\", "name_en") == set()
+    assert await found("/api/v1/users", "a_b", "email") == {"a_b@example.org"}
+    assert await found("/api/v1/users", "y%", "email") == {"a_b@example.org"}
+
+
+async def test_names_without_visible_characters_are_missing(make_client, admin):
+    client = await make_client("admin@example.org")
+    event = {"kind": "forum", "slug": "blank", "starts_on": "2027-01-01", "ends_on": "2027-01-01"}
+    for blank in ("\u200b", "\u200b \u2060", "\u3164"):
+        response = await client.post("/api/v1/events", json={**event, "name_en": blank, "name_zh": " "})
+        assert (response.status_code, response.json()["code"]) == (400, "name_required")
+        response = await client.post(
+            "/api/v1/institutions", json={"kind": "university", "country": "CN", "name_en": blank}
+        )
+        assert (response.status_code, response.json()["code"]) == (400, "name_required")
+
+
+async def test_only_iana_time_zones_are_accepted(make_client, admin):
+    client = await make_client("admin@example.org")
+    event = {"kind": "forum", "starts_on": "2027-01-01", "ends_on": "2027-01-01", "name_en": "Zones"}
+    for zone in ("localtime", "Factory", "posixrules"):
+        response = await client.post(
+            "/api/v1/events", json={**event, "slug": f"tz-{zone.lower()}", "time_zone": zone}
+        )
+        assert (response.status_code, response.json()["code"]) == (400, "invalid_time_zone"), zone
+    response = await client.post(
+        "/api/v1/events", json={**event, "slug": "tz-ok", "time_zone": "Europe/Moscow"}
+    )
+    assert response.status_code == 201
+
+
+async def test_an_email_longer_than_the_user_name_column_is_refused(make_client, admin):
+    client = await make_client("admin@example.org")
+    email = "x" * 90 + "@example.org"  # 102 characters: fits the e-mail column, not the user name one
+    response = await client.post(
+        "/api/v1/users", json={"email": email, "password": "long enough", "display_name": "Long"}
+    )
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"email"}
