@@ -43,7 +43,7 @@ from backend.events.controllers import EventController, SessionController, Stage
 from backend.institutions.controllers import InstitutionController
 from backend.pages.controllers import LoginPageController, PageController, error_page
 from backend.request_context import AuditContextMiddleware
-from backend.schemas import JsonRequest
+from backend.schemas import JsonRequest, PathIntegersInRange
 from backend.security import (
     CSRF_COOKIE,
     CSRF_HEADER,
@@ -188,6 +188,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         middleware=[
+            PathIntegersInRange,
             DefineMiddleware(AuthMiddleware, exclude=["^/static", "^/admin", "^/schema"]),
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf),
             AuditContextMiddleware,

@@ -15,6 +15,7 @@ from zoneinfo import available_timezones
 import msgspec
 from litestar import Request
 from litestar.params import PathParameter, QueryParameter
+from litestar.types import ASGIApp, Receive, Scope, Send
 from piccolo.columns import Column, Varchar
 from piccolo.columns.combination import WhereRaw
 
@@ -34,6 +35,12 @@ PRINTABLE = rf"^[^{_CONTROL}]*$"
 # Printable and at least one visible character: what a required name must be.
 _VISIBLE = rf"^[^{_CONTROL}]*[^{_INVISIBLE}][^{_CONTROL}]*$"
 _VISIBLE_CHAR = re.compile(rf"[^{_INVISIBLE}]")
+_CONTROL_CHAR = re.compile(rf"[{_CONTROL}]")
+
+
+def is_printable(value: str) -> bool:
+    """Whether ``value`` is free of control characters other than tab and line breaks."""
+    return _CONTROL_CHAR.search(value) is None
 
 
 def has_visible_text(value: str) -> bool:
@@ -84,10 +91,11 @@ def contains(term: str, *columns: Column) -> WhereRaw:
 
 
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128, pattern=PRINTABLE)]
-PositiveInt = Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
+ID_MAX = 2_147_483_647  # the largest id an integer column holds
+PositiveInt = Annotated[int, msgspec.Meta(ge=1, le=ID_MAX)]
 SmallCount = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 
-IdPath = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
+IdPath = Annotated[int, PathParameter(ge=1, le=ID_MAX)]
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
 Search = Annotated[str | None, QueryParameter(max_length=100, pattern=PRINTABLE)]
@@ -118,6 +126,22 @@ def _check_calendar(name: str, value: Any) -> None:
             f"{name}: must lie between {EARLIEST} and {LATEST}",
             fields={name: f"outside {EARLIEST.year}–{LATEST.year}"},
         )
+
+
+class PathIntegersInRange:
+    """An integer path parameter no integer column can hold is a 400 before any guard runs (guards
+    read ``path_params`` before the handler's own validation, and would pass it to the database)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        for name, value in (scope.get("path_params") or {}).items():
+            if isinstance(value, int) and not -ID_MAX - 1 <= value <= ID_MAX:
+                raise DomainError(
+                    "validation_error", f"{name}: at most {ID_MAX}", fields={name: f"at most {ID_MAX}"}
+                )
+        await self.app(scope, receive, send)
 
 
 class JsonRequest(Request):

@@ -26,7 +26,7 @@ from backend.i18n import (
     request_locale,
     translations,
 )
-from backend.schemas import IdPath
+from backend.schemas import IdPath, is_printable
 from backend.security import current, end_session, requires_login, start_session
 
 
@@ -121,8 +121,12 @@ class LoginPageController(Controller):
     async def login(self, request: Request, data: Annotated[LoginForm, FormBody]) -> Response:
         """Check the form; on success start a session and go where the user was heading."""
         try:
-            if len(data.email) > 255 or len(data.password) > 128:
-                raise DomainError("invalid_credentials", "too long", status_code=401)
+            if (
+                len(data.email) > 255
+                or len(data.password) > 128
+                or not is_printable(data.email + data.password)
+            ):
+                raise DomainError("invalid_credentials", "too long or unprintable", status_code=401)
             user_id = await accounts.check_credentials(data.email, data.password)
         except DomainError:
             target = safe_next(data.next)
