@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request, Response, Router, asgi, get
+from litestar import Litestar, Request, Response, asgi, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.file_system import BaseLocalFileSystem
@@ -21,7 +21,6 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
-from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from litestar.types import Message, Receive, Scope, Send
@@ -29,19 +28,12 @@ from litestar.types.composite_types import PathType
 from litestar.types.file_types import FileInfo
 from redis.asyncio import Redis
 
-from backend import db
-from backend.accounts.controllers import (
-    AuthController,
-    LoginController,
-    RoleController,
-    UserController,
-    login_rate_limit,
-)
+from backend import db, domain
 from backend.admin import admin_app
-from backend.errors import error_response, exception_handler_for
-from backend.events.controllers import EventController, SessionController, StageController, TrackController
-from backend.institutions.controllers import InstitutionController
-from backend.pages.controllers import LoginPageController, PageController, error_page
+from backend.http_errors import error_response, exception_handler_for
+from backend.mail.jobs import FLUSH_EVERY
+from backend.pages.controllers import error_page
+from backend.piccolo_app import use_database
 from backend.request_context import AuditContextMiddleware
 from backend.schemas import JsonRequest, PathIntegersInRange
 from backend.security import (
@@ -49,11 +41,12 @@ from backend.security import (
     CSRF_HEADER,
     SESSION_COOKIE,
     AuthMiddleware,
+    LoginLimiter,
     SessionStore,
     TokenAwareCSRFMiddleware,
 )
 from backend.settings import Settings, get_settings
-from backend.tasks import InlineQueue, queue_for
+from backend.tasks import InlineQueue, install, queue_for
 
 HERE = Path(__file__).parent
 logger = logging.getLogger("podium")
@@ -123,15 +116,14 @@ async def health(request: Request) -> Response[HealthOut]:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    use_database(settings)
 
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     if redis is not None:
         root_store = RedisStore(redis, namespace="podium")
         session_store = root_store.with_namespace("sessions")
-        rate_store = root_store.with_namespace("rate_limit")
     else:
         session_store = FileStore(settings.data_dir / "sessions")
-        rate_store = MemoryStore()
 
     @asgi("/admin", is_mount=True, copy_scope=True, include_in_schema=False)
     async def admin(scope: Scope, receive: Receive, send: Send) -> None:
@@ -140,7 +132,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with db.connection_pool(settings):
-            app.state.queue = await queue_for(settings)
+            app.state.queue = await queue_for(settings, domain.jobs())
+            previous_queue = install(app.state.queue)
             sweeper = None
             if isinstance(app.state.queue, InlineQueue):
                 sweeper = asyncio.create_task(_sweep_outbox(app.state.queue))
@@ -149,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             finally:
                 if sweeper is not None:
                     sweeper.cancel()
+                install(previous_queue)
                 await app.state.queue.close()
                 if redis is not None:
                     await redis.aclose()
@@ -161,23 +155,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cookie_samesite="lax",
         exclude=["^/admin"],
     )
-    limited = Router(
-        path="/",
-        route_handlers=[LoginController, LoginPageController],
-        middleware=[login_rate_limit(settings.login_rate_limit).middleware],
-    )
     app = Litestar(
         route_handlers=[
-            limited,
-            AuthController,
-            UserController,
-            RoleController,
-            InstitutionController,
-            EventController,
-            TrackController,
-            StageController,
-            SessionController,
-            PageController,
+            *domain.routes(),
             health,
             admin,
             create_static_files_router(
@@ -197,12 +177,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={Exception: exception_handler_for(error_page)},
         request_class=JsonRequest,
         before_send=[security_headers],
-        stores={"sessions": session_store, "rate_limit": rate_store},
+        stores={"sessions": session_store},
         state=State(
             {
                 "settings": settings,
-                "sessions": SessionStore(session_store),
-                "redis": root_store._redis if settings.redis_url else None,
+                "sessions": SessionStore(session_store, settings.session_lifetime_days * 24 * 3600),
+                "login_limiter": LoginLimiter(settings.login_rate_limit, redis, settings.trusted_proxies),
+                "redis": redis,
             }
         ),
         lifespan=[lifespan],
@@ -227,7 +208,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return app
 
 
-async def _sweep_outbox(queue: InlineQueue, every: float = 300) -> None:
+async def _sweep_outbox(queue: InlineQueue, every: float = FLUSH_EVERY) -> None:
     """In embedded mode nothing else retries mail, so the web process does it."""
     while True:
         await asyncio.sleep(every)

@@ -15,7 +15,6 @@ A token's ``last_used_at`` is written at most once a minute.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import ipaddress
 import math
 import secrets
@@ -37,6 +36,7 @@ from piccolo.querystring import QueryString
 from redis.asyncio import Redis
 
 from backend.accounts.tables import ApiToken, TokenScope, User
+from backend.accounts.tokens import TOKEN_PREFIX, parse_scopes, token_digest
 from backend.db import engine, utcnow
 from backend.errors import CsrfFailed, DomainError
 from backend.policy import Principal
@@ -45,26 +45,11 @@ SESSION_COOKIE = "podium_session"
 SESSION_IDLE = 14 * 24 * 3600  # a session unused this long ends (sliding)
 CSRF_COOKIE = "podium_csrf"
 CSRF_HEADER = "x-podium-csrf"
-TOKEN_PREFIX = "pdm_"  # noqa: S105 - a marker, not a secret
 LAST_USE_RESOLUTION = dt.timedelta(minutes=1)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_SCOPE_OPT = "token_scope"  # noqa: S105 - an opt key, not a secret
 """A route's ``opt`` key naming the scope a bearer token needs there (default: ``read`` for safe
 methods, ``write`` for the rest); ``None`` lets any token through (logout)."""
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_api_token() -> tuple[str, str]:
-    """A fresh bearer token and the digest that is stored in its place."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    return token, token_digest(token)
-
-
-def parse_scopes(value: str) -> frozenset[str]:
-    return frozenset(value.split())
 
 
 async def _first(sql: str, *args: Any) -> dict[str, Any] | None:
@@ -266,8 +251,9 @@ class LoginLimiter:
 
     WINDOW = 60
 
-    def __init__(self, limit: int, redis: Redis | None = None) -> None:
+    def __init__(self, limit: int, redis: Redis | None = None, trusted_proxies: Iterable[str] = ()) -> None:
         self.limit = limit
+        self.proxies = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
         self._script = redis.register_script(_COUNT_SCRIPT) if redis is not None else None
         self._windows: dict[str, tuple[float, int]] = {}
 
@@ -289,17 +275,17 @@ class LoginLimiter:
 
 
 class LoginRateLimitMiddleware(ASGIMiddleware):
-    """429 ``rate_limited`` for a POST once its client address has used up this minute's attempts."""
+    """429 ``rate_limited`` for a POST once its client address has used up this minute's attempts.
+
+    The count lives in the app's :class:`LoginLimiter` (``app.state.login_limiter``), so every login
+    route (the API's and the form's) shares one limit per address."""
 
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, limiter: LoginLimiter, trusted_proxies: Iterable[str]) -> None:
-        self.limiter = limiter
-        self.proxies = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
-
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if scope["method"] == "POST":
-            wait = await self.limiter.hit(client_address(scope, self.proxies))
+            limiter: LoginLimiter = scope["app"].state.login_limiter
+            wait = await limiter.hit(client_address(scope, limiter.proxies))
             if wait is not None:
                 raise TooManyRequestsException(
                     "Too many login attempts from your address; try again in a minute",

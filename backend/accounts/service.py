@@ -7,8 +7,10 @@ import datetime as dt
 from typing import Any
 
 from msgspec import UNSET
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.querystring import QueryString
 
-from backend import audit
+from backend import audit, policy
 from backend.accounts import passwords
 from backend.accounts.schemas import (
     NewTokenOut,
@@ -20,14 +22,14 @@ from backend.accounts.schemas import (
     UserOut,
     UserPatch,
 )
-from backend.accounts.tables import ApiToken, RoleGrant, User, authenticate
-from backend.db import locked_row, transaction, utcnow
+from backend.accounts.tables import ApiToken, RoleGrant, TokenScope, User, authenticate
+from backend.accounts.tokens import new_api_token, parse_scopes
+from backend.db import engine, locked_row, transaction, utcnow
 from backend.errors import DomainError, Forbidden, NotFound
 from backend.events.tables import Event, Track
 from backend.institutions.tables import Institution
 from backend.policy import Principal
 from backend.schemas import contains
-from backend.security import new_api_token
 
 _USER_COLUMNS = (User.id, User.email, User.display_name, User.locale, User.active, User.superuser)
 
@@ -79,7 +81,9 @@ async def set_locale(actor: Principal, locale: str) -> None:
         await audit.record(actor.id, "user.set_locale", "user", actor.id, data={"locale": locale})
 
 
-async def create_user(actor_id: int | None, data: UserIn) -> UserOut:
+async def create_user(actor_id: int | None, data: UserIn, *, platform_admin: bool = False) -> UserOut:
+    """Create an account. ``platform_admin`` is for the operator's command line and the back office:
+    the API never makes a platform admin."""
     email = data.email.strip().lower()
     password = passwords.hash_password(data.password)  # slow: not while holding SQLite's write lock
     async with transaction():  # a taken e-mail breaks podium_user_email_key (or _username_key): 409
@@ -90,8 +94,8 @@ async def create_user(actor_id: int | None, data: UserIn) -> UserOut:
             display_name=data.display_name,
             locale=data.locale,
             active=True,
-            admin=data.is_platform_admin,
-            superuser=data.is_platform_admin,
+            admin=platform_admin,
+            superuser=platform_admin,
         )
         await user.save()
         await audit.record(actor_id, "user.create", "user", user.id, data={"email": email})
@@ -115,6 +119,8 @@ async def list_users(limit: int, offset: int, query: str | None) -> tuple[list[U
 
 
 async def update_user(actor: Principal, user_id: int, data: UserPatch) -> UserOut:
+    """Deactivating (``active`` false) also ends the user's sessions and revokes their tokens for good:
+    a database trigger does it, so the back office and any other writer do the same."""
     changes: dict[Any, Any] = {}
     for field, column in (
         ("display_name", User.display_name),
@@ -124,11 +130,6 @@ async def update_user(actor: Principal, user_id: int, data: UserPatch) -> UserOu
         value = getattr(data, field)
         if value is not UNSET:
             changes[column] = value
-    if data.is_platform_admin is not UNSET:
-        if user_id == actor.id and not data.is_platform_admin:
-            raise DomainError("cannot_demote_self", "You cannot remove your own platform admin rights")
-        changes[User.superuser] = data.is_platform_admin
-        changes[User.admin] = data.is_platform_admin
     if user_id == actor.id and changes.get(User.active) is False:
         raise DomainError("cannot_deactivate_self", "You cannot deactivate your own account")
     async with transaction():
@@ -147,6 +148,8 @@ async def update_user(actor: Principal, user_id: int, data: UserPatch) -> UserOu
 _TOKEN_COLUMNS = (
     ApiToken.id,
     ApiToken.name,
+    ApiToken.scopes,
+    ApiToken.parent.as_alias("parent_id"),
     ApiToken.created_at,
     ApiToken.expires_at,
     ApiToken.last_used_at,
@@ -154,31 +157,89 @@ _TOKEN_COLUMNS = (
 )
 
 
+def _token_out(row: dict[str, Any]) -> TokenOut:
+    held = parse_scopes(row["scopes"])
+    return TokenOut(**{**row, "scopes": [s.value for s in TokenScope if s.value in held]})
+
+
+def _exceeds_parent(detail: str, field: str) -> DomainError:
+    return DomainError("token_exceeds_parent", detail, status_code=403, fields={field: "exceeds the parent"})
+
+
 async def create_token(actor: Principal, data: TokenIn) -> NewTokenOut:
-    token, digest = new_api_token()
+    """Create a token for the caller. Created with a bearer token, it records that token as its parent
+    and may hold neither more scopes nor a longer life than it (the parent row is locked, so a
+    concurrent revocation of the parent either sees the child or makes this fail)."""
+    scopes = [s.value for s in TokenScope if s in data.scopes]
     expires = utcnow() + dt.timedelta(days=data.expires_in_days) if data.expires_in_days else None
+    token, digest = new_api_token()
     async with transaction():
-        row = ApiToken(user=actor.id, name=data.name, token_hash=digest, expires_at=expires)
+        if actor.token_id is not None:
+            query = ApiToken.select(ApiToken.scopes, ApiToken.expires_at).where(
+                (ApiToken.id == actor.token_id) & ApiToken.revoked_at.is_null()
+            )
+            if isinstance(engine(), PostgresEngine):  # SQLite's IMMEDIATE transaction already serialises
+                query = query.lock_rows("SHARE")
+            parent = await query.first()
+            if parent is None:
+                raise DomainError("not_authenticated", "The token was revoked", status_code=401)
+            if not set(scopes) <= parse_scopes(parent["scopes"]):
+                raise _exceeds_parent("A token cannot create a token with scopes it lacks", "scopes")
+            if parent["expires_at"] is not None and (expires is None or expires > parent["expires_at"]):
+                raise _exceeds_parent("A token cannot create a token that outlives it", "expires_in_days")
+        row = ApiToken(
+            user=actor.id,
+            name=data.name,
+            token_hash=digest,
+            expires_at=expires,
+            scopes=" ".join(scopes),
+            parent=actor.token_id,
+        )
         await row.save()
-        await audit.record(actor.id, "token.create", "api_token", row.id, data={"name": data.name})
+        await audit.record(
+            actor.id, "token.create", "api_token", row.id, data={"name": data.name, "scopes": scopes}
+        )
     info = await ApiToken.select(*_TOKEN_COLUMNS).where(ApiToken.id == row.id).first()
-    return NewTokenOut(token=token, info=TokenOut(**info))
+    return NewTokenOut(token=token, info=_token_out(info))
 
 
 async def list_tokens(actor: Principal) -> list[TokenOut]:
     rows = await ApiToken.select(*_TOKEN_COLUMNS).where(ApiToken.user == actor.id).order_by(ApiToken.id)
-    return [TokenOut(**r) for r in rows]
+    return [_token_out(r) for r in rows]
+
+
+_REVOKE_DESCENDANTS = """
+WITH RECURSIVE tree(id) AS (
+    SELECT id FROM api_token WHERE parent = {}
+    UNION ALL
+    SELECT t.id FROM api_token t JOIN tree ON t.parent = tree.id
+)
+UPDATE api_token SET revoked_at = {} WHERE revoked_at IS NULL AND id IN (SELECT id FROM tree) RETURNING id
+"""
 
 
 async def revoke_token(actor: Principal, token_id: int) -> None:
-    """Revoke one of the caller's tokens (a platform admin may revoke anyone's)."""
+    """Revoke one of the caller's tokens (a platform admin may revoke anyone's) and every token made
+    from it, however indirectly. Idempotent: of concurrent calls, only the one whose conditional
+    UPDATE revoked the token writes the audit entry."""
     async with transaction():
-        row = await ApiToken.select(ApiToken.user, ApiToken.revoked_at).where(ApiToken.id == token_id).first()
+        row = await ApiToken.select(ApiToken.user).where(ApiToken.id == token_id).first()
         if row is None or (row["user"] != actor.id and not actor.is_platform_admin):
             raise NotFound("Token")
-        if row["revoked_at"] is None:
-            await ApiToken.update({ApiToken.revoked_at: utcnow()}).where(ApiToken.id == token_id)
-            await audit.record(actor.id, "token.revoke", "api_token", token_id)
+        now = utcnow()
+        revoked = (
+            await ApiToken.update({ApiToken.revoked_at: now})
+            .where((ApiToken.id == token_id) & ApiToken.revoked_at.is_null())
+            .returning(ApiToken.id)
+        )
+        descendants: list[int] = []
+        # Again until none is left: a token made from a descendant while a pass ran is in the next one.
+        while batch := await engine().run_querystring(QueryString(_REVOKE_DESCENDANTS, token_id, now)):
+            descendants += [r["id"] for r in batch]
+        if revoked:
+            await audit.record(
+                actor.id, "token.revoke", "api_token", token_id, data={"descendants": sorted(descendants)}
+            )
 
 
 # Roles ----------------------------------------------------------------------------------------
@@ -216,17 +277,71 @@ async def _grant_out(where: Any) -> list[RoleGrantOut]:
     ]
 
 
-async def list_grants(event_id: int) -> list[RoleGrantOut]:
-    if not await Event.exists().where(Event.id == event_id):
+def _grant_scope(data: RoleGrantIn | RoleGrantOut) -> policy.Scope:
+    return policy.Scope(data.track_id, data.region, data.institution_id)
+
+
+async def _event_for(actor: Principal, event_id: int) -> policy.EventContext:
+    context = await policy.event_context(actor, event_id)
+    if context is None:
         raise NotFound("Event")
-    return await _grant_out(RoleGrant.event == event_id)
+    return context
+
+
+async def list_grants(actor: Principal, event_id: int) -> list[RoleGrantOut]:
+    """The event's role grants that lie inside the caller's scope (all of them for its organizers)."""
+    context = await _event_for(actor, event_id)
+    grants = await _grant_out(RoleGrant.event == event_id)
+    inside = policy.within_scope(actor, context, [_grant_scope(g) for g in grants])
+    return [g for g, ok in zip(grants, inside, strict=True) if ok]
+
+
+async def my_grants(actor: Principal) -> list[dict[str, Any]]:
+    """The caller's roles with their events' names, leaving out drafts the caller may not see
+    (a judge named in a draft learns of it when it opens)."""
+    rows = (
+        await RoleGrant.select(
+            RoleGrant.role,
+            RoleGrant.event.id,
+            RoleGrant.event.status,
+            *[getattr(RoleGrant.event, f"name_{loc}") for loc in ("zh", "en", "ru")],
+        )
+        .where((RoleGrant.user == actor.id) & RoleGrant.event.is_not_null())
+        .order_by(RoleGrant.id)
+        .output(nested=True)
+    )
+    roles_by_event: dict[int, list[policy.Grant]] = {}
+    for r in rows:
+        roles_by_event.setdefault(r["event"]["id"], []).append(policy.Grant(r["role"]))
+    return [
+        r
+        for r in rows
+        if policy.may_see(
+            actor,
+            policy.EventContext(
+                r["event"]["id"], r["event"]["status"], tuple(roles_by_event[r["event"]["id"]])
+            ),
+        )
+    ]
+
+
+async def _knows_user(actor: Principal, user_id: int) -> bool:
+    """Whether the caller may name this user: platform admins anyone, organizers the people who take
+    part in one of their events (so a grant by id reveals nothing about anyone else)."""
+    if actor.is_platform_admin:
+        return await User.exists().where(User.id == user_id)
+    organized = await policy.organized_event_ids(actor)
+    return bool(organized) and await RoleGrant.exists().where(
+        (RoleGrant.user == user_id) & RoleGrant.event.is_in(organized)
+    )
 
 
 async def grant_role(actor: Principal, event_id: int, data: RoleGrantIn) -> RoleGrantOut:
     async with transaction():
-        if not await Event.exists().where(Event.id == event_id):
-            raise NotFound("Event")
-        if not await User.exists().where(User.id == data.user_id):
+        policy.require(
+            actor, policy.Action.manage_roles, await _event_for(actor, event_id), _grant_scope(data)
+        )
+        if not await _knows_user(actor, data.user_id):
             raise DomainError("unknown_user", "No such user", fields={"user_id": "unknown"})
         await locked_row(Event, event_id)  # the event's tracks hold still until the grant commits
         if data.track_id is not None and not await Track.exists().where(
@@ -265,11 +380,15 @@ async def grant_role(actor: Principal, event_id: int, data: RoleGrantIn) -> Role
 async def revoke_role(actor: Principal, event_id: int, grant_id: int) -> None:
     async with transaction():
         row = (
-            await RoleGrant.select(RoleGrant.user, RoleGrant.role)
+            await RoleGrant.select(
+                RoleGrant.user, RoleGrant.role, RoleGrant.track, RoleGrant.region, RoleGrant.institution
+            )
             .where((RoleGrant.id == grant_id) & (RoleGrant.event == event_id))
             .first()
         )
-        if row is None:
+        context = await _event_for(actor, event_id)
+        scope = policy.Scope(row["track"], row["region"], row["institution"]) if row else None
+        if row is None or not policy.within_scope(actor, context, [scope])[0]:
             raise NotFound("Role grant")
         if row["user"] == actor.id and row["role"] == "organizer" and not actor.is_platform_admin:
             raise Forbidden("You cannot remove your own organizer role")

@@ -27,12 +27,12 @@ import pytest
 
 from backend.accounts import passwords
 from backend.accounts.tables import ApiToken, RoleGrant, User
+from backend.accounts.tokens import token_digest
 from backend.audit import AuditEntry
 from backend.db import engine
 from backend.events.tables import Event, EventSession, Stage, Track
 from backend.institutions.tables import Institution
 from backend.piccolo_app import APP_CONFIG
-from backend.security import token_digest
 from tests.integration.conftest import PASSWORD
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below

@@ -15,7 +15,8 @@ from litestar.middleware import DefineMiddleware
 from litestar.params import JSONBody
 from litestar.testing import TestClient
 
-from backend.errors import CODES, Conflict, DomainError, error_response, exception_handler_for
+from backend.errors import CODES, Conflict, DomainError
+from backend.http_errors import error_response, exception_handler_for
 from backend.security import TokenAwareCSRFMiddleware
 
 BACKEND = Path(__file__).resolve().parents[2] / "backend"
