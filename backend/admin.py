@@ -4,8 +4,9 @@ It logs in with the same accounts (``User`` extends Piccolo's ``BaseUser``); onl
 ``admin`` flag, i.e. platform admins, get in. Organizers manage their events through the API and
 pages instead: Piccolo Admin has no per-row permissions, so it would show them every event.
 
-Every write through it is audited (:class:`AuditedAdmin`) and the audit log itself is read-only
-here (:data:`READ_ONLY`).
+Each domain declares its views (``Domain.admin_views``); every write through the back office is
+audited (:class:`AuditedAdmin`), and append-only tables are shown read-only
+(:func:`backend.admin_views.read_only`).
 """
 
 from __future__ import annotations
@@ -17,78 +18,29 @@ from typing import Any
 
 from piccolo.table import Table
 from piccolo_admin.endpoints import TableConfig, create_admin
-from piccolo_api.crud.endpoints import PiccoloCRUD
-from piccolo_api.crud.validators import Validators
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import audit
-from backend.accounts.tables import AdminSession, ApiToken, RoleGrant, User
-from backend.audit import Actor, AuditEntry, acting_as
+from backend.accounts.tables import AdminSession, User
+from backend.audit import Actor, acting_as
 from backend.db import transaction
-from backend.events.tables import Event, EventSession, Stage, Track
-from backend.institutions.tables import Institution
-from backend.mail.tables import OutboxEmail
-
-
-def _refuse_write(piccolo_crud: PiccoloCRUD, request: Request) -> None:
-    raise HTTPException(status_code=405, detail="The audit log is append-only: it cannot be changed here.")
-
-
-READ_ONLY = Validators(
-    post_single=[_refuse_write],
-    put_single=[_refuse_write],
-    patch_single=[_refuse_write],
-    delete_single=[_refuse_write],
-    delete_all=[_refuse_write],
-)
-
-TABLES: list[type[Table] | TableConfig] = [
-    TableConfig(Event, visible_columns=[Event.id, Event.slug, Event.kind, Event.status, Event.starts_on]),
-    Track,
-    Stage,
-    EventSession,
-    TableConfig(
-        Institution,
-        visible_columns=[
-            Institution.id,
-            Institution.name_zh,
-            Institution.name_en,
-            Institution.kind,
-            Institution.country,
-        ],
-    ),
-    TableConfig(User, visible_columns=[User.id, User.email, User.display_name, User.active, User.superuser]),
-    RoleGrant,
-    TableConfig(ApiToken, visible_columns=[ApiToken.id, ApiToken.user, ApiToken.name, ApiToken.revoked_at]),
-    TableConfig(
-        AuditEntry,
-        visible_columns=[
-            AuditEntry.id,
-            AuditEntry.created_at,
-            AuditEntry.actor_id,
-            AuditEntry.actor_email,
-            AuditEntry.action,
-            AuditEntry.target_type,
-            AuditEntry.target_id,
-        ],
-        validators=READ_ONLY,
-    ),
-    TableConfig(
-        OutboxEmail,
-        visible_columns=[OutboxEmail.id, OutboxEmail.to_address, OutboxEmail.subject, OutboxEmail.status],
-    ),
-]
+from backend.domain import installed
 
 _WRITES = {"POST": "create", "PUT": "replace", "PATCH": "update", "DELETE": "delete"}
 _TABLE_ROUTE = re.compile(r"^/api/tables/(?P<table>[^/]+)/(?:(?P<row>[^/]+)/)?$")
-_SECRETS = {
-    (t.table_class if isinstance(t, TableConfig) else t)._meta.tablename: {
-        c._meta.name for c in (t.table_class if isinstance(t, TableConfig) else t)._meta.secret_columns
-    }
-    for t in TABLES
-}
+
+
+def views() -> list[type[Table] | TableConfig]:
+    """Every domain's back-office views, in the registry's order."""
+    return [view for domain in installed() for view in domain.admin_views()]
+
+
+@lru_cache(maxsize=1)
+def _secret_columns() -> dict[str, set[str]]:
+    """Per table, the columns whose values the audit entry masks."""
+    tables = [v.table_class if isinstance(v, TableConfig) else v for v in views()]
+    return {t._meta.tablename: {c._meta.name for c in t._meta.secret_columns} for t in tables}
 
 
 class AuditedAdmin:
@@ -173,7 +125,7 @@ async def _entry(request: Request, actor_id: int | None, body: bytes, held: list
     verb = _WRITES[method]
     data: dict[str, Any] = {}
     if verb in ("create", "replace", "update"):
-        secrets = _SECRETS.get(table, set())
+        secrets = _secret_columns().get(table, set())
         sent = _json(body)
         fields = sent if isinstance(sent, dict) else {}
         data["fields"] = {k: "(secret)" if k in secrets else v for k, v in fields.items()}
@@ -197,7 +149,7 @@ def _json(raw: bytes) -> Any:
 def admin_app(production: bool, site_name: str = "Podium back office") -> ASGIApp:
     return AuditedAdmin(
         create_admin(
-            tables=TABLES,
+            tables=views(),
             auth_table=User,
             session_table=AdminSession,
             site_name=site_name,

@@ -20,6 +20,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from backend.accounts.tables import User
+from backend.domain import Domain
 
 
 class AuditEntry(Table):
@@ -104,3 +105,21 @@ async def record(
             data=data or {},
         )
     )
+
+
+def _admin_views() -> list[Any]:
+    from backend.admin_views import read_only
+
+    columns = [
+        AuditEntry.id,
+        AuditEntry.created_at,
+        AuditEntry.actor_id,
+        AuditEntry.actor_email,
+        AuditEntry.action,
+        AuditEntry.target_type,
+        AuditEntry.target_id,
+    ]
+    return [read_only(AuditEntry, columns)]
+
+
+DOMAIN = Domain(name="audit", tables=("backend.audit",), admin_views=_admin_views)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import socket
 import sys
 from collections.abc import Callable, Coroutine
@@ -35,6 +36,9 @@ def run_async(factory: Callable[[], Coroutine[Any, Any, int]]) -> int:
     command line's doing."""
     from backend.audit import Actor, acting_as
     from backend.db import connection_pool
+    from backend.piccolo_app import use_database
+
+    use_database(get_settings())
 
     async def main() -> int:
         async with connection_pool(get_settings()):
@@ -47,6 +51,7 @@ def run_async(factory: Callable[[], Coroutine[Any, Any, int]]) -> int:
 async def migrate() -> int:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
+    os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")  # Piccolo's migrations read it
     print("Applying migrations…", file=sys.stderr)
     result = await run_forwards(app_name="all")
     if not result.success:
@@ -78,7 +83,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=args.workers,
         proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        forwarded_allow_ips=",".join(settings.trusted_proxies),  # the login limit trusts the same
         log_level="info",
     )
     return 0
@@ -113,7 +118,6 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
                 "password": password,
                 "display_name": args.name or args.email,
                 "locale": args.locale,
-                "is_platform_admin": True,
             },
             UserIn,
         )
@@ -123,7 +127,7 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
 
     async def create() -> int:
         try:
-            user = await service.create_user(None, data)
+            user = await service.create_user(None, data, platform_admin=True)
         except DomainError as exc:
             print(exc.detail, file=sys.stderr)
             return 1
@@ -188,9 +192,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     p.add_argument("--migrate", action="store_true", help="apply migrations first")
-    p.add_argument(
-        "--forwarded-allow-ips", default="127.0.0.1", help="proxies whose X-Forwarded-For is trusted"
-    )
     p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser("worker", help="run an arq worker for background jobs (needs PODIUM_REDIS_URL)")

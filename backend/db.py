@@ -6,7 +6,7 @@ import contextvars
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -33,9 +33,23 @@ def engine_for(settings: Settings) -> Engine:
     return SQLiteEngine(path=str(path), timeout=30)
 
 
+_engine: Engine | None = None
+
+
+def use(settings: Settings, tables: Iterable[type[Table]]) -> Engine:
+    """Build the engine for ``settings`` and bind ``tables`` to it: what ``create_app``, the worker
+    and the commands do once at start-up, so each owns its database instead of a global config."""
+    global _engine
+    _engine = engine_for(settings)
+    for table in tables:
+        table._meta.db = _engine
+    return _engine
+
+
 def engine() -> Engine:
-    db = engine_finder()
-    assert db is not None, "backend.piccolo_conf defines DB"
+    """The engine in use: the one :func:`use` bound, else Piccolo's configuration (its own tools)."""
+    db = _engine or engine_finder()
+    assert db is not None, "call backend.db.use(settings, tables) first, or set PICCOLO_CONF"
     return db
 
 
@@ -197,12 +211,18 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+async def _keep_session(connection: object) -> None:
+    """asyncpg's pool otherwise sends a reset query (``RESET ALL; UNLISTEN *; CLOSE ALL; ...``) every
+    time a connection goes back, a round trip per query; Podium keeps no session state (no SET,
+    LISTEN, cursors or advisory locks), and an open transaction is still rolled back."""
+
+
 @asynccontextmanager
 async def connection_pool(settings: Settings) -> AsyncIterator[None]:
     """Open the PostgreSQL pool for the life of the app or worker (SQLite has none)."""
     db = engine()
     if isinstance(db, PostgresEngine) and settings.db_pool_size > 0:
-        await db.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+        await db.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=_keep_session)
         try:
             yield
         finally:

@@ -1,7 +1,8 @@
 """One job queue interface: arq on Redis when ``PODIUM_REDIS_URL`` is set, in-process otherwise.
 
-Jobs are plain ``async def job(ctx, *args)`` functions listed in :data:`backend.worker.JOBS`;
-they must be idempotent (arq delivers at least once) and return plain data.
+Jobs are plain ``async def job(ctx, *args)`` functions that domains declare (``Domain.jobs``,
+collected by :mod:`backend.domain`); they must be idempotent (arq delivers at least once) and
+return plain data.
 
 The process's queue is installed once at start-up (:func:`install`: the app's lifespan, the
 worker's ``on_startup``), and domain code hands work over with :func:`enqueue`, usually from a

@@ -1,4 +1,4 @@
-"""The arq worker (``podium worker``): every job function and the periodic ones."""
+"""The arq worker (``podium worker``): every domain's jobs and periodic jobs (``backend.domain``)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,17 @@ import asyncio
 from typing import Any
 
 import arq.worker
-from arq import cron
 from arq.connections import RedisSettings
 
-from backend import tasks
+from backend import domain, tasks
 from backend.db import connection_pool
-from backend.mail.jobs import FLUSH_EVERY, deliver_email, flush_outbox
+from backend.piccolo_app import use_database
 from backend.settings import Settings, get_settings
-
-JOBS = [deliver_email, flush_outbox]
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings = ctx.setdefault("settings", get_settings())
+    use_database(settings)
     ctx["db_pool"] = connection_pool(settings)
     await ctx["db_pool"].__aenter__()
     # Jobs that queue further jobs (after their commit) send them through arq's own pool.
@@ -54,8 +52,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for ``arq.Worker``."""
     assert settings.redis_url, "the worker needs PODIUM_REDIS_URL"
     return {
-        "functions": JOBS,
-        "cron_jobs": [cron(flush_outbox, second=set(range(0, 60, FLUSH_EVERY)), run_at_startup=True)],
+        "functions": domain.jobs(),
+        "cron_jobs": domain.cron_jobs(),
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

@@ -52,8 +52,11 @@ def postgres_database():
     asyncio.run(_admin(f'CREATE DATABASE "{TEST_DB}"'))
 
     from backend.cli import migrate
+    from backend.piccolo_app import use_database
+    from backend.settings import get_settings
 
     assert asyncio.run(migrate()) == 0
+    use_database(get_settings())
     yield os.environ["PODIUM_DATABASE_URL"]
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)'))
 

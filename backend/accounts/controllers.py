@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.pagination import OffsetPagination
 from litestar.params import JSONBody
 
@@ -17,30 +16,15 @@ from backend.accounts.schemas import (
     UserOut,
     UserPatch,
 )
+from backend.guards import current, may, requires_login
+from backend.policy import Action
 from backend.schemas import IdPath, Limit, Offset, Search
-from backend.security import (
-    current,
-    end_session,
-    requires_login,
-    requires_organizer,
-    requires_platform_admin,
-    start_session,
-)
-
-
-def login_rate_limit(per_minute: int) -> RateLimitConfig:
-    """Login attempts (POSTs, failed or not) per client address and minute, shared by the API and the form."""
-    return RateLimitConfig(
-        rate_limit=("minute", per_minute), store="rate_limit", check_throttle_handler=_is_post
-    )
-
-
-def _is_post(request: Request) -> bool:
-    return request.method == "POST"
+from backend.security import TOKEN_SCOPE_OPT, end_session, start_session
 
 
 class LoginController(Controller):
-    """Mounted behind the login rate limit (see ``backend.app``)."""
+    """Mounted behind the login rate limit (``backend.security.LoginRateLimitMiddleware``: POSTs per
+    client address and minute, failed or not, shared by the API and the form)."""
 
     path = "/api/v1/auth"
     tags = ["auth"]
@@ -58,12 +42,22 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/logout", operation_id="Logout", status_code=204, guards=[requires_login])
+    @post(
+        "/logout",
+        operation_id="Logout",
+        status_code=204,
+        guards=[requires_login],
+        opt={TOKEN_SCOPE_OPT: None},  # any token may give itself up
+    )
     async def logout(self, request: Request) -> Response[None]:
-        """End the current session."""
+        """End the current session, or revoke the bearer token used (and the tokens made from it)."""
+        principal = current(request)
         response = Response(None, status_code=204)
-        await end_session(request, response)
-        await service.record_logout(current(request))
+        if principal.token_id is not None:
+            await service.revoke_token(principal, principal.token_id)
+        else:
+            await end_session(request, response)
+            await service.record_logout(principal)
         return response
 
     @get("/me", operation_id="Me", guards=[requires_login])
@@ -90,7 +84,7 @@ class AuthController(Controller):
 class UserController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
-    guards = [requires_platform_admin]
+    guards = [may(Action.manage_users)]
 
     @get("", operation_id="ListUsers")
     async def list_users(
@@ -119,21 +113,21 @@ class UserController(Controller):
 class RoleController(Controller):
     path = "/api/v1/events/{event_id:int}/roles"
     tags = ["roles"]
-    guards = [requires_organizer]
 
-    @get("", operation_id="ListRoles")
-    async def list_roles(self, event_id: IdPath) -> list[RoleGrantOut]:
-        """Everyone holding a role in the event."""
-        return await service.list_grants(event_id)
+    @get("", operation_id="ListRoles", guards=[may(Action.view_roles)])
+    async def list_roles(self, request: Request, event_id: IdPath) -> list[RoleGrantOut]:
+        """Everyone holding a role in the event (a scoped admin sees those inside their scope)."""
+        return await service.list_grants(current(request), event_id)
 
-    @post("", operation_id="GrantRole")
+    @post("", operation_id="GrantRole", guards=[may(Action.manage_roles)])
     async def grant_role(
         self, request: Request, event_id: IdPath, data: JSONBody[RoleGrantIn]
     ) -> RoleGrantOut:
-        """Give a user a role in the event, optionally narrowed to a track, region or institution."""
+        """Give a user who already takes part in one of your events a role in this one, optionally
+        narrowed to a track, region or institution (never wider than your own grant)."""
         return await service.grant_role(current(request), event_id, data)
 
-    @delete("/{grant_id:int}", operation_id="RevokeRole")
+    @delete("/{grant_id:int}", operation_id="RevokeRole", guards=[may(Action.manage_roles)])
     async def revoke_role(self, request: Request, event_id: IdPath, grant_id: IdPath) -> None:
         """Take a role away."""
         await service.revoke_role(current(request), event_id, grant_id)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import msgspec
 
-from backend.accounts.tables import ApiToken, Role, RoleGrant, User
+from backend.accounts.tables import ApiToken, Role, RoleGrant, TokenScope, User
 from backend.schemas import PRINTABLE, Password, PositiveInt, Struct, column_text, email_type
 
 # Stored as both e-mail and user name (Piccolo's BaseUser), so it must fit both columns.
@@ -26,14 +26,12 @@ class UserIn(Struct):
     password: Password
     display_name: DisplayName
     locale: Locale = "zh"
-    is_platform_admin: bool = False
 
 
 class UserPatch(Struct):
     display_name: DisplayName | msgspec.UnsetType = msgspec.UNSET
     locale: Locale | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
-    is_platform_admin: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class UserOut(msgspec.Struct):
@@ -46,13 +44,22 @@ class UserOut(msgspec.Struct):
 
 
 class TokenIn(Struct):
+    """A new token; ``null`` expiry never expires. A token creating a token cannot give it more scopes
+    or a longer life than its own (so only a session or a non-expiring token makes one that never
+    expires)."""
+
     name: TokenName
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = 90
+    scopes: Annotated[list[TokenScope], msgspec.Meta(min_length=1, max_length=3)] = msgspec.field(
+        default_factory=lambda: [TokenScope.read, TokenScope.write]
+    )
 
 
 class TokenOut(msgspec.Struct):
     id: int
     name: str
+    scopes: list[str]
+    parent_id: int | None  # the token that created this one; null when created from a login session
     created_at: dt.datetime
     expires_at: dt.datetime | None
     last_used_at: dt.datetime | None

@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 
 from msgspec import UNSET, structs
 
-from backend import audit
-from backend.accounts.tables import RoleGrant
+from backend import audit, policy
 from backend.db import locked_row, transaction
 from backend.errors import Conflict, DomainError, NotFound
 from backend.events.schemas import (
@@ -71,8 +70,7 @@ async def visible_event_ids(principal: Principal | None) -> list[int] | None:
         return None
     if principal is None:
         return []
-    rows = await RoleGrant.select(RoleGrant.event).where(RoleGrant.user == principal.id)
-    return [r["event"] for r in rows if r["event"] is not None]
+    return await policy.organized_event_ids(principal)
 
 
 async def list_events(
@@ -100,12 +98,13 @@ async def list_events(
 
 
 async def get_event(principal: Principal | None, event_id: int) -> EventOut:
+    """One event, as the policy lets the caller see it (a draft is "not found" to outsiders)."""
     row = await Event.select().where(Event.id == event_id).first()
     if row is None:
         raise NotFound("Event")
     if row["status"] == EventStatus.draft.value:
-        own = await visible_event_ids(principal)
-        if own is not None and event_id not in own:
+        context = await policy.event_context(principal, event_id)
+        if context is None or not policy.may_see(principal, context):
             raise NotFound("Event")
     return _event_out(row)
 

@@ -14,9 +14,9 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from msgspec import Struct
 
 from backend.accounts import service as accounts
-from backend.accounts.tables import RoleGrant
 from backend.errors import DomainError
 from backend.events import service as events
+from backend.guards import current, requires_login
 from backend.i18n import (
     HTML_LANG,
     LANG_COOKIE,
@@ -27,7 +27,7 @@ from backend.i18n import (
     translations,
 )
 from backend.schemas import IdPath, is_printable
-from backend.security import current, end_session, requires_login, start_session
+from backend.security import end_session, start_session
 
 
 def same_site(target: str | None) -> str:
@@ -189,11 +189,5 @@ class PageController(Controller):
     async def me(self, request: Request) -> Template:
         """The account page: who you are and the roles you hold."""
         principal = current(request)
-        grants = (
-            await RoleGrant.select(
-                RoleGrant.role, RoleGrant.event, *[getattr(RoleGrant.event, f"name_{loc}") for loc in LOCALES]
-            )
-            .where(RoleGrant.user == principal.id)
-            .output(nested=True)
-        )
+        grants = await accounts.my_grants(principal)
         return page(request, "me.html.jinja", account=await accounts.get_user(principal.id), grants=grants)

@@ -93,8 +93,8 @@ def make_user(db) -> Callable[..., Awaitable[int]]:
                 email=email,
                 password=password,
                 display_name=name or email.split("@")[0],
-                is_platform_admin=platform_admin,
             ),
+            platform_admin=platform_admin,
         )
         return user.id
 

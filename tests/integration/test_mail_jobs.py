@@ -12,10 +12,11 @@ from aiosmtpd.handlers import Message
 from arq.worker import Worker
 
 from backend import tasks
+from backend.domain import jobs
 from backend.mail.service import deliver, queue_email
 from backend.mail.tables import OutboxEmail
 from backend.tasks import ArqQueue, InlineQueue
-from backend.worker import JOBS, worker_settings
+from backend.worker import worker_settings
 
 
 class Sink(Message):
@@ -104,7 +105,7 @@ async def test_failed_sends_are_kept_for_retry_then_given_up(db, settings):
 
 async def test_embedded_mode_writes_mail_files_in_process(db, settings, tmp_path):
     embedded = dataclasses.replace(settings, redis_url=None, mail_dir=tmp_path / "mail")
-    queue = InlineQueue(embedded, JOBS)
+    queue = InlineQueue(embedded, jobs())
     previous = tasks.install(queue)
     outbox_id = await queue_email("judge@example.org", "Scoring opens", "Your 12 entries are ready.")
     tasks.install(previous)

@@ -92,8 +92,8 @@ async def _seed() -> str:
             email="fuzz-admin@example.org",
             password="fuzz-admin-password",
             display_name="Fuzz admin",
-            is_platform_admin=True,
         ),
+        platform_admin=True,
     )
     principal = await load_principal(admin.id, "token")
     assert principal is not None

@@ -1,0 +1,38 @@
+"""Accounts: users, logins and sessions, API tokens and role grants."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from backend.accounts.controllers import AuthController, LoginController, RoleController, UserController
+from backend.domain import Domain
+from backend.security import LoginRateLimitMiddleware
+
+
+def _admin_views() -> list:
+    from piccolo_admin.endpoints import TableConfig
+
+    from backend.accounts.tables import ApiToken, RoleGrant, User
+
+    return [
+        TableConfig(
+            User, visible_columns=[User.id, User.email, User.display_name, User.active, User.superuser]
+        ),
+        RoleGrant,
+        TableConfig(
+            ApiToken, visible_columns=[ApiToken.id, ApiToken.user, ApiToken.name, ApiToken.revoked_at]
+        ),
+    ]
+
+
+DOMAIN = Domain(
+    name="accounts",
+    tables=("backend.accounts.tables",),
+    routes=(
+        Router(path="/", route_handlers=[LoginController], middleware=[LoginRateLimitMiddleware()]),
+        AuthController,
+        UserController,
+        RoleController,
+    ),
+    admin_views=_admin_views,
+)
