@@ -16,6 +16,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from backend.errors import Conflict
@@ -44,6 +45,13 @@ def use(settings: Settings, tables: Iterable[type[Table]]) -> Engine:
     for table in tables:
         table._meta.db = _engine
     return _engine
+
+
+async def fetch_one(sql: str, *args: Any) -> dict[str, Any] | None:
+    """One row of a hand-written query (``{}`` placeholders, the same SQL on both engines), for the
+    hot paths run on every request, where the ORM's query building is most of the cost."""
+    rows = await engine().run_querystring(QueryString(sql, *args))
+    return rows[0] if rows else None
 
 
 def engine() -> Engine:

@@ -32,12 +32,11 @@ from litestar.middleware import AbstractAuthenticationMiddleware, ASGIMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.stores.base import Store
 from litestar.types import ASGIApp, Receive, Scope, Send
-from piccolo.querystring import QueryString
 from redis.asyncio import Redis
 
 from backend.accounts.tables import ApiToken, TokenScope, User
 from backend.accounts.tokens import TOKEN_PREFIX, parse_scopes, token_digest
-from backend.db import engine, utcnow
+from backend.db import fetch_one, utcnow
 from backend.errors import CsrfFailed, DomainError
 from backend.policy import Principal
 
@@ -50,13 +49,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_SCOPE_OPT = "token_scope"  # noqa: S105 - an opt key, not a secret
 """A route's ``opt`` key naming the scope a bearer token needs there (default: ``read`` for safe
 methods, ``write`` for the rest); ``None`` lets any token through (logout)."""
-
-
-async def _first(sql: str, *args: Any) -> dict[str, Any] | None:
-    """One row of a hand-written query: authentication runs on every request, so it skips the ORM's
-    query building (the SQL is the same on PostgreSQL and SQLite)."""
-    rows = await engine().run_querystring(QueryString(sql, *args))
-    return rows[0] if rows else None
 
 
 def _principal(row: dict[str, Any], via: str, **extra: Any) -> Principal:
@@ -85,7 +77,7 @@ _BEARER_SQL = (
 
 async def load_principal(user_id: int, via: str, *, epoch: int | None = None) -> Principal | None:
     """The active user as a caller; with ``epoch``, only while the user's auth epoch still matches."""
-    row = await _first(_USER_SQL, user_id)
+    row = await fetch_one(_USER_SQL, user_id)
     if row is None or (epoch is not None and row["auth_epoch"] != epoch):
         return None
     return _principal(row, via)
@@ -96,7 +88,7 @@ async def principal_for_token(token: str) -> Principal | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     now = utcnow()
-    row = await _first(_BEARER_SQL, token_digest(token), now)
+    row = await fetch_one(_BEARER_SQL, token_digest(token), now)
     if row is None:
         return None
     last_used = row["last_used_at"]

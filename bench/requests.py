@@ -73,10 +73,12 @@ async def seed() -> None:
     from backend.accounts.schemas import TokenIn, UserIn
     from backend.db import connection_pool
     from backend.events.tables import Event
+    from backend.piccolo_app import use_database
     from backend.policy import Principal
     from backend.security import principal_for_token
     from backend.settings import get_settings
 
+    use_database(get_settings())
     async with connection_pool(get_settings()):
         user = await accounts.create_user(
             None,
