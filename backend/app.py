@@ -42,6 +42,7 @@ from backend.security import (
     SESSION_COOKIE,
     AuthMiddleware,
     LoginLimiter,
+    PrincipalCache,
     SessionStore,
     TokenAwareCSRFMiddleware,
 )
@@ -129,9 +130,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def admin(scope: Scope, receive: Receive, send: Send) -> None:
         await admin_app(settings.production)(scope, receive, send)
 
+    # PostgreSQL: bearer tokens are cached per process, dropped by the database's notifications.
+    principals = PrincipalCache(settings.database_url) if settings.is_postgres else None
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with db.connection_pool(settings):
+            if principals is not None:
+                await principals.start()
             app.state.queue = await queue_for(settings, domain.jobs())
             previous_queue = install(app.state.queue)
             sweeper = None
@@ -140,6 +146,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             try:
                 yield
             finally:
+                if principals is not None:
+                    await principals.close()
                 if sweeper is not None:
                     sweeper.cancel()
                 install(previous_queue)
@@ -184,6 +192,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "sessions": SessionStore(session_store, settings.session_lifetime_days * 24 * 3600),
                 "login_limiter": LoginLimiter(settings.login_rate_limit, redis, settings.trusted_proxies),
                 "redis": redis,
+                "principals": principals,
             }
         ),
         lifespan=[lifespan],

@@ -9,19 +9,25 @@ absolute lifetime (``PODIUM_SESSION_LIFETIME_DAYS``) in any case, and at once wh
 deactivated (which bumps the epoch).
 
 Authenticating costs one query: a bearer token and its user in one SELECT, or the session's user.
-A token's ``last_used_at`` is written at most once a minute.
+On PostgreSQL a bearer token usually costs none: each process keeps a :class:`PrincipalCache` of
+token → caller whose entries the database's ``podium_auth`` notifications drop the moment the token
+is revoked or its user changed. A token's ``last_used_at`` is written at most once a minute.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import ipaddress
+import logging
 import math
 import secrets
 import time
 from collections.abc import Iterable
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
@@ -39,6 +45,8 @@ from backend.accounts.tokens import TOKEN_PREFIX, parse_scopes, token_digest
 from backend.db import fetch_one, utcnow
 from backend.errors import CsrfFailed, DomainError
 from backend.policy import Principal
+
+logger = logging.getLogger("podium.security")
 
 SESSION_COOKIE = "podium_session"
 SESSION_IDLE = 14 * 24 * 3600  # a session unused this long ends (sliding)
@@ -68,7 +76,7 @@ _USER_SQL = (
 )
 
 _BEARER_SQL = (
-    "SELECT t.id AS token_id, t.scopes, t.last_used_at, u.id, u.email, u.display_name, u.locale, u.superuser"
+    "SELECT t.id AS token_id, t.scopes, t.last_used_at, t.expires_at, u.id, u.email, u.display_name, u.locale, u.superuser"
     ' FROM api_token t JOIN podium_user u ON u.id = t."user"'
     " WHERE t.token_hash = {} AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > {})"
     " AND u.active"
@@ -83,21 +91,228 @@ async def load_principal(user_id: int, via: str, *, epoch: int | None = None) ->
     return _principal(row, via)
 
 
-async def principal_for_token(token: str) -> Principal | None:
-    """The caller behind a bearer token that is known, unexpired and unrevoked, of an active user."""
+class _Entry:
+    __slots__ = ("deadline", "last_used", "principal")
+
+    def __init__(self, principal: Principal, deadline: float, last_used: dt.datetime) -> None:
+        self.principal = principal
+        self.deadline = deadline  # time.monotonic() after which the entry is dead
+        self.last_used = last_used  # the last ``last_used_at`` this process knows was written
+
+
+class PrincipalCache:
+    """Bearer tokens this process has checked (by digest) → their caller, valid only while the
+    database can tell it that one changed; PostgreSQL only, one per app (``app.state.principals``).
+
+    A dedicated asyncpg connection (not the pool's) runs ``LISTEN podium_auth``; the triggers of
+    migration 2026-11-28T17:00:00 send a token's digest when it is revoked, expires earlier, changes
+    scopes or is deleted, and ``user:<id>`` when a user is deactivated or their e-mail, name, locale,
+    platform-admin flag or auth epoch change, so no write path can forget. The notification drops the
+    token's entry, or every entry of the user. The cache is **enabled only while that connection
+    listens**: until it does, and from the moment it is lost (its termination listener, or a keepalive
+    that fails or takes longer than ``keepalive`` seconds), the cache is emptied and every request is
+    checked by the query, until a new connection listens again (retried every ``retry_after`` seconds).
+
+    An entry also dies at its token's ``expires_at`` and after ``ttl`` seconds anyway, and there are
+    at most ``max_entries`` (the oldest goes first).
+
+    What is guaranteed, and what is not:
+
+    - A request that started before a revocation committed may still pass (as it would without a
+      cache, had its query run a moment earlier).
+    - In the process that served the revoking request, the accounts services drop the user's entries
+      right after their commit (``backend.accounts.tokens.forget_cached_credentials``), so its next
+      request is refused.
+    - In every other process (and for writes outside those services: the back office, raw SQL) the
+      entry lives until the notification arrives: PostgreSQL sends it when the transaction commits and
+      the event loop handles it as soon as it next runs, typically within a millisecond or two on one
+      machine; a request there in that window still passes. A request whose query began before the
+      commit cannot put a stale entry back afterwards: every notification (and every change of
+      listening state) bumps :attr:`generation`, and an entry is stored only if it has not moved
+      since before the query.
+    - If the listening connection silently stops receiving (a network partition with no reset), the
+      keepalive notices within ``2 × keepalive`` seconds; that is the worst case of the window.
+    """
+
+    CHANNEL = "podium_auth"
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        max_entries: int = 10_000,
+        ttl: float = 300.0,
+        keepalive: float = 5.0,
+        retry_after: float = 1.0,
+    ) -> None:
+        self.dsn = dsn
+        self.max_entries = max_entries
+        self.ttl = ttl
+        self.keepalive = keepalive
+        self.retry_after = retry_after
+        self.enabled = False
+        self.generation = 0
+        self.connection: asyncpg.Connection | None = None  # the listening one, while it is
+        self._entries: dict[str, _Entry] = {}
+        self._by_user: dict[int, set[str]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._up = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    # The entries ------------------------------------------------------------------------------
+
+    def get(self, digest: str) -> _Entry | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if not self.enabled or time.monotonic() >= entry.deadline:
+            self.forget(digest)
+            return None
+        return entry
+
+    def put(
+        self,
+        digest: str,
+        principal: Principal,
+        *,
+        last_used: dt.datetime,
+        expires_at: dt.datetime | None,
+        generation: int,
+    ) -> None:
+        """Keep a caller checked by a query that began at ``generation``, unless anything was
+        dropped (or listening changed) since: the query may have read what is no longer true."""
+        if not self.enabled or generation != self.generation:
+            return
+        lifetime = self.ttl
+        if expires_at is not None:
+            lifetime = min(lifetime, (expires_at - utcnow()).total_seconds())
+        if lifetime <= 0:
+            return
+        self.forget(digest)
+        while len(self._entries) >= self.max_entries:
+            self.forget(next(iter(self._entries)))
+        self._entries[digest] = _Entry(principal, time.monotonic() + lifetime, last_used)
+        self._by_user.setdefault(principal.id, set()).add(digest)
+
+    def forget(self, digest: str) -> None:
+        entry = self._entries.pop(digest, None)
+        if entry is not None:
+            digests = self._by_user.get(entry.principal.id)
+            if digests is not None:
+                digests.discard(digest)
+                if not digests:
+                    del self._by_user[entry.principal.id]
+
+    def forget_user(self, user_id: int) -> None:
+        self.generation += 1
+        for digest in self._by_user.pop(user_id, ()):
+            self._entries.pop(digest, None)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+        self._by_user.clear()
+
+    def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        self.generation += 1
+        if payload.startswith("user:"):
+            with contextlib.suppress(ValueError):
+                self.forget_user(int(payload[5:]))
+                return
+            self.clear()  # not understood: drop everything rather than guess
+        else:
+            self.forget(payload)
+
+    # The listening connection ---------------------------------------------------------------------
+
+    def _set_enabled(self, enabled: bool) -> None:
+        self.clear()
+        self.enabled = enabled
+
+    async def start(self, wait: float = 5.0) -> None:
+        """Start listening in the background; wait up to ``wait`` seconds for the first connection
+        (until then, and if it fails, requests are checked by the query)."""
+        self._task = asyncio.create_task(self._listen(), name="podium-principal-cache")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._up.wait(), wait)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._set_enabled(False)
+
+    async def _listen(self) -> None:
+        while True:
+            lost = asyncio.Event()
+            connection: asyncpg.Connection | None = None
+
+            def terminated(_connection: object, lost: asyncio.Event = lost) -> None:
+                self._set_enabled(False)
+                lost.set()
+
+            try:
+                connection = await asyncpg.connect(self.dsn, timeout=10)
+                connection.add_termination_listener(terminated)
+                await connection.add_listener(self.CHANNEL, self._notified)
+                self.connection = connection
+                self._set_enabled(True)
+                self._up.set()
+                while not lost.is_set():
+                    try:
+                        await asyncio.wait_for(lost.wait(), self.keepalive)
+                    except TimeoutError:
+                        await connection.execute("SELECT 1", timeout=self.keepalive)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("token cache disabled, listener connection lost: %r", exc)
+            finally:
+                self._set_enabled(False)
+                self.connection = None
+                if connection is not None and not connection.is_closed():
+                    connection.terminate()
+            await asyncio.sleep(self.retry_after)
+
+
+async def _record_use(token_id: int, now: dt.datetime) -> None:
+    await ApiToken.update({ApiToken.last_used_at: now}).where(
+        (ApiToken.id == token_id)
+        & (ApiToken.last_used_at.is_null() | (ApiToken.last_used_at < now - LAST_USE_RESOLUTION))
+    )
+
+
+async def principal_for_token(token: str, cache: PrincipalCache | None = None) -> Principal | None:
+    """The caller behind a bearer token that is known, unexpired and unrevoked, of an active user:
+    from ``cache`` when it holds the token (no query), else by one SELECT (then kept in ``cache``)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
+    digest = token_digest(token)
     now = utcnow()
-    row = await fetch_one(_BEARER_SQL, token_digest(token), now)
+    generation = 0
+    if cache is not None:
+        entry = cache.get(digest)
+        if entry is not None:
+            if entry.last_used < now - LAST_USE_RESOLUTION:
+                entry.last_used = now
+                await _record_use(entry.principal.token_id, now)  # type: ignore[arg-type]
+            return entry.principal
+        generation = cache.generation
+    row = await fetch_one(_BEARER_SQL, digest, now)
     if row is None:
         return None
     last_used = row["last_used_at"]
     if last_used is None or last_used < now - LAST_USE_RESOLUTION:
-        await ApiToken.update({ApiToken.last_used_at: now}).where(
-            (ApiToken.id == row["token_id"])
-            & (ApiToken.last_used_at.is_null() | (ApiToken.last_used_at < now - LAST_USE_RESOLUTION))
-        )
-    return _principal(row, "token", token_id=row["token_id"], scopes=parse_scopes(row["scopes"]))
+        await _record_use(row["token_id"], now)
+        last_used = now
+    principal = _principal(row, "token", token_id=row["token_id"], scopes=parse_scopes(row["scopes"]))
+    if cache is not None:
+        cache.put(digest, principal, last_used=last_used, expires_at=row["expires_at"], generation=generation)
+    return principal
 
 
 class SessionEntry(msgspec.Struct, frozen=True):
@@ -185,7 +400,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise NotAuthorizedException("Use 'Authorization: Bearer <token>'")
-            principal = await principal_for_token(token.strip())
+            principal = await principal_for_token(token.strip(), connection.app.state.get("principals"))
             if principal is None:
                 raise NotAuthorizedException("The token is unknown, expired or revoked")
             check_token_scope(connection, principal)

@@ -23,8 +23,8 @@ from backend.accounts.schemas import (
     UserPatch,
 )
 from backend.accounts.tables import ApiToken, RoleGrant, TokenScope, User, authenticate
-from backend.accounts.tokens import new_api_token, parse_scopes
-from backend.db import engine, locked_row, transaction, utcnow
+from backend.accounts.tokens import forget_cached_credentials, new_api_token, parse_scopes
+from backend.db import engine, locked_row, on_commit, transaction, utcnow
 from backend.errors import DomainError, Forbidden, NotFound
 from backend.events.tables import Event, Track
 from backend.institutions.tables import Institution
@@ -78,6 +78,7 @@ async def set_locale(actor: Principal, locale: str) -> None:
         )
     async with transaction():
         await User.update({User.locale: locale}).where(User.id == actor.id)
+        _forget_after_commit(actor.id)
         await audit.record(actor.id, "user.set_locale", "user", actor.id, data={"locale": locale})
 
 
@@ -137,10 +138,23 @@ async def update_user(actor: Principal, user_id: int, data: UserPatch) -> UserOu
             raise NotFound("User")
         if changes:
             await User.update(changes).where(User.id == user_id)
+            _forget_after_commit(user_id)
             await audit.record(
                 actor.id, "user.update", "user", user_id, data={c._meta.name: v for c, v in changes.items()}
             )
     return await get_user(user_id)
+
+
+def _forget_after_commit(user_id: int) -> None:
+    """Once the transaction commits, drop what this process caches about the user's tokens, so the
+    next request here cannot pass on a revoked token (other processes hear it from the database)."""
+    forget = forget_cached_credentials.get()
+    if forget is not None:
+
+        async def run() -> None:
+            forget(user_id)
+
+        on_commit(run)
 
 
 # API tokens -----------------------------------------------------------------------------------
@@ -236,6 +250,8 @@ async def revoke_token(actor: Principal, token_id: int) -> None:
         # Again until none is left: a token made from a descendant while a pass ran is in the next one.
         while batch := await engine().run_querystring(QueryString(_REVOKE_DESCENDANTS, token_id, now)):
             descendants += [r["id"] for r in batch]
+        if revoked or descendants:
+            _forget_after_commit(row["user"])  # descendants were made by the same user's tokens
         if revoked:
             await audit.record(
                 actor.id, "token.revoke", "api_token", token_id, data={"descendants": sorted(descendants)}
