@@ -146,28 +146,43 @@ def entry_flags(
     return flag, within
 
 
-def home_bias(table: ScoreTable, design: Design, residual: np.ndarray) -> dict[str, float | int | str]:
-    """Do judges score entries of their own institution higher than the model predicts?
+def home_bias(
+    table: ScoreTable, design: Design, residual: np.ndarray, by: str = "institution"
+) -> dict[str, float | int | str]:
+    """Do judges score entries of their own institution (or nation) higher than the model predicts?
 
-    Compares the residuals (score minus the model's prediction) of "home" scores with all others
-    by Welch's t-test. Returns the number of home scores, the mean excess in score points, its
-    standard error and the two-sided p-value; ``verdict`` says it in words.
+    A score is "home" when the judge's and the entry's ``by`` attribute of ``design`` are equal and
+    known: ``by="institution"`` reads ``judge_institution``/``entry_institution``, ``by="nation"``
+    reads ``judge_nation``/``entry_nation``. Compares the residuals (score minus the model's
+    prediction, or minus the other judges' mean) of home scores with all others by Welch's t-test.
+    Returns the number of home scores, the mean excess in score points, its standard error, Welch's
+    t and the two-sided p-value; ``verdict`` says it in words.
     """
-    judge_inst = np.array([design.judge_institution.get(j, "") for j in table.judges], dtype=object)
-    entry_inst = np.array([design.entry_institution.get(e, "") for e in table.entries], dtype=object)
-    ji, ei = judge_inst[table.judge], entry_inst[table.entry]
-    home = (ji != "") & (ji == ei)
+    if by not in ("institution", "nation"):
+        raise ValueError(f"home_bias: by must be 'institution' or 'nation', not {by!r}")
+    judge_of, entry_of = getattr(design, f"judge_{by}"), getattr(design, f"entry_{by}")
+    judge_key = np.array([judge_of.get(j, "") for j in table.judges], dtype=object)
+    entry_key = np.array([entry_of.get(e, "") for e in table.entries], dtype=object)
+    jk, ek = judge_key[table.judge], entry_key[table.entry]
+    home = (jk != "") & (jk == ek)
     n_home = int(home.sum())
     if n_home < 2 or (~home).sum() < 2:
-        return {"n_home": n_home, "verdict": "too few scores of a judge's own institution to test"}
+        return {"n_home": n_home, "verdict": f"too few scores of a judge's own {by} to test"}
     test = stats.ttest_ind(residual[home], residual[~home], equal_var=False)
     excess = float(residual[home].mean() - residual[~home].mean())
     se = float(np.sqrt(residual[home].var(ddof=1) / n_home + residual[~home].var(ddof=1) / (~home).sum()))
     significant = test.pvalue < 0.01
     verdict = f"home scores are {excess:+.2f} points off the model (p = {test.pvalue:.3g})" + (
-        ": a significant home-institution bias" if significant else ": no significant bias"
+        f": a significant home-{by} bias" if significant else ": no significant bias"
     )
-    return {"n_home": n_home, "excess": excess, "se": se, "p": float(test.pvalue), "verdict": verdict}
+    return {
+        "n_home": n_home,
+        "excess": excess,
+        "se": se,
+        "t": float(test.statistic),
+        "p": float(test.pvalue),
+        "verdict": verdict,
+    }
 
 
 def explain(ranking: Ranking, top: int = 10) -> str:

@@ -156,6 +156,9 @@ class Design:
     entry_institution: dict[str, str] = field(default_factory=dict)
     judge_track: dict[str, str] = field(default_factory=dict)
     entry_track: dict[str, str] = field(default_factory=dict)
+    #: Countries, for the national-bias diagnostic (``home_bias(..., by="nation")``).
+    judge_nation: dict[str, str] = field(default_factory=dict)
+    entry_nation: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
