@@ -31,6 +31,7 @@ from judging.commands.csvfiles import (
 )
 from judging.engine.model import SINGLE_CRITERION, Criterion, InputError, Ranking, Rubric, ScoreTable
 from judging.engine.ranking import METHODS, RULE_METHODS, rank
+from judging.engine.rules import MissingMark
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,6 +55,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--trim-low", type=int, metavar="M", help="trimmed: drop the M lowest marks (default 1)"
     )
     parser.add_argument(
+        "--sum",
+        action="store_true",
+        dest="sum_kept",
+        help="trimmed: add the kept marks instead of averaging them (diving sums the middle five)",
+    )
+    parser.add_argument(
+        "--missing",
+        choices=("zero", "error"),
+        default="error",
+        help="an entry with no mark for a criterion (a failed dive): score that criterion 0, or refuse "
+        "the file (default: error); rule methods only",
+    )
+    parser.add_argument(
         "--round",
         type=int,
         metavar="D",
@@ -74,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
             ranking = rank(table, args.method, rubric, **options)
         except InputError as error:
             where = f" line {lines[error.row - 1]}" if error.row is not None else ""
-            raise FileError(f"{args.scores}{where}: {error.message}") from error
+            hint = "; --missing zero would count it as 0" if isinstance(error, MissingMark) else ""
+            raise FileError(f"{args.scores}{where}: {error.message}{hint}") from error
         with open_output(args.out) as out:
             write_ranking(ranking, out)
     except FileError as error:
@@ -93,8 +108,16 @@ def _method_options(args: argparse.Namespace) -> dict[str, Any]:
             if value is not None and value < 0:
                 raise FileError(f"--{name.replace('_', '-')} must not be negative")
             options[name] = 1 if value is None else value
+        if args.sum_kept:
+            options["sum_kept"] = True
     elif any(value is not None for value in trims.values()):
         raise FileError("--trim-high and --trim-low apply only to --method trimmed")
+    elif args.sum_kept:
+        raise FileError("--sum applies only to --method trimmed (--trim-high 0 --trim-low 0 adds every mark)")
+    if args.method in RULE_METHODS:
+        options["missing"] = args.missing
+    elif args.missing != "error":
+        raise FileError("--missing zero applies only to the rule methods (mean, median, trimmed)")
     if args.round_places is not None:
         if args.round_places < 0:
             raise FileError("--round must not be negative")

@@ -16,7 +16,9 @@ that gives back their float (``7.3`` is exactly ``7.3``); marks with more than 9
 rounded exactly and are refused. ``ROUND_HALF_UP`` rounds halves away from zero (-2.675 -> -2.68).
 
 Every entry must have at least one mark for every criterion: a total that silently skipped a
-criterion would not be comparable with the others. Trimming that would leave no mark is an input
+criterion would not be comparable with the others (``missing="error"``, the default, raises
+:class:`MissingMark`). With ``missing="zero"`` such a panel score counts as 0, as a diver's failed
+dive scores no points. Trimming that would leave no mark is an input
 error naming the entry, never a silent fallback.
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from typing import Literal
 
 import numpy as np
 
@@ -36,6 +39,7 @@ _EXACT = Context(prec=60)
 _MAX_PLACES = 9
 
 Factor = Decimal | float | int | str
+Missing = Literal["error", "zero"]
 
 
 def to_decimal(x: Factor) -> Decimal:
@@ -56,10 +60,19 @@ def mean(
     round_weighted: int | None = None,
     round_total: int | None = None,
     entry_factor: Mapping[str, Factor] | None = None,
+    missing: Missing = "error",
 ) -> Ranking:
     """Mean of the judges' marks per entry and criterion, then the weighted total."""
     return _aggregate(
-        "mean", table, rubric, 0, 0, False, (round_criterion, round_weighted, round_total), entry_factor
+        "mean",
+        table,
+        rubric,
+        0,
+        0,
+        False,
+        (round_criterion, round_weighted, round_total),
+        entry_factor,
+        missing,
     )
 
 
@@ -71,10 +84,19 @@ def median(
     round_weighted: int | None = None,
     round_total: int | None = None,
     entry_factor: Mapping[str, Factor] | None = None,
+    missing: Missing = "error",
 ) -> Ranking:
     """Median of the judges' marks per entry and criterion (mean of the middle two when even)."""
     return _aggregate(
-        "median", table, rubric, 0, 0, False, (round_criterion, round_weighted, round_total), entry_factor
+        "median",
+        table,
+        rubric,
+        0,
+        0,
+        False,
+        (round_criterion, round_weighted, round_total),
+        entry_factor,
+        missing,
     )
 
 
@@ -89,6 +111,7 @@ def trimmed(
     round_weighted: int | None = None,
     round_total: int | None = None,
     entry_factor: Mapping[str, Factor] | None = None,
+    missing: Missing = "error",
 ) -> Ranking:
     """Drop the ``trim_high`` highest and ``trim_low`` lowest marks per entry and criterion.
 
@@ -106,6 +129,7 @@ def trimmed(
         sum_kept,
         (round_criterion, round_weighted, round_total),
         entry_factor,
+        missing,
     )
 
 
@@ -142,13 +166,18 @@ def _aggregate(
     sum_kept: bool,
     rounding: tuple[int | None, int | None, int | None],
     entry_factor: Mapping[str, Factor] | None,
+    missing: Missing,
 ) -> Ranking:
+    if missing not in ("error", "zero"):
+        raise InputError(f"unknown rule for missing marks: {missing!r}")
     for places in rounding:
         if places is not None and places < 0:
             raise InputError("the number of decimals to round to must not be negative")
     weights = _weights(table, rubric)
     cells = _cells(table)
-    _check_complete(table, cells)
+    n_missing = len(table.entries) * len(table.criteria) - cells.cell.size
+    if missing == "error":
+        _check_complete(table, cells)
     if method == "median":  # the mean of the two middle marks (the same mark twice when odd)
         lo = cells.start + (cells.count - 1) // 2
         hi = cells.start + cells.count // 2
@@ -201,6 +230,8 @@ def _aggregate(
         matrix = _matrix(table, cells, panel)
         columns.update({f"panel:{name}": matrix[:, c] for c, name in enumerate(table.criteria)})
     notes = []
+    if n_missing:
+        notes.append(f"{n_missing} missing (entry, criterion) panel scores counted as 0")
     if method == "trimmed":
         notes.append(
             f"dropped the {trim_high} highest and {trim_low} lowest marks per entry and criterion"
@@ -238,6 +269,10 @@ def _weights(table: ScoreTable, rubric: Rubric | None) -> list[Decimal]:
     return [to_decimal(rubric.get(name).weight) for name in table.criteria]  # type: ignore[union-attr]
 
 
+class MissingMark(InputError):
+    """An entry has no mark for a criterion and ``missing="error"``."""
+
+
 def _check_complete(table: ScoreTable, cells: _Cells) -> None:
     """Every entry needs a mark for every criterion."""
     n_crit = len(table.criteria)
@@ -248,7 +283,7 @@ def _check_complete(table: ScoreTable, cells: _Cells) -> None:
     missing = int(np.flatnonzero(~has)[0])
     entry = missing // n_crit
     row = int(np.flatnonzero(table.entry == entry)[0]) + 1
-    raise InputError(
+    raise MissingMark(
         f"entry {table.entries[entry]!r} has no score for criterion {table.criteria[missing % n_crit]!r}",
         row=row,
     )
@@ -316,8 +351,8 @@ def _exact_totals(
 
 
 def _matrix(table: ScoreTable, cells: _Cells, per_cell: np.ndarray) -> np.ndarray:
-    """Per-cell values as an (entries × criteria) matrix; every cell is filled (checked earlier)."""
-    matrix = np.empty(len(table.entries) * len(table.criteria))
+    """Per-cell values as an (entries × criteria) matrix; cells without marks hold 0."""
+    matrix = np.zeros(len(table.entries) * len(table.criteria))
     matrix[cells.cell] = per_cell
     return matrix.reshape(len(table.entries), len(table.criteria))
 

@@ -130,6 +130,31 @@ def test_trim_options(podium, files):
     assert (code, out) == (0, "rank,entry,score,n_judges\n1,B,4.5,3\n2,A,1.5,3\n")
 
 
+def test_sum_and_missing_zero(podium, files):
+    scores = files(
+        "s.csv",
+        "judge,entry,criterion,score\nj1,A,x,1\nj2,A,x,2\nj3,A,x,3\nj1,A,y,4\nj2,A,y,5\nj3,A,y,6\n"
+        "j1,B,x,5\nj2,B,x,6\nj3,B,x,9\n",
+    )
+    # B has no mark for y: refused by default, with the option that would accept it
+    code, _, err = podium(scores, "--method", "trimmed", "--sum")
+    assert code == 2
+    assert error_line(err).endswith(
+        "line 8: entry 'B' has no score for criterion 'y'; --missing zero would count it as 0"
+    )
+    # sum of the kept (middle) marks: A 2 + 5 = 7, B 6 + 0 = 6; with --trim 0 every mark: A 21, B 20
+    head = "rank,entry,score,n_judges,panel:x,panel:y\n"
+    code, out, _ = podium(scores, "--method", "trimmed", "--sum", "--missing", "zero")
+    assert (code, out) == (0, head + "1,A,7,3,2,5\n2,B,6,3,6,0\n")
+    argv = ["--trim-high", "0", "--trim-low", "0", "--round", "1"]
+    code, out, _ = podium(scores, "--method", "trimmed", "--sum", "--missing", "zero", *argv)
+    assert (code, out) == (0, head + "1,A,21.0,3,6,15\n2,B,20.0,3,20,0\n")
+    # the mean of the marks, a missing criterion 0: A 2 + 5 = 7, B 20 / 3; --explain says so
+    code, out, err = podium(scores, "--method", "mean", "--missing", "zero", "--explain")
+    assert (code, out) == (0, head + "1,A,7,3,2,5\n2,B,6.666667,3,6.666667,0\n")
+    assert "1 missing (entry, criterion) panel scores counted as 0" in err
+
+
 def error_line(err: str) -> str:
     lines = err.splitlines()
     assert len(lines) == 1, err
@@ -233,6 +258,8 @@ def test_bad_options(podium, files, tmp_path):
         ),
         (["--method", "trimmed", "--trim-low", "-1"], "--trim-low must not be negative"),
         (["--method", "mean", "--round", "-2"], "--round must not be negative"),
+        (["--method", "mean", "--sum"], "--sum applies only to --method trimmed"),
+        (["--method", "offset", "--missing", "zero"], "--missing zero applies only to the rule methods"),
         (["--method", "mean", "--out", str(tmp_path / "no" / "such" / "dir.csv")], "cannot write"),
     ]
     for argv, message in cases:
