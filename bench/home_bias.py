@@ -1,6 +1,8 @@
 """National bias of real judges (issue 7): the engine's home-bias diagnostic on the ISU protocols.
 
-Run: ``.venv/bin/python -m bench.home_bias`` (about 2 s). Prints a Markdown table to stdout.
+Run: ``.venv/bin/python -m bench.home_bias [--ranks]`` (about 3 s CPU; 17 s with ``--ranks``). Prints Markdown
+tables to stdout: the home excess, and with ``--ranks`` what removing it and the calibrated methods do
+to the segments' ranks.
 
 The data are BuzzFeed News' ISU protocols, October 2016 – December 2017 (CC BY 4.0), as kept in
 ``tests/data/judging/figure-skating-buzzfeed/``. The measure is BuzzFeed's ("The Edge", notebook
@@ -16,6 +18,7 @@ residuals with the others by Welch's t-test, as BuzzFeed did.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import gzip
 from collections.abc import Iterator
@@ -25,11 +28,15 @@ from pathlib import Path
 import numpy as np
 
 from judging.engine.diagnostics import home_bias
-from judging.engine.model import Design, ScoreTable
+from judging.engine.model import SINGLE_CRITERION, Criterion, Design, Rubric, ScoreTable
+from judging.engine.ranking import rank
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "judging" / "figure-skating-buzzfeed"
 SEASONS = ("2016-17", "2017-18")
 PARTS = ("total", "components", "elements")
+#: A judge's segment total lies well inside 0–300; without a rubric the engine assumes 0–100 and
+#: treats free-skate totals above 100 as censored ("at least 100").
+TOTALS = Rubric((Criterion(SINGLE_CRITERION, min=0.0, max=300.0),))
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -154,13 +161,66 @@ def report(marks: Marks) -> str:
     return "\n".join(lines)
 
 
+def rank_changes(marks: Marks) -> str:
+    """Per segment, rank the performances by the judges' totals with the raw mean, with the home marks
+    left out (the home excess removed), and with ``offset`` and ``affine`` (on the 0–300 scale of the
+    totals, and without a rubric); count the ranks that differ."""
+    methods = {
+        "home marks left out": None,
+        "`offset`": TOTALS,
+        "`affine`": TOTALS,
+        "`offset`, no rubric (scale 0–100)": None,
+        "`affine`, no rubric (scale 0–100)": None,
+    }
+    changed = dict.fromkeys(methods, 0)
+    segments_changed = dict.fromkeys(methods, 0)
+    agree_unbiased = dict.fromkeys(methods, 0)
+    segments = np.unique(marks.segment[marks.home])
+    n_entries = agree_mean = 0
+    for segment in segments:
+        k = marks.segment == segment
+        judge, entry, value = marks.judge[k], marks.performance[k], marks.points["total"][k]
+        table = ScoreTable.from_columns(list(judge), list(entry), value)
+        n_entries += len(table.entries)
+        away = ~marks.home[k]
+        unbiased_table = ScoreTable.from_columns(list(judge[away]), list(entry[away]), value[away])
+        by_entry = dict(zip(unbiased_table.entries, rank(unbiased_table, "mean").rank, strict=True))
+        unbiased = np.array([by_entry[e] for e in table.entries])
+        mean = rank(table, "mean").rank
+        agree_mean += int((mean == unbiased).sum())
+        for label, rubric in methods.items():
+            r = unbiased if label == "home marks left out" else rank(table, label.split("`")[1], rubric).rank
+            differ = int((r != mean).sum())
+            changed[label] += differ
+            segments_changed[label] += differ > 0
+            agree_unbiased[label] += int((r == unbiased).sum())
+    lines = [
+        f"{len(segments)} segments with a home mark, {n_entries:,} performances\n",
+        "| ranking | ranks that differ from the raw mean | segments with a change "
+        "| ranks equal to those without the home marks |",
+        "|---|---:|---:|---:|",
+        f"| raw mean of the judges' totals | 0 | 0 | {agree_mean:,} |",
+    ]
+    for label in methods:
+        lines.append(
+            f"| {label} | {changed[label]:,} | {segments_changed[label]} | {agree_unbiased[label]:,} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ranks", action="store_true", help="also the rank changes per segment (about 20 s)")
+    args = parser.parse_args()
     marks = load()
     print(
         f"{marks.judge.size:,} judge totals of {np.unique(marks.performance).size:,} senior performances "
         f"in {np.unique(marks.segment).size} segments; {int(marks.home.sum()):,} by a judge of the skater's country\n"
     )
     print(report(marks))
+    if args.ranks:
+        print()
+        print(rank_changes(marks))
 
 
 if __name__ == "__main__":
