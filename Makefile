@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo serve test lint format bench-judging bench-requests migration clean
+.PHONY: demo serve test lint format bench-judging bench-judging-family bench-requests migration clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Podium needs Python 3.11 or newer")'
@@ -43,6 +43,9 @@ format: $(VENV)/.installed-test
 
 bench-judging: $(VENV)/.installed  ## the judging engine benchmark (minutes; see docs/BENCHMARKS.md)
 	$(BIN)/python -m bench.judging
+
+bench-judging-family: $(VENV)/.installed  ## every method against the raw mean over 200 random designs (issue 7)
+	$(BIN)/python -m bench.judging_family
 
 bench-requests: $(VENV)/.installed  ## authenticated read vs a durable write on PostgreSQL + Redis (~2 min; uses wrk if installed)
 	$(BIN)/python -m bench.requests

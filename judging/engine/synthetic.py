@@ -10,6 +10,9 @@ Judge ``j`` scores entry ``i`` as ``clip(round(70 + 10·(a_j + s_j·q_i + e)), 0
 * ``unbiased``: the random design with ``a = 0``, ``s = 1`` (the noise ceiling);
 * ``elite``: the random design with ISU-like judges (σa = 0.175, σs = 0.1, σe = 0.39).
 
+:func:`nested_tracks` draws the wider family of issue 7: judges nested in tracks with uneven loads, a
+share of entries given one judge from another track, any judge model, track-mean SD and centre.
+
 Labels are ``E00000``/``J000``/``I000``/``T0``; table indexes equal the generator's indexes.
 """
 
@@ -57,6 +60,7 @@ class Contest:
     judge_institution: np.ndarray
     entry_track: np.ndarray | None = None
     judge_track: np.ndarray | None = None
+    centre: float = 70.0
 
 
 def generate(
@@ -115,12 +119,77 @@ def generate(
     return _replace_table(contest, _table(n_judges, n_entries, judge, entry, values))
 
 
+def nested_tracks(
+    *,
+    n_entries: int,
+    n_judges: int,
+    per_entry: int,
+    n_tracks: int,
+    cross_track_share: float,
+    model: JudgeModel,
+    track_sd: float,
+    centre: float = 70.0,
+    load_sd: float = 0.5,
+    seed: int | np.random.Generator | None = 0,
+) -> Contest:
+    """Judges nested in ``n_tracks`` tracks, each entry judged by ``per_entry`` judges of its own track.
+
+    Track means ``N(0, track_sd)`` are real quality (added to q). Judges' loads are uneven: a judge is
+    picked with probability proportional to ``exp(N(0, load_sd))``. On ``cross_track_share`` of the
+    entries (when there are several tracks) one of the judges is replaced by a judge of another track:
+    the only links between tracks. ``centre`` moves the scale so some scores sit at 0 or 100.
+    """
+    rng = np.random.default_rng(seed)
+    if n_judges < n_tracks * per_entry:
+        raise InputError(f"{n_judges} judges cannot give {n_tracks} tracks {per_entry} judges each")
+    entry_track = rng.integers(0, n_tracks, n_entries)
+    judge_track = rng.permutation(np.arange(n_judges) % n_tracks)
+    quality = rng.normal(0.0, 1.0, n_entries) + rng.normal(0.0, track_sd, n_tracks)[entry_track]
+    log_load = rng.normal(0.0, load_sd, n_judges)
+    panels = np.empty((n_entries, per_entry), dtype=np.int64)
+    for t in range(n_tracks):
+        members, entries = np.flatnonzero(judge_track == t), np.flatnonzero(entry_track == t)
+        for block in np.array_split(entries, max(1, entries.size * members.size // 2_000_000 + 1)):
+            # Gumbel top-k: K distinct judges per entry, each drawn in proportion to its load.
+            keys = log_load[members] + rng.gumbel(size=(block.size, members.size))
+            panels[block] = members[np.argpartition(-keys, per_entry - 1, axis=1)[:, :per_entry]]
+    if n_tracks > 1:
+        cross = np.flatnonzero(rng.random(n_entries) < cross_track_share)
+        other = (entry_track[cross] + rng.integers(1, n_tracks, cross.size)) % n_tracks
+        by_track = np.argsort(judge_track, kind="stable")
+        start = np.r_[0, np.cumsum(np.bincount(judge_track, minlength=n_tracks))]
+        cum = np.cumsum(np.exp(log_load[by_track]))
+        low = np.where(start[other] > 0, cum[np.maximum(start[other] - 1, 0)], 0.0)
+        pick = np.searchsorted(cum, low + rng.random(cross.size) * (cum[start[other + 1] - 1] - low), "right")
+        panels[cross, -1] = by_track[np.minimum(pick, start[other + 1] - 1)]
+    judge, entry = panels.ravel(), np.repeat(np.arange(n_entries), per_entry)
+    # Every entry and judge has an institution of its own: no conflicts of interest in this family.
+    entry_inst, judge_inst = np.arange(n_entries), n_entries + np.arange(n_judges)
+    contest = Contest(
+        table=_table(n_judges, n_entries, judge, entry, np.zeros(0)),
+        quality=quality,
+        design=_design(entry_inst, judge_inst, entry_track, judge_track),
+        leniency=rng.normal(0.0, model.leniency_sd, n_judges),
+        scale=np.exp(rng.normal(0.0, model.scale_sd, n_judges)),
+        noise_sd=model.noise_sd,
+        entry_institution=entry_inst,
+        judge_institution=judge_inst,
+        entry_track=entry_track,
+        judge_track=judge_track,
+        centre=centre,
+    )
+    values = score_pairs(contest, judge, entry, rng)
+    return _replace_table(contest, _table(n_judges, n_entries, judge, entry, values))
+
+
 def score_pairs(
     contest: Contest, judge: np.ndarray, entry: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """Fresh scores of the contest's judges for the given (judge, entry) index pairs."""
     noise = rng.normal(0.0, contest.noise_sd, len(judge))
-    raw = 70.0 + 10.0 * (contest.leniency[judge] + contest.scale[judge] * contest.quality[entry] + noise)
+    raw = contest.centre + 10.0 * (
+        contest.leniency[judge] + contest.scale[judge] * contest.quality[entry] + noise
+    )
     return np.clip(np.rint(raw), 0.0, 100.0)
 
 
