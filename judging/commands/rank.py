@@ -29,9 +29,28 @@ from judging.commands.csvfiles import (
     read_header,
     read_records,
 )
+from judging.engine.explain import explanation, render
 from judging.engine.model import SINGLE_CRITERION, Criterion, InputError, Ranking, Rubric, ScoreTable
 from judging.engine.ranking import METHODS, RULE_METHODS, rank
 from judging.engine.rules import MissingMark
+
+COLUMNS_HELP = """\
+output columns:
+  rank          1 is best; tied entries share a rank; empty for an entry that could not be ranked
+  entry         the entry's label, as in SCORES.csv
+  score         the entry's final score (weighted total of the criteria for the rule methods)
+  se            standard error of score, in score points: score ± 1.96 se is a 95% interval
+                (auto, offset, affine, zscore, percentile)
+  n_judges      how many judges scored the entry
+  flag          disagree: the entry's judges disagree far more than the noise explains (re-review it);
+                near_cutoff: its 95% interval straddles a prize cut-off (top 8, 20, 40);
+                both joined by ';', empty otherwise
+  panel:NAME    rule methods with several criteria: the panel score of criterion NAME
+
+--explain prints, to stderr (to stdout with --out), labelled sections: Summary, Why this method,
+Judges (leniency and scale with 95% intervals, most extreme first), Entries to re-review, Cut-offs
+within the noise, What to do.
+"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "judge,entry,criterion,score; RUBRIC.csv has criterion,weight,min,max. Without a rubric every "
         "criterion weighs 1 and scores must lie in [0, 100]. Output: rank,entry,score, then the "
         "method's own columns; rank 1 is best and tied entries share a rank.",
+        epilog=COLUMNS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("scores", metavar="SCORES.csv", help="judge,entry[,criterion],score rows")
     parser.add_argument("--rubric", metavar="RUBRIC.csv", help="criterion,weight,min,max rows")
@@ -75,7 +96,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="round half up to D decimals (rule methods: each criterion's panel score and the total)",
     )
     parser.add_argument("--out", metavar="RANKING.csv", help="write the ranking here instead of stdout")
-    parser.add_argument("--explain", action="store_true", help="print diagnostics for a person")
+    parser.add_argument(
+        "--explain", action="store_true", help="print a report for the organizer (sections below)"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -96,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"podium rank: error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     if args.explain:
-        print(explain(ranking, table), file=sys.stdout if args.out else sys.stderr)
+        print(render(explanation(ranking, table)), file=sys.stdout if args.out else sys.stderr)
     return 0
 
 
@@ -214,30 +237,3 @@ def _cell(value: Any) -> str:
         text = f"{value:.6f}".rstrip("0").rstrip(".")
         return "0" if text == "-0" else text
     return str(value)
-
-
-def explain(ranking: Ranking, table: ScoreTable) -> str:
-    """Diagnostics and notes, for a person reading a terminal."""
-    criteria = f"{len(table.criteria)} criteria" if len(table.criteria) > 1 else "1 criterion"
-    lines = [
-        f"method: {ranking.method}",
-        f"input: {table.n_scores} scores by {len(table.judges)} judges on {len(table.entries)} entries, "
-        + criteria,
-        f"ranked: {int(np.sum(ranking.rank > 0))} of {len(ranking.entries)} entries",
-    ]
-    lines += [f"note: {note}" for note in ranking.notes]
-    for key, value in ranking.diagnostics.items():
-        lines.append(f"{key}: {_describe(value)}")
-    return "\n".join(lines)
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_describe(v)}" for k, v in value.items())
-    if isinstance(value, np.ndarray) and value.size > 10:
-        return f"{value.size} values, from {_cell(np.nanmin(value))} to {_cell(np.nanmax(value))}"
-    if isinstance(value, list | tuple | np.ndarray):
-        return "[" + ", ".join(_describe(v) for v in value) + "]"
-    return _cell(value)

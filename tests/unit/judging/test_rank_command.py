@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from judging.commands import rank
+from judging.engine import explain, ranking, synthetic
+from judging.engine.model import ScoreTable
 
 SCORES = """judge,entry,criterion,score,comment
 j1,E1,innovation,8,
@@ -93,12 +100,90 @@ def test_out_file_and_explain(podium, files, tmp_path):
     assert code == 0
     assert target.read_text(encoding="utf-8") == GOLDEN
     assert err == ""
-    assert out.startswith("method: trimmed\ninput: 24 scores by 4 judges on 3 entries, 2 criteria\n")
-    assert "note: dropped the 1 highest and 1 lowest marks per entry and criterion" in out
+    assert out.startswith(
+        "Summary\n-------\nMethod: trimmed. 3 of 3 entries ranked from 24 scores by 4 judges on 2 criteria.\n"
+    )
+    assert "Note: dropped the 1 highest and 1 lowest marks per entry and criterion." in out
+    assert "Why this method\n---------------\nThe trimmed method was asked for, so no choice was made." in out
+    assert "Cut-offs within the noise\n-------------------------\nNot assessed" in out
     # with the CSV on stdout the explanation goes to stderr
     code, out, err = podium(*argv, "--explain")
     assert out == GOLDEN
-    assert err.startswith("method: trimmed\n")
+    assert err.startswith("Summary\n")
+
+
+def write_contest(path: Path, scenario: str, **sizes: int) -> ScoreTable:
+    """A synthetic contest's scores as ``judge,entry,score`` rows (2 decimals); returns its table."""
+    table = synthetic.generate(scenario, seed=3, **sizes).table
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("judge,entry,score\n")
+        for j, e, v in zip(table.judge.tolist(), table.entry.tolist(), table.value.tolist(), strict=True):
+            handle.write(f"{table.judges[j]},{table.entries[e]},{v:.2f}\n")
+    return table
+
+
+def sections(text: str) -> list[str]:
+    """The section titles: lines underlined with dashes."""
+    lines = text.splitlines()
+    return [a for a, b in itertools.pairwise(lines) if b and set(b) == {"-"} and len(b) == len(a)]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "chosen", "because"),
+    [
+        ("random", "affine", "judge leniency is significant"),
+        ("unbiased", "mean", "leniency does not differ significantly"),
+        ("disjoint", "mean", "separate components"),
+    ],
+)
+def test_explain_reads_as_sections_without_object_dumps(podium, tmp_path, scenario, chosen, because):
+    scores = tmp_path / "s.csv"
+    write_contest(scores, scenario, n_entries=400, n_judges=40)
+    code, out, _ = podium(str(scores), "--out", str(tmp_path / "r.csv"), "--explain")
+    assert code == 0
+    assert sections(out) == list(explain.SECTIONS)
+    for dump in ("array(", "CalibrationFit(", "_Data(", "dtype", "np.float", "{'", " object at 0x"):
+        assert dump not in out
+    assert not re.search(r"<[A-Za-z_]", out)  # no <...> reprs
+    why = out.split("Why this method\n---------------\n")[1].splitlines()[0]
+    assert why.startswith(f"Auto {'chose' if chosen != 'mean' else 'ranked by the plain mean'}")
+    assert because in why
+    assert "What to do\n----------\n- " in out
+
+
+def test_explanation_as_data(tmp_path):
+    table = write_contest(tmp_path / "s.csv", "random", n_entries=400, n_judges=40)
+    # one entry whose judges disagree wildly: its first judge gives 0, the others their scores
+    value = table.value.copy()
+    value[np.flatnonzero(table.entry == 7)[0]] = 0.0
+    table = dataclasses.replace(table, value=value)
+    data = explain.explanation(ranking.rank(table, "auto"), table)
+    json.dumps(data)  # plain data only, for the service's pages
+    assert (data["method"], data["chosen_method"]) == ("auto:affine", "affine")
+    assert data["reason"].startswith("auto chose affine, correcting each judge's leniency and scale, because")
+    assert "the median judge gave 50 scores" in data["reason"]
+    assert len(data["judges"]) == 40
+    departure = [
+        max(abs(j["leniency"]) / j["leniency_se"], abs(j["scale"] - 1) / j["scale_se"])
+        for j in data["judges"]
+    ]
+    assert departure == sorted(departure, reverse=True)  # most extreme first
+    assert [x["entry"] for x in data["rereview"]] == [table.entries[7]]
+    assert "disagree" in data["rereview"][0]["reason"]
+    assert [c["top"] for c in data["cutoffs"]] == [8, 20, 40]
+    assert any("re-review" in action for action in data["actions"])
+
+
+def test_help_documents_the_output_columns(capsys):
+    parser = argparse.ArgumentParser(prog="podium")
+    rank.register(parser.add_subparsers())
+    with pytest.raises(SystemExit):
+        parser.parse_args(["rank", "--help"])
+    text = capsys.readouterr().out
+    for column in ("rank", "entry", "score", "se", "n_judges", "flag", "panel:NAME"):
+        assert f"\n  {column} " in text
+    assert "disagree:" in text
+    assert "near_cutoff:" in text
 
 
 def test_ties_share_a_rank_and_extra_columns_and_bom_are_ignored(podium, files):
