@@ -107,7 +107,7 @@ def ridge(table: ScoreTable) -> np.ndarray:
     solver = _Solver(table.judge, table.entry, n_j, n_e)
     ones = np.ones(table.value.size)
     centre = float(table.value.mean())
-    q, _ = solver.solve(table.value - centre, ones, ones, 0.0, RIDGE, np.zeros(n_j), rtol=1e-8)
+    q, _ = solver.solve(table.value - centre, ones, ones, RIDGE, np.zeros(n_j), rtol=1e-8)
     return centre + q
 
 

@@ -11,11 +11,14 @@ s_j ~ N(1, σ_s²) (scale, shrunk toward 1) and e_ij ~ N(0, σ_j²) (noise, per 
 updates), so the amount of shrinkage is tuned by the data and not by a constant. Scores at the bounds of the
 scale are treated as censored (Tobit E-step): a 100 means "at least 100".
 
-Given the scales, (q, b) solve one sparse linear system exactly: q is eliminated per entry and the
-judges' Schur complement is solved by preconditioned conjugate gradients, matrix-free, so the cost
-per iteration is a few sparse products over the scores (no J×J matrix is formed). The entry score is
-the posterior mean ``m + q_i``: what an average judge would give, shrunk toward the mean for entries
-with few judgements.
+Given the scales, b solves one sparse linear system exactly with the entries as fixed effects (no
+prior on q there): q is eliminated per entry and the judges' Schur complement is solved by
+preconditioned conjugate gradients, matrix-free, so the cost per iteration is a few sparse products
+over the scores (no J×J matrix is formed). Only then is q, given b, shrunk by its prior. With the
+prior inside the joint fit, a group of entries seen only by one group of judges (a track) had its real
+advantage explained as those judges' leniency, which is cheaper under the priors (one offset per judge
+against one quality per entry), and subtracted (issue 7). The entry score is ``m + q_i``: what an
+average judge would give, shrunk toward the mean for entries with few judgements.
 
 A fit can be refitted after new scores from where it stopped (:meth:`CalibrationFit.set_score`, or
 ``warm_start=`` with a new table), which keeps the variances and takes a few milliseconds.
@@ -269,7 +272,7 @@ def judge_effect_test(data: _Data) -> dict[str, float]:
     solver = _Solver(data.judge, data.entry, n_j, n_e)
     ones = np.ones(n)
     centred = data.value - data.value.mean()
-    q, b = solver.solve(centred, ones, ones, 0.0, 1e-9, np.zeros(n_j), rtol=1e-10)
+    q, b = solver.solve(centred, ones, ones, 1e-9, np.zeros(n_j), rtol=1e-10)
     rss_full = float(np.sum((centred - q[data.entry] - b[data.judge]) ** 2))
     df_judges, df_resid = n_j - 1, n - n_e - n_j + 1
     if df_resid <= 0 or rss_full <= 0:
@@ -299,14 +302,19 @@ class _Solver:
         r: np.ndarray,
         w: np.ndarray,
         s_obs: np.ndarray,
-        prec_q: float,
         prec_b: float,
         b0: np.ndarray,
         rtol: float = 1e-9,
+        shrink_q: float = 0.0,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Minimise Σ w (r - s·q - b)² + prec_q Σ q² + prec_b Σ b² exactly; returns (q, b)."""
+        """Minimise Σ w (r - s·q - b)² + prec_b Σ b² exactly, q free (fixed effects); returns (q, b).
+
+        ``shrink_q`` is a prior precision on q used only once b is solved: q given b is shrunk toward 0
+        but b is fitted as if q were free, so what b cannot tell from q (a group of entries seen only by
+        one group of judges) stays in q instead of being taken for the judges' leniency.
+        """
         c = w * s_obs
-        a = np.bincount(self.entry, c * s_obs, self.n_e) + prec_q
+        a = np.bincount(self.entry, c * s_obs, self.n_e)
         d = np.bincount(self.judge, w, self.n_j) + prec_b
         cmat = sparse.csr_matrix(
             (c[self._by_entry], self.judge[self._by_entry], self._ptr_e), shape=(self.n_e, self.n_j)
@@ -326,6 +334,8 @@ class _Solver:
         op = LinearOperator((self.n_j, self.n_j), matvec=matvec, dtype=np.float64)
         pre = LinearOperator((self.n_j, self.n_j), matvec=lambda x: x / diag, dtype=np.float64)
         b, _ = cg(op, rhs, x0=b0, rtol=rtol, atol=0.0, maxiter=20 * self.n_j + 100, M=pre)
+        if shrink_q:
+            self.a = a = a + shrink_q
         q = (cr - cmat @ b) / a
         return q, b
 
@@ -397,7 +407,7 @@ def _fit(
         w = 1.0 / noise[j]
         if censor:
             y_eff, extra = _censored(y, m + s[j] * q[e] + b[j], noise[j], data.low, data.high)
-        q, b = solver.solve(y_eff - m, w, s[j], 1.0 / tau2, 1.0 / judge_var, b, rtol=1e-10)
+        q, b = solver.solve(y_eff - m, w, s[j], 1.0 / judge_var, b, rtol=1e-10, shrink_q=1.0 / tau2)
         m += float(np.sum(w * (y_eff - m - s[j] * q[e] - b[j])) / np.sum(w))
         v_q, v_b = 1.0 / solver.a, 1.0 / solver.diag
         if affine_model:
