@@ -174,6 +174,18 @@ def test_explanation_as_data(tmp_path):
     assert any("re-review" in action for action in data["actions"])
 
 
+def test_explanation_with_a_design_reports_home_bias():
+    # the synthetic assignment avoids every judge's own institution, so there is nothing to test
+    contest = synthetic.generate("random", n_entries=400, n_judges=40, seed=3)
+    data = explain.explanation(ranking.rank(contest.table, "auto", design=contest.design), contest.table)
+    json.dumps(data)
+    assert data["home_bias"] == {
+        "n_home": 0,
+        "verdict": "too few scores of a judge's own institution to test",
+    }
+    assert f"Home-institution bias: {data['home_bias']['verdict']}." in explain.render(data)
+
+
 def test_help_documents_the_output_columns(capsys):
     parser = argparse.ArgumentParser(prog="podium")
     rank.register(parser.add_subparsers())
