@@ -14,7 +14,7 @@ from scipy import sparse, stats
 from scipy.sparse import csgraph
 from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
-from judging.engine.model import Design, Ranking, ScoreTable
+from judging.engine.model import Design, ScoreTable
 
 Z95 = 1.959963984540054
 
@@ -183,74 +183,3 @@ def home_bias(
         "p": float(test.pvalue),
         "verdict": verdict,
     }
-
-
-def explain(ranking: Ranking, top: int = 10) -> str:
-    """A report for people: method, notes, design, noise, judges, cut-offs and flagged entries."""
-    d = ranking.diagnostics
-    lines = [f"Method: {ranking.method}"]
-    lines += [f"Note: {n}" for n in ranking.notes]
-    if "components" in d:
-        lines.append(f"Judge–entry graph: {d['components']} connected component(s)")
-    if "connectivity" in d:
-        lines.append(
-            f"Algebraic connectivity λ₂ (normalised Laplacian of the judge co-assessment graph): "
-            f"{d['connectivity']:.3f}"
-        )
-    for key, label in (("noise_sd", "Noise SD of one score"), ("judge_sd", "SD of judge leniency")):
-        if key in d:
-            lines.append(f"{label}: {d[key]:.2f} points")
-    if "scale_sd" in d:
-        lines.append(f"SD of judge scale: {d['scale_sd']:.3f} (1 = average judge)")
-    judges = d.get("judges")
-    if judges is not None:
-        lines.append(_judge_table(judges, top))
-    if "home_bias" in d:
-        lines.append(f"Home-institution bias: {d['home_bias']['verdict']}")
-    se = ranking.columns.get("se")
-    if se is not None:
-        finite = se[np.isfinite(se)]
-        if finite.size:
-            lines.append(f"Standard error of an entry score: median {np.median(finite):.2f} points")
-        for k, inside in d.get("cutoffs", {}).items():
-            lines.append(
-                f"Cut-off at the top {k}: "
-                + (
-                    "clear of the noise"
-                    if inside.size == 0
-                    else f"{inside.size} entries' 95% intervals straddle it: " + _names(ranking, inside, top)
-                )
-            )
-    flag = ranking.columns.get("flag")
-    if flag is not None:
-        disagree = np.flatnonzero(np.char.find(flag.astype(str), "disagree") >= 0)
-        if disagree.size:
-            lines.append(
-                f"Entries whose judges disagree strongly (re-review): {disagree.size}: "
-                + _names(ranking, disagree, top)
-            )
-    return "\n".join(lines) + "\n"
-
-
-def _names(ranking: Ranking, idx: np.ndarray, top: int) -> str:
-    idx = idx[np.argsort(ranking.rank[idx], kind="stable")]
-    names = ", ".join(f"{ranking.entries[i]} (rank {ranking.rank[i]})" for i in idx[:top])
-    return names + (f" and {idx.size - top} more" if idx.size > top else "")
-
-
-def _judge_table(judges: dict[str, np.ndarray], top: int) -> str:
-    """The most lenient and most severe judges, with standard errors."""
-    order = np.argsort(-judges["leniency"], kind="stable")
-    picks = order if order.size <= 2 * top else np.r_[order[:top], order[-top:]]
-    has_scale = "scale" in judges
-    head = "judge        scores  leniency (se)" + ("    scale (se)" if has_scale else "")
-    rows = [f"Judges, most lenient first ({order.size} in all):", head]
-    for i in picks:
-        row = (
-            f"{judges['label'][i]:<12} {judges['n_scores'][i]:>6}  "
-            f"{judges['leniency'][i]:+7.2f} ({judges['leniency_se'][i]:.2f})"
-        )
-        if has_scale:
-            row += f"  {judges['scale'][i]:6.3f} ({judges['scale_se'][i]:.3f})"
-        rows.append(row)
-    return "\n".join(rows)

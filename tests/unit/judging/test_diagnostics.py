@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from judging.engine import diagnostics as d
+from judging.engine import explain
 from judging.engine.calibration import offset
 from judging.engine.model import Design, Ranking, rows
 
@@ -86,26 +87,29 @@ def test_entry_spread_gives_count_mean_and_standard_error():
     assert np.isnan(se[1])
 
 
-def test_explain_reports_method_judges_cutoffs_and_flags():
+def test_the_explanation_reports_method_judges_and_cutoffs():
     quality = {"e1": 60, "e2": 70, "e3": 75, "e4": 90}
     scores = [(j, e, "score", q + b) for e, q in quality.items() for j, b in (("A", 5), ("B", 0), ("C", -5))]
-    text = d.explain(offset(rows(scores), cutoffs=(1,)))
-    assert text.startswith("Method: offset\n")
-    assert "Judge–entry graph: 1 connected component(s)" in text
-    assert "Judges, most lenient first (3 in all):" in text
-    assert "\nA                 4    +5.00" in text
-    assert "Cut-off at the top 1: clear of the noise" in text
+    table = rows(scores)
+    text = explain.render(explain.explanation(offset(table, cutoffs=(1,)), table))
+    assert "Method: offset. 4 of 4 entries ranked from 12 scores by 3 judges on 1 criterion." in text
+    judges = text[text.index("Judges\n") : text.index("Entries to re-review")]
+    assert [line.split()[:3] for line in judges.splitlines() if line[:1] in "ABC" and line[1:2] == " "] == [
+        ["C", "4", "-5.00"],
+        ["A", "4", "+5.00"],
+        ["B", "4", "-0.00"],
+    ]
+    assert "Top 1: clear of the noise." in text
 
 
-def test_explain_lists_notes_and_entries_to_re_review():
+def test_the_explanation_says_why_auto_kept_the_mean():
+    table = rows([(j, e, "score", 60.0) for e in ("e1", "e2") for j in ("A", "B")])
     ranking = Ranking(
-        "mean",
+        "auto:mean",
         ("e1", "e2"),
-        np.array([2.0, 1.0]),
-        np.array([1, 2]),
-        columns={"flag": np.array(["", "disagree"], dtype=object)},
-        notes=["auto kept the mean: reasons"],
+        np.array([60.0, 60.0]),
+        np.array([1, 1]),
+        notes=["auto kept the mean: judges' leniency is not significant (F test p = 0.4)"],
     )
-    text = d.explain(ranking)
-    assert "Note: auto kept the mean: reasons" in text
-    assert "Entries whose judges disagree strongly (re-review): 1: e2 (rank 2)" in text
+    text = explain.render(explain.explanation(ranking, table))
+    assert "Auto ranked by the plain mean of the scores because judges' leniency is not significant" in text
