@@ -1,8 +1,9 @@
-"""Diagnostics of a judging design and of a ranking, and their plain-text report.
+"""Diagnostics of a judging design and of a ranking.
 
 Graph facts (components, algebraic connectivity) come from the score table alone. Judge leniency and
 scale, standard errors and the noise level come from a calibrated fit (``judging.engine.calibration``)
-and are stored in ``Ranking.diagnostics``; :func:`explain` renders whatever a ranking carries.
+and are stored in ``Ranking.diagnostics``; ``judging.engine.explain`` turns them into an explanation
+for people (data and text).
 """
 
 from __future__ import annotations
