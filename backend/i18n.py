@@ -1,5 +1,9 @@
-"""Page translations (Babel catalogues in ``translations/<locale>/LC_MESSAGES/messages.po``,
-compiled in memory at first use) and the choice of a request's language."""
+"""Page translations and the choice of a request's language.
+
+Each locale's catalogue is every ``translations/<locale>/LC_MESSAGES/*.po`` file merged (one file per
+area: ``messages.po`` for the core pages, others named after the domain that owns them), compiled in
+memory at first use. A message id defined twice is an error, so two areas cannot silently disagree.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -21,11 +26,20 @@ CATALOGUES = Path(__file__).parent / "translations"
 
 @lru_cache(maxsize=len(LOCALES))
 def translations(locale: str) -> Translations:
-    path = CATALOGUES / locale / "LC_MESSAGES" / "messages.po"
-    if not path.exists():
+    paths = sorted((CATALOGUES / locale / "LC_MESSAGES").glob("*.po"))
+    if not paths:
         return Translations()  # English: the message ids are the English text
-    with path.open("rb") as f:
-        catalog = read_po(f, locale=locale)
+    catalog = Catalog(locale=locale)
+    for path in paths:
+        with path.open("rb") as f:
+            for message in read_po(f, locale=locale):
+                if not message.id:
+                    continue
+                if message.id in catalog:
+                    raise ValueError(
+                        f"{path.name}: {message.id!r} is already translated in another catalogue"
+                    )
+                catalog[message.id] = message
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
