@@ -25,13 +25,35 @@ INSTALLED = (
 
 
 @dataclass(frozen=True)
+class WorkspaceSection:
+    """A section of an event's workspace (``/workspace/events/{event_id}/...``), listed in the event's
+    sub-navigation for callers the policy allows ``action`` (a ``backend.policy.Action`` value).
+
+    ``path_template`` is formatted with ``event_id``; ``title`` is an English message id, translated
+    when rendered; ``kinds`` limits the section to some event kinds (empty: every kind). Sections are
+    shown in ``order``, then in the order of :data:`INSTALLED`.
+    """
+
+    key: str
+    title: str
+    path_template: str
+    action: str
+    order: int = 100
+    kinds: tuple[str, ...] = ()
+
+    def path(self, event_id: int) -> str:
+        return self.path_template.format(event_id=event_id)
+
+
+@dataclass(frozen=True)
 class Domain:
     """What one package contributes.
 
     ``tables`` names modules (imported by Piccolo's table finder, so migrations see every table);
     ``routes`` are Litestar controllers, routers or handlers; ``jobs`` are ``async def job(ctx, ...)``
     functions the job queues run, ``cron_jobs`` arq's periodic ones; ``admin_views`` returns the
-    back-office views (tables or Piccolo Admin ``TableConfig``s), built only when the back office is.
+    back-office views (tables or Piccolo Admin ``TableConfig``s), built only when the back office is;
+    ``workspace_sections`` are the package's sections of the organizer's event workspace.
     """
 
     name: str
@@ -40,6 +62,7 @@ class Domain:
     jobs: Sequence[Callable[..., Any]] = ()
     cron_jobs: Sequence[Any] = ()
     admin_views: Callable[[], Sequence[Any]] = lambda: ()
+    workspace_sections: Sequence[WorkspaceSection] = ()
 
 
 @cache
@@ -62,3 +85,9 @@ def jobs() -> list[Callable[..., Any]]:
 
 def cron_jobs() -> list[Any]:
     return [job for domain in installed() for job in domain.cron_jobs]
+
+
+def workspace_sections() -> list[WorkspaceSection]:
+    """Every installed domain's sections of the event workspace, in display order."""
+    sections = [section for domain in installed() for section in domain.workspace_sections]
+    return sorted(sections, key=lambda section: section.order)  # stable: INSTALLED order among equals
