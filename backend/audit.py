@@ -107,6 +107,20 @@ async def record(
     )
 
 
+async def list_entries(event_id: int, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """An event's entries, newest first, and how many there are: the event's audit trail. The caller
+    checks who may read it (``Action.view_audit``)."""
+    rows = (
+        await AuditEntry.select()
+        .where(AuditEntry.event_id == event_id)
+        .order_by(AuditEntry.id, ascending=False)
+        .limit(limit)
+        .offset(offset)
+        .output(load_json=True)
+    )
+    return rows, await AuditEntry.count().where(AuditEntry.event_id == event_id)
+
+
 def _admin_views() -> list[Any]:
     from backend.admin_views import read_only
 
