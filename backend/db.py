@@ -154,6 +154,7 @@ _EMAIL_TAKEN = Taken("email_taken", "An account with this e-mail exists", "email
 # the answer a client gets, whichever write runs into it.
 UNIQUE_CONSTRAINTS: dict[str, Taken] = {
     "event_slug_key": Taken("slug_taken", "Another event uses this slug", "slug"),
+    "organization_slug_key": Taken("organization_slug_taken", "Another organization uses this slug", "slug"),
     "podium_user_email_key": _EMAIL_TAKEN,
     "podium_user_username_key": _EMAIL_TAKEN,  # the username is the e-mail
     "track_event_code": Taken("track_code_taken", "The event has a track with this code", "code"),
@@ -162,6 +163,7 @@ UNIQUE_CONSTRAINTS: dict[str, Taken] = {
 # SQLite names the columns of a column index, not the index: "table.a, table.b" → the name.
 _SQLITE_COLUMNS = {
     "event.slug": "event_slug_key",
+    "organization.slug": "organization_slug_key",
     "podium_user.email": "podium_user_email_key",
     "podium_user.username": "podium_user_username_key",
     "track.event, track.code": "track_event_code",

@@ -18,6 +18,7 @@ INSTALLED = (
     "backend.audit",
     "backend.accounts.domain",
     "backend.institutions.domain",
+    "backend.organizations.domain",
     "backend.events.domain",
     "backend.mail.domain",
     "backend.pages.domain",

@@ -1,6 +1,10 @@
 """Domain errors with stable machine codes: framework-free, raised by services and the policy.
 
-:mod:`backend.http_errors` turns them (and every other failure) into ``{"code", "detail", "fields"}``.
+:mod:`backend.http_errors` turns them (and every other failure) into ``{"code", "detail", "fields"}``,
+in the reader's language: ``detail`` and each message of ``fields`` are English message ids with
+``{name}`` placeholders filled from ``params`` (never f-strings, or no catalogue can translate them),
+translated through ``backend/translations/<locale>/LC_MESSAGES/*.po`` like the pages. A param that is
+a :class:`Term` (an event status, the kind of object) is translated too.
 """
 
 from __future__ import annotations
@@ -34,6 +38,18 @@ CODES: dict[str, str] = {
     "role_exists": "The user already holds this role with this scope",
     "insufficient_scope": "The bearer token lacks the scope this operation needs (read, write or device)",
     "token_exceeds_parent": "A token cannot make a token with more scopes or a longer life than its own",
+    "wrong_password": "The current password given to change it is wrong",
+    # Invitations (roles offered by e-mail)
+    "invitation_closed": "The invitation was already accepted or revoked",
+    "invitation_wrong_account": "The invitation is for another e-mail address than the logged-in account's",
+    "invitation_login_required": "An account with the invited e-mail exists: log in as it to accept",
+    "invitation_used": "The invitation has already been accepted",
+    "invitation_revoked": "The organizer withdrew the invitation",
+    "invitation_expired": "The invitation has expired; the organizer can send it again",
+    "organization_role": "The organization admin role is granted on an organization, not on one event",
+    # Organizations
+    "organization_slug_taken": "Another organization uses this slug",
+    "unknown_organization": "The referenced organization does not exist",
     # Institutions
     "invalid_csv": "A row of an imported CSV file is wrong (the detail names the line)",
     # Events and their structure
@@ -56,9 +72,28 @@ CODES: dict[str, str] = {
 }
 
 
+class Term(str):
+    """A word of a fixed vocabulary put into a message (an event status, the kind of object): the
+    reader's language translates it with its ``context`` (``pgettext(context, word)``)."""
+
+    context: str
+
+    def __new__(cls, word: str, context: str) -> Term:
+        term = super().__new__(cls, word)
+        term.context = context
+        return term
+
+
+def status_term(status: str) -> Term:
+    """An event's status (``open``, ``running``...) as a word in a message."""
+    return Term(status, "status")
+
+
 class DomainError(Exception):
     """A rule was broken. ``code`` is stable for clients (one of :data:`CODES`); ``fields`` maps
-    field names to messages."""
+    field names to messages. ``detail`` and the field messages are English message ids whose
+    ``{name}`` placeholders ``params`` fill (see the module's docstring); ``.detail`` and ``.fields``
+    hold the English text, ``.template`` and ``.field_templates`` the ids."""
 
     status_code = 400
 
@@ -69,22 +104,29 @@ class DomainError(Exception):
         *,
         status_code: int | None = None,
         fields: dict[str, str] | None = None,
+        params: dict[str, object] | None = None,
     ) -> None:
         if code not in CODES:
             raise ValueError(f"unregistered error code {code!r}: add it to backend.errors.CODES")
-        super().__init__(detail)
         self.code = code
-        self.detail = detail
-        self.fields = fields or {}
+        self.params = dict(params or {})
+        self.template = detail
+        self.field_templates = dict(fields or {})
+        self.detail = self._fill(detail)
+        self.fields = {name: self._fill(message) for name, message in self.field_templates.items()}
+        super().__init__(self.detail)
         if status_code is not None:
             self.status_code = status_code
+
+    def _fill(self, template: str) -> str:
+        return template.format(**self.params) if self.params else template
 
 
 class NotFound(DomainError):
     status_code = 404
 
     def __init__(self, what: str) -> None:
-        super().__init__("not_found", f"{what} not found")
+        super().__init__("not_found", "{what} not found", params={"what": Term(what, "object")})
 
 
 class Conflict(DomainError):

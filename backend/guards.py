@@ -20,6 +20,7 @@ from backend.policy import (
     Scope,
     decide,
     event_context,
+    organization_context,
     refuse_unless_allowed,
 )
 
@@ -33,9 +34,21 @@ def current(connection: ASGIConnection) -> Principal:
 
 
 async def authorize(
-    principal: Principal | None, action: Action, event_id: int | None = None, target: Scope | None = None
+    principal: Principal | None,
+    action: Action,
+    event_id: int | None = None,
+    target: Scope | None = None,
+    organization_id: int | None = None,
 ) -> EventContext | None:
-    """Check ``action`` for the caller (in the event, on ``target``) and return the event's context."""
+    """Check ``action`` for the caller (in the event, on ``target``, or in the organization) and
+    return the event's context."""
+    organization = None
+    if organization_id is not None:
+        if principal is None:
+            raise NotAuthorizedException("Log in first")
+        organization = await organization_context(principal, organization_id)
+        if organization is None:
+            raise NotFound("Organization")
     event = None
     if event_id is not None:
         event = await event_context(principal, event_id)
@@ -43,7 +56,7 @@ async def authorize(
             if principal is None and action is not Action.view_event:
                 raise NotAuthorizedException("Log in first")
             raise NotFound("Event")
-    outcome = decide(principal, action, event, target)
+    outcome = decide(principal, action, event, target, organization)
     if outcome is Outcome.unauthenticated:
         raise NotAuthorizedException("Log in first")
     refuse_unless_allowed(outcome, action)
@@ -55,7 +68,8 @@ def requires_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
 
 def may(action: Action, *, track_param: str | None = None) -> Guard:
-    """A guard for ``action``, in the event of the ``event_id`` path parameter when the route has one;
+    """A guard for ``action``, in the event of the ``event_id`` path parameter (or the organization of
+    ``organization_id``) when the route has one;
     ``track_param`` names a path parameter whose track is the target (for scoped admins)."""
 
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -63,7 +77,13 @@ def may(action: Action, *, track_param: str | None = None) -> Guard:
         target = None
         if track_param is not None:
             target = Scope(track_id=connection.path_params.get(track_param))
-        await authorize(connection.scope.get("user"), action, event_id, target)
+        await authorize(
+            connection.scope.get("user"),
+            action,
+            event_id,
+            target,
+            connection.path_params.get("organization_id"),
+        )
 
     guard.__name__ = f"may_{action.value}"
     return guard

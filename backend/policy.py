@@ -13,7 +13,10 @@ once and holds on every path. The rules:
   roles only inside its scope. A grant can never create a grant wider than its holder's.
 - Other roles (judge, check-in staff, team member, exhibitor, mentor) give no rights over the event
   itself; the services that use them (judging, tickets, teams) add their own actions here.
-- The directory, user accounts, event creation and archiving belong to platform admins.
+- Events belong to an organization. An organization-level grant reaches every event of the
+  organization: ``organizer`` runs them all like an unscoped organizer, ``org_admin`` also creates
+  the organization's events, archives them and grants and revokes the organization's own roles.
+- Organizations, the directory and user accounts belong to platform admins.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from typing import Any
 from backend.accounts.tables import RoleGrant
 from backend.errors import Forbidden, NotFound
 from backend.events.tables import Event
+from backend.organizations.tables import Organization
 
 ORGANIZER = "organizer"
+ORG_ADMIN = "org_admin"
 DRAFT = "draft"
 
 
@@ -47,7 +52,10 @@ class Principal:
 
 class Action(StrEnum):
     view_event = "view_event"  # the event, its tracks, stages and sessions
-    create_event = "create_event"
+    create_organization = "create_organization"
+    view_organization = "view_organization"  # its people and its drafts, in the workspace
+    manage_organization = "manage_organization"  # its names, and its organization-level roles
+    create_event = "create_event"  # in an organization
     edit_event = "edit_event"  # names, dates, venue, time zone
     run_event = "run_event"  # open, start, close
     archive_event = "archive_event"
@@ -101,19 +109,36 @@ class Grant:
 
 @dataclass(frozen=True)
 class EventContext:
-    """An event as the policy needs it: its status and the caller's grants in it."""
+    """An event as the policy needs it: its status, its organization and the caller's grants in it
+    (organization-level grants included, see :func:`event_context`)."""
 
     event_id: int
     status: str
     grants: tuple[Grant, ...] = ()
+    organization_id: int | None = None
 
     def organizer_scopes(self) -> list[Scope]:
         return [g.scope for g in self.grants if g.role == ORGANIZER]
 
+    @property
+    def by_organization_admin(self) -> bool:
+        return any(g.role == ORG_ADMIN for g in self.grants)
 
-_PLATFORM_ONLY = frozenset(
-    {Action.create_event, Action.archive_event, Action.manage_directory, Action.manage_users}
-)
+
+@dataclass(frozen=True)
+class OrganizationContext:
+    """An organization and the caller's organization-level roles in it."""
+
+    organization_id: int
+    roles: frozenset[str] = frozenset()
+
+
+_PLATFORM_ONLY = frozenset({Action.create_organization, Action.manage_directory, Action.manage_users})
+_ORGANIZATION_ACTIONS = {
+    Action.view_organization: frozenset({ORG_ADMIN, ORGANIZER}),
+    Action.manage_organization: frozenset({ORG_ADMIN}),
+    Action.create_event: frozenset({ORG_ADMIN}),
+}
 _WHOLE_EVENT_ORGANIZER = frozenset({Action.edit_event, Action.run_event, Action.edit_structure})
 _SCOPED_ORGANIZER = frozenset({Action.edit_track, Action.view_roles, Action.manage_roles})
 
@@ -131,12 +156,15 @@ def decide(
     action: Action,
     event: EventContext | None = None,
     target: Scope | None = None,
+    organization: OrganizationContext | None = None,
 ) -> Outcome:
-    """May ``principal`` do ``action`` (inside ``event``, for event actions)?
+    """May ``principal`` do ``action`` (inside ``event`` for event actions, ``organization`` for
+    organization actions)?
 
     ``target`` is the part of the event acted on (a track, or the scope of a grant being given or
     taken); ``None`` asks whether the caller may do it to some part of the event, which is the
-    route-level question before a service narrows it to the object.
+    route-level question before a service narrows it to the object. Organizations are public (their
+    names appear on their events), so refusing an organization action is a 403, never a 404.
     """
     if action is Action.view_event:
         assert event is not None, "view_event needs the event"
@@ -145,11 +173,16 @@ def decide(
         return Outcome.unauthenticated
     if principal.is_platform_admin:
         return Outcome.allowed
+    if action in _ORGANIZATION_ACTIONS:
+        holders = _ORGANIZATION_ACTIONS[action]
+        return Outcome.allowed if organization and organization.roles & holders else Outcome.forbidden
     if event is None or action in _PLATFORM_ONLY:
         return Outcome.forbidden
     if not may_see(principal, event):
         return Outcome.hidden
     scopes = event.organizer_scopes()
+    if action is Action.archive_event:
+        return Outcome.allowed if event.by_organization_admin else Outcome.forbidden
     if action in _WHOLE_EVENT_ORGANIZER:
         return Outcome.allowed if any(s.is_whole_event for s in scopes) else Outcome.forbidden
     if action in _SCOPED_ORGANIZER:
@@ -159,8 +192,11 @@ def decide(
 
 
 _DENIED_DETAIL = {
-    Action.create_event: "Only platform admins create events",
-    Action.archive_event: "Only platform admins archive events",
+    Action.create_organization: "Only platform admins create organizations",
+    Action.view_organization: "Only the organization's admins and organizers may see this",
+    Action.manage_organization: "Only the organization's admins may change it or its roles",
+    Action.create_event: "Only the organization's admins create its events",
+    Action.archive_event: "Only the organization's admins archive its events",
     Action.manage_directory: "Only platform admins edit the directory",
     Action.manage_users: "Only platform admins manage accounts",
     Action.edit_event: "Only the event's organizers may change it",
@@ -185,10 +221,14 @@ def refuse_unless_allowed(outcome: Outcome, action: Action, what: str = "Event")
 
 
 def require(
-    principal: Principal, action: Action, event: EventContext | None = None, target: Scope | None = None
+    principal: Principal,
+    action: Action,
+    event: EventContext | None = None,
+    target: Scope | None = None,
+    organization: OrganizationContext | None = None,
 ) -> None:
     """:func:`decide`, raising when refused: what services call for object-level checks."""
-    refuse_unless_allowed(decide(principal, action, event, target), action)
+    refuse_unless_allowed(decide(principal, action, event, target, organization), action)
 
 
 def within_scope(principal: Principal, event: EventContext, scopes: Iterable[Scope]) -> list[bool]:
@@ -207,26 +247,65 @@ def _grant(row: dict[str, Any]) -> Grant:
     return Grant(row["role"], Scope(row["track"], row["region"], row["institution"]))
 
 
+def _organization_grants(role: str) -> tuple[Grant, ...]:
+    """What an organization-level grant means inside each of the organization's events."""
+    return (Grant(ORGANIZER), Grant(ORG_ADMIN)) if role == ORG_ADMIN else (Grant(ORGANIZER),)
+
+
 async def event_context(principal: Principal | None, event_id: int) -> EventContext | None:
-    """The event's status and the caller's grants in it, or ``None`` when there is no such event.
+    """The event's status and organization and the caller's grants in it (those held on its
+    organization included), or ``None`` when there is no such event.
 
     Anonymous callers and platform admins cost one query; everyone else two small indexed ones.
     """
-    row = await Event.select(Event.status).where(Event.id == event_id).first()
+    row = await Event.select(Event.status, Event.organization).where(Event.id == event_id).first()
     if row is None:
         return None
-    grants: tuple[Grant, ...] = ()
+    grants: list[Grant] = []
     if principal is not None and not principal.is_platform_admin:
         rows = await RoleGrant.select(
-            RoleGrant.role, RoleGrant.track, RoleGrant.region, RoleGrant.institution
-        ).where((RoleGrant.user == principal.id) & (RoleGrant.event == event_id))
-        grants = tuple(_grant(r) for r in rows)
-    return EventContext(event_id, row["status"], grants)
+            RoleGrant.role, RoleGrant.track, RoleGrant.region, RoleGrant.institution, RoleGrant.event
+        ).where(
+            (RoleGrant.user == principal.id)
+            & ((RoleGrant.event == event_id) | (RoleGrant.organization == row["organization"]))
+        )
+        for r in rows:
+            grants.extend((_grant(r),) if r["event"] is not None else _organization_grants(r["role"]))
+    return EventContext(event_id, row["status"], tuple(grants), row["organization"])
+
+
+async def organization_context(
+    principal: Principal | None, organization_id: int
+) -> OrganizationContext | None:
+    """The caller's organization-level roles in the organization, or ``None`` when there is none."""
+    if not await Organization.exists().where(Organization.id == organization_id):
+        return None
+    roles: frozenset[str] = frozenset()
+    if principal is not None and not principal.is_platform_admin:
+        rows = await RoleGrant.select(RoleGrant.role).where(
+            (RoleGrant.user == principal.id) & (RoleGrant.organization == organization_id)
+        )
+        roles = frozenset(r["role"] for r in rows)
+    return OrganizationContext(organization_id, roles)
+
+
+async def my_organization_ids(principal: Principal) -> list[int]:
+    """Organizations in which the caller holds an organization-level grant."""
+    rows = await RoleGrant.select(RoleGrant.organization).where(
+        (RoleGrant.user == principal.id) & RoleGrant.organization.is_not_null()
+    )
+    return sorted({r["organization"] for r in rows})
 
 
 async def organized_event_ids(principal: Principal) -> list[int]:
-    """Events in which the caller holds an organizer grant of any scope (their drafts are visible)."""
+    """Events in which the caller holds an organizer grant of any scope, directly or through their
+    organization (their drafts are visible)."""
     rows = await RoleGrant.select(RoleGrant.event).where(
         (RoleGrant.user == principal.id) & (RoleGrant.role == ORGANIZER) & RoleGrant.event.is_not_null()
     )
-    return sorted({r["event"] for r in rows})
+    ids = {r["event"] for r in rows}
+    organizations = await my_organization_ids(principal)
+    if organizations:
+        rows = await Event.select(Event.id).where(Event.organization.is_in(organizations))
+        ids.update(r["id"] for r in rows)
+    return sorted(ids)

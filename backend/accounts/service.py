@@ -4,7 +4,8 @@ entry, and returns plain data."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Literal, Protocol
 
 from msgspec import UNSET
 from piccolo.engine.postgres import PostgresEngine
@@ -13,7 +14,10 @@ from piccolo.querystring import QueryString
 from backend import audit, policy
 from backend.accounts import passwords
 from backend.accounts.schemas import (
+    InvitationIn,
+    MePatch,
     NewTokenOut,
+    PasswordIn,
     RoleGrantIn,
     RoleGrantOut,
     TokenIn,
@@ -22,7 +26,7 @@ from backend.accounts.schemas import (
     UserOut,
     UserPatch,
 )
-from backend.accounts.tables import ApiToken, RoleGrant, TokenScope, User, authenticate
+from backend.accounts.tables import ApiToken, Role, RoleGrant, TokenScope, User, authenticate
 from backend.accounts.tokens import forget_cached_credentials, new_api_token, parse_scopes
 from backend.db import engine, locked_row, on_commit, transaction, utcnow
 from backend.errors import DomainError, Forbidden, NotFound
@@ -45,18 +49,57 @@ def _user_out(row: dict[str, Any]) -> UserOut:
     )
 
 
+LoginOutcome = Literal["ok", "failed", "aborted"]
+
+
+class LoginThrottle(Protocol):
+    """The login limits that apply to the attempt being served: per e-mail address (lockout with
+    backoff) and per client address (failed attempts only). The web layer sets one for each request
+    to a login route (``backend.security.LoginRateLimitMiddleware``: the API's and the form's)."""
+
+    async def admit(self, email: str) -> None:
+        """Reserve an attempt for this (normalised) e-mail, or raise the web layer's 429 when the
+        limits leave none: checked before the password, so a right password is refused as well."""
+
+    async def settle(self, email: str, outcome: LoginOutcome) -> int | None:
+        """Account for an admitted attempt, once; the seconds the e-mail is now locked for when this
+        failure locked it."""
+
+
+login_throttle: ContextVar[LoginThrottle | None] = ContextVar("podium_login_throttle", default=None)
+
+
 async def check_credentials(email: str, password: str) -> int:
     """The user id for these credentials, or ``invalid_credentials`` (same answer for unknown e-mail).
 
     Either way the attempt is audited: ``auth.login`` by the user, or ``auth.login_failed`` with the
-    e-mail that was tried and no actor.
+    e-mail that was tried and no actor (and ``locked_seconds`` when this failure locked the e-mail).
+    Behind a :data:`login_throttle` the attempt must first be admitted by the login limits; an
+    unknown e-mail is counted and locked exactly like a real one, so the limits reveal nothing.
     """
-    async with transaction():
-        user_id = await authenticate(email, password)
-        if user_id is None:
-            await audit.record(None, "auth.login_failed", "user", None, data={"email": email[:255]})
-        else:
-            await audit.record(user_id, "auth.login", "user", user_id)
+    throttle = login_throttle.get()
+    key = email.strip().lower()  # as ``authenticate`` looks it up
+    if throttle is not None:
+        await throttle.admit(key)
+    settled = False
+    try:
+        async with transaction():
+            user_id = await authenticate(email, password)
+            locked = None
+            if throttle is not None:
+                settled = True
+                locked = await throttle.settle(key, "ok" if user_id is not None else "failed")
+            if user_id is None:
+                data: dict[str, Any] = {"email": email[:255]}
+                if locked:
+                    data["locked_seconds"] = locked
+                await audit.record(None, "auth.login_failed", "user", None, data=data)
+            else:
+                await audit.record(user_id, "auth.login", "user", user_id)
+    except BaseException:
+        if throttle is not None and not settled:
+            await throttle.settle(key, "aborted")
+        raise
     if user_id is None:
         raise DomainError("invalid_credentials", "The e-mail or password is wrong", status_code=401)
     return user_id
@@ -80,6 +123,47 @@ async def set_locale(actor: Principal, locale: str) -> None:
         await User.update({User.locale: locale}).where(User.id == actor.id)
         _forget_after_commit(actor.id)
         await audit.record(actor.id, "user.set_locale", "user", actor.id, data={"locale": locale})
+
+
+async def update_me(actor: Principal, data: MePatch) -> UserOut:
+    """Change the caller's own name or language."""
+    changes: dict[Any, Any] = {}
+    for field, column in (("display_name", User.display_name), ("locale", User.locale)):
+        value = getattr(data, field)
+        if value is not UNSET:
+            changes[column] = value
+    if changes:
+        async with transaction():
+            await User.update(changes).where(User.id == actor.id)
+            _forget_after_commit(actor.id)
+            await audit.record(
+                actor.id,
+                "user.update_self",
+                "user",
+                actor.id,
+                data={c._meta.name: v for c, v in changes.items()},
+            )
+    return await get_user(actor.id)
+
+
+async def change_password(actor: Principal, data: PasswordIn) -> None:
+    """Set a new password when the current one is right (400 ``wrong_password`` otherwise).
+
+    Bumps the account's ``auth_epoch``, which ends every login session of the account: the web
+    layer starts a new one for the browser that made the change. Bearer tokens stay valid (they are
+    listed and revoked on their own, ``/api/v1/auth/tokens``)."""
+    row = await User.select(User.password).where(User.id == actor.id).first()
+    if row is None or not passwords.verify_password(row["password"], data.current_password):
+        raise DomainError(
+            "wrong_password", "The current password is wrong", fields={"current_password": "wrong"}
+        )
+    new_hash = passwords.hash_password(data.new_password)  # slow: not while holding SQLite's write lock
+    async with transaction():
+        await User.update({User.password: new_hash, User.auth_epoch: User.auth_epoch + 1}).where(
+            User.id == actor.id
+        )
+        _forget_after_commit(actor.id)
+        await audit.record(actor.id, "user.change_password", "user", actor.id)
 
 
 async def create_user(actor_id: int | None, data: UserIn, *, platform_admin: bool = False) -> UserOut:
@@ -341,37 +425,52 @@ async def my_grants(actor: Principal) -> list[dict[str, Any]]:
     ]
 
 
-async def _knows_user(actor: Principal, user_id: int) -> bool:
+async def knows_user(actor: Principal, user_id: int) -> bool:
     """Whether the caller may name this user: platform admins anyone, organizers the people who take
-    part in one of their events (so a grant by id reveals nothing about anyone else)."""
+    part in one of their events or hold a role in one of their organizations (so a grant by id
+    reveals nothing about anyone else)."""
     if actor.is_platform_admin:
         return await User.exists().where(User.id == user_id)
     organized = await policy.organized_event_ids(actor)
-    return bool(organized) and await RoleGrant.exists().where(
-        (RoleGrant.user == user_id) & RoleGrant.event.is_in(organized)
+    organizations = await policy.my_organization_ids(actor)
+    if not organized and not organizations:
+        return False
+    return await RoleGrant.exists().where(
+        (RoleGrant.user == user_id)
+        & (RoleGrant.event.is_in(organized or [0]) | RoleGrant.organization.is_in(organizations or [0]))
     )
+
+
+async def check_grant(actor: Principal, event_id: int, data: RoleGrantIn | InvitationIn) -> None:
+    """Whether the caller may give ``data.role`` with ``data``'s scope in the event, directly or by an
+    invitation (``backend.accounts.invitations``): ``manage_roles`` covering the scope, an event-level
+    role, a track of this event, an existing institution. Call inside the transaction that writes:
+    it locks the event, so its tracks hold still until the grant commits."""
+    policy.require(actor, policy.Action.manage_roles, await _event_for(actor, event_id), _grant_scope(data))
+    if data.role is Role.org_admin:
+        raise DomainError(
+            "organization_role",
+            "The organization admin role is granted on the organization, not on one event",
+            fields={"role": "organization only"},
+        )
+    await locked_row(Event, event_id)
+    if data.track_id is not None and not await Track.exists().where(
+        (Track.id == data.track_id) & (Track.event == event_id)
+    ):
+        raise DomainError(
+            "unknown_track", "The track is not part of this event", fields={"track_id": "unknown"}
+        )
+    if data.institution_id is not None and not await Institution.exists().where(
+        Institution.id == data.institution_id
+    ):
+        raise DomainError("unknown_institution", "No such institution", fields={"institution_id": "unknown"})
 
 
 async def grant_role(actor: Principal, event_id: int, data: RoleGrantIn) -> RoleGrantOut:
     async with transaction():
-        policy.require(
-            actor, policy.Action.manage_roles, await _event_for(actor, event_id), _grant_scope(data)
-        )
-        if not await _knows_user(actor, data.user_id):
+        await check_grant(actor, event_id, data)
+        if not await knows_user(actor, data.user_id):
             raise DomainError("unknown_user", "No such user", fields={"user_id": "unknown"})
-        await locked_row(Event, event_id)  # the event's tracks hold still until the grant commits
-        if data.track_id is not None and not await Track.exists().where(
-            (Track.id == data.track_id) & (Track.event == event_id)
-        ):
-            raise DomainError(
-                "unknown_track", "The track is not part of this event", fields={"track_id": "unknown"}
-            )
-        if data.institution_id is not None and not await Institution.exists().where(
-            Institution.id == data.institution_id
-        ):
-            raise DomainError(
-                "unknown_institution", "No such institution", fields={"institution_id": "unknown"}
-            )
         grant = RoleGrant(  # the same role and scope again breaks role_grant_scope: 409 role_exists
             user=data.user_id,
             role=data.role.value,

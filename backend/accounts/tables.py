@@ -21,6 +21,7 @@ from backend.db import utcnow
 
 
 class Role(StrEnum):
+    org_admin = "org_admin"  # organization-level only: see backend.policy
     organizer = "organizer"
     judge = "judge"
     checkin_staff = "checkin_staff"
@@ -111,7 +112,9 @@ class AdminSession(SessionsBase, tablename="podium_admin_session"):
 
 
 class RoleGrant(Table):
-    """A role held by a user, scoped to an event and, where it applies, a track, region or institution."""
+    """A role held by a user in an event (narrowed, where it applies, to a track, region or
+    institution) or, with ``organization`` set instead of ``event``, in every event of an
+    organization (roles ``org_admin`` and ``organizer``). The database holds exactly one of the two."""
 
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
     role = Varchar(length=20, choices=Role)
@@ -130,6 +133,12 @@ class RoleGrant(Table):
     region = Varchar(length=100, null=True, default=None)
     institution = ForeignKey(
         LazyTableReference("Institution", module_path="backend.institutions.tables"),
+        null=True,
+        default=None,
+        on_delete=OnDelete.cascade,
+    )
+    organization = ForeignKey(
+        LazyTableReference("Organization", module_path="backend.organizations.tables"),
         null=True,
         default=None,
         on_delete=OnDelete.cascade,
@@ -155,3 +164,49 @@ class ApiToken(Table):
     revoked_at = Timestamptz(null=True, default=None)
     scopes = Varchar(length=40, default="read write")
     parent = ForeignKey("self", null=True, default=None, on_delete=OnDelete.cascade, index=True)
+
+
+class Invitation(Table):
+    """A role offered to an e-mail address: accepting it (with the link mailed to the address) creates
+    the role grant, and the account too when the address has none. Only the token's SHA-256 is stored.
+
+    Pending while neither accepted nor revoked (and until ``expires_at``); a partial unique index keeps
+    one pending invitation per address, role and scope (inviting again refreshes it).
+    """
+
+    email = Varchar(length=255)
+    role = Varchar(length=20, choices=Role)
+    event = ForeignKey(
+        LazyTableReference("Event", module_path="backend.events.tables"),
+        null=True,
+        default=None,
+        on_delete=OnDelete.cascade,
+    )
+    track = ForeignKey(
+        LazyTableReference("Track", module_path="backend.events.tables"),
+        null=True,
+        default=None,
+        on_delete=OnDelete.cascade,
+    )
+    region = Varchar(length=100, null=True, default=None)
+    institution = ForeignKey(
+        LazyTableReference("Institution", module_path="backend.institutions.tables"),
+        null=True,
+        default=None,
+        on_delete=OnDelete.cascade,
+    )
+    organization = ForeignKey(  # instead of ``event``, for an organization-level role
+        LazyTableReference("Organization", module_path="backend.organizations.tables"),
+        null=True,
+        default=None,
+        on_delete=OnDelete.cascade,
+    )
+    locale = Varchar(length=5, default="zh")  # the language of the mail and of the account it creates
+    token_hash = Varchar(length=64, unique=True)
+    invited_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)  # the last time the link was mailed
+    expires_at = Timestamptz()
+    accepted_at = Timestamptz(null=True, default=None)
+    accepted_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+    revoked_at = Timestamptz(null=True, default=None)

@@ -18,16 +18,26 @@ from backend.db import transaction
 from backend.events.tables import Event, EventKind, EventSession, EventStatus, Stage, StageLevel, Track
 from backend.institutions.service import import_institutions, parse_csv
 from backend.institutions.tables import Institution, InstitutionKind
+from backend.organizations.tables import Organization, OrganizationKind
 
 DEMO_PASSWORD = "podium-demo"  # noqa: S105 - published demo credentials
 DEMO_LOGINS = {
     "platform admin": "admin@podium.example",
+    "organization admin": "alliance@podium.example",
     "organizer": "organizer@podium.example",
     "judge": "judge@podium.example",
     "check-in staff": "checkin@podium.example",
     "team leader": "leader@podium.example",
 }
 CST = ZoneInfo("Asia/Shanghai")
+
+ORGANIZATION = {
+    "slug": "cbec-alliance",
+    "kind": OrganizationKind.alliance.value,
+    "name_zh": "跨境电子商务产教融合联盟",
+    "name_en": "Cross-Border E-Commerce Education–Industry Alliance",
+    "name_ru": "Альянс образования и индустрии трансграничной электронной торговли",
+}
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
 CONTEST = {
@@ -214,11 +224,20 @@ def _companies() -> list[dict[str, str]]:
     return rows
 
 
-async def _event(values: dict[str, Any], status: EventStatus) -> int:
+async def _organization() -> int:
+    row = await Organization.select(Organization.id).where(Organization.slug == ORGANIZATION["slug"]).first()
+    if row:
+        return row["id"]
+    organization = Organization(**ORGANIZATION)
+    await organization.save()
+    return organization.id
+
+
+async def _event(values: dict[str, Any], status: EventStatus, organization_id: int) -> int:
     row = await Event.select(Event.id).where(Event.slug == values["slug"]).first()
     if row:
         return row["id"]
-    event = Event(**values, status=status.value)
+    event = Event(**values, organization=organization_id, status=status.value)
     await event.save()
     return event.id
 
@@ -274,17 +293,28 @@ async def _users(people: list[dict[str, Any]], password_hash: str) -> dict[str, 
 
 
 async def _grants(grants: list[dict[str, Any]]) -> None:
+    def key(g: dict[str, Any]) -> tuple:
+        return (
+            g["user"],
+            g["role"],
+            g.get("event"),
+            g.get("organization"),
+            g.get("track"),
+            g.get("institution"),
+        )
+
     existing = {
-        (r["user"], r["role"], r["event"], r["track"], r["institution"])
+        key(r)
         for r in await RoleGrant.select(
-            RoleGrant.user, RoleGrant.role, RoleGrant.event, RoleGrant.track, RoleGrant.institution
+            RoleGrant.user,
+            RoleGrant.role,
+            RoleGrant.event,
+            RoleGrant.organization,
+            RoleGrant.track,
+            RoleGrant.institution,
         )
     }
-    new = [
-        RoleGrant(**g)
-        for g in grants
-        if (g["user"], g["role"], g["event"], g.get("track"), g.get("institution")) not in existing
-    ]
+    new = [RoleGrant(**g) for g in grants if key(g) not in existing]
     if new:
         await RoleGrant.insert(*new)
 
@@ -307,7 +337,8 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
     step = progress("Events, accounts and roles", 5) if progress else (lambda _: None)
 
     async with transaction():
-        contest_id = await _event(CONTEST, EventStatus.open)
+        organization_id = await _organization()
+        contest_id = await _event(CONTEST, EventStatus.open, organization_id)
         if not await Track.exists().where(Track.event == contest_id):
             await Track.insert(
                 *[
@@ -342,11 +373,11 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
                     for i, (level, zh, en, ru, sub, judge) in enumerate(STAGES, 1)
                 ]
             )
-        forum_id = await _event(FORUM, EventStatus.open)
+        forum_id = await _event(FORUM, EventStatus.open, organization_id)
         await _sessions(forum_id, FORUM, FORUM_SESSIONS)
-        fair_id = await _event(FAIR, EventStatus.open)
+        fair_id = await _event(FAIR, EventStatus.open, organization_id)
         await _sessions(fair_id, FAIR, FAIR_SESSIONS)
-        training_id = await _event(TRAINING, EventStatus.draft)
+        training_id = await _event(TRAINING, EventStatus.draft, organization_id)
     step(1)
 
     tracks = [
@@ -375,6 +406,7 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
             "admin": True,
             "locale": "en",
         },
+        {"email": DEMO_LOGINS["organization admin"], "display_name": "Zhang Wei · 张伟", "locale": "zh"},
         {"email": DEMO_LOGINS["organizer"], "display_name": "Li Na · 李娜", "locale": "zh"},
         {"email": DEMO_LOGINS["check-in staff"], "display_name": "Zhou Kai · 周凯", "locale": "zh"},
     ]
@@ -404,7 +436,13 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
         ids = await _users(staff + judges + leaders + exhibitors, passwords.hash_password(DEMO_PASSWORD))
         step(3)
         organizer, checkin = ids[DEMO_LOGINS["organizer"]], ids[DEMO_LOGINS["check-in staff"]]
-        grants: list[dict[str, Any]] = []
+        grants: list[dict[str, Any]] = [
+            {
+                "user": ids[DEMO_LOGINS["organization admin"]],
+                "role": Role.org_admin.value,
+                "organization": organization_id,
+            }
+        ]
         for event_id in (contest_id, forum_id, fair_id, training_id):
             grants.append({"user": organizer, "role": Role.organizer.value, "event": event_id})
         for event_id in (contest_id, forum_id, fair_id):

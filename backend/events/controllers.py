@@ -17,9 +17,9 @@ from backend.events.schemas import (
     TrackOut,
 )
 from backend.events.tables import EventKind, EventStatus
-from backend.guards import current, may
+from backend.guards import current, may, requires_login
 from backend.policy import Action
-from backend.schemas import IdPath, Limit, Offset
+from backend.schemas import IdPath, Limit, Offset, PositiveInt
 
 
 class EventController(Controller):
@@ -34,14 +34,17 @@ class EventController(Controller):
         offset: Offset = 0,
         kind: FromQuery[EventKind | None] = None,
         status: FromQuery[EventStatus | None] = None,
+        organization_id: FromQuery[PositiveInt | None] = None,
     ) -> OffsetPagination[EventOut]:
-        """Published events, plus the drafts the caller organizes."""
-        items, total = await service.list_events(request.user, limit, offset, kind, status)
+        """Published events, plus the drafts the caller organizes; optionally one organization's."""
+        items, total = await service.list_events(
+            request.user, limit, offset, kind, status, organization_id=organization_id
+        )
         return OffsetPagination(items=items, limit=limit, offset=offset, total=total)
 
-    @post("", operation_id="CreateEvent", guards=[may(Action.create_event)])
+    @post("", operation_id="CreateEvent", guards=[requires_login])
     async def create_event(self, request: Request, data: JSONBody[EventIn]) -> EventOut:
-        """Create a draft event."""
+        """Create a draft event in an organization (its admins, platform admins)."""
         return await service.create_event(current(request), data)
 
     @get("/{event_id:int}", operation_id="GetEvent")
@@ -76,7 +79,7 @@ class EventController(Controller):
         status_code=200,
     )
     async def archive_event(self, request: Request, event_id: IdPath) -> EventOut:
-        """closed → archived (platform admins)."""
+        """closed → archived (the organization's admins, platform admins)."""
         return await service.archive_event(current(request), event_id)
 
 

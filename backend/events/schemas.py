@@ -6,7 +6,7 @@ from typing import Annotated
 import msgspec
 
 from backend.events.tables import Event, EventKind, EventSession, Stage, StageLevel, Track
-from backend.schemas import SmallCount, Struct, column_text
+from backend.schemas import PositiveInt, SmallCount, Struct, column_text
 
 Slug = column_text(Event.slug, min_length=2, pattern=r"^[a-z0-9][a-z0-9-]*$")
 TimeZone = column_text(Event.time_zone, min_length=1, pattern=r"^[A-Za-z0-9_+\-/]+$")
@@ -23,6 +23,7 @@ AdvisorCount = Annotated[int, msgspec.Meta(ge=0, le=20)]
 
 
 class EventIn(Struct):
+    organization_id: PositiveInt
     kind: EventKind
     slug: Slug
     starts_on: dt.date
@@ -48,6 +49,7 @@ class EventPatch(Struct):
 
 class EventOut(msgspec.Struct):
     id: int
+    organization_id: int
     kind: str
     slug: str
     status: str

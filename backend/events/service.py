@@ -43,8 +43,11 @@ LEVEL_ORDER = {
 }
 
 
+_EVENT_COLUMNS = {f: f for f in EventOut.__struct_fields__} | {"organization_id": "organization"}
+
+
 def _event_out(row: dict[str, Any]) -> EventOut:
-    return EventOut(**{f: row[f] for f in EventOut.__struct_fields__})
+    return EventOut(**{f: row[column] for f, column in _EVENT_COLUMNS.items()})
 
 
 def _check_time_zone(name: str) -> None:
@@ -74,7 +77,13 @@ async def visible_event_ids(principal: Principal | None) -> list[int] | None:
 
 
 async def list_events(
-    principal: Principal | None, limit: int, offset: int, kind: EventKind | None, status: EventStatus | None
+    principal: Principal | None,
+    limit: int,
+    offset: int,
+    kind: EventKind | None,
+    status: EventStatus | None,
+    *,
+    organization_id: int | None = None,
 ) -> tuple[list[EventOut], int]:
     where: Any = Event.id > 0
     own = await visible_event_ids(principal)
@@ -86,6 +95,8 @@ async def list_events(
         where = where & (Event.kind == kind.value)
     if status is not None:
         where = where & (Event.status == status.value)
+    if organization_id is not None:
+        where = where & (Event.organization == organization_id)
     rows = (
         await Event.select()
         .where(where)
@@ -97,7 +108,7 @@ async def list_events(
     return [_event_out(r) for r in rows], await Event.count().where(where)
 
 
-_EVENT_SQL = f"SELECT {', '.join(EventOut.__struct_fields__)} FROM event WHERE id = {{}}"  # noqa: S608 - column names from EventOut, the id a bound parameter
+_EVENT_SQL = f"SELECT {', '.join(_EVENT_COLUMNS.values())} FROM event WHERE id = {{}}"  # noqa: S608 - column names from EventOut, the id a bound parameter
 
 
 async def get_event(principal: Principal | None, event_id: int) -> EventOut:
@@ -115,8 +126,16 @@ async def get_event(principal: Principal | None, event_id: int) -> EventOut:
 
 
 async def create_event(actor: Principal, data: EventIn) -> EventOut:
+    """A draft event in an organization, by its admins (or a platform admin)."""
+    organization = await policy.organization_context(actor, data.organization_id)
+    if organization is None:
+        raise DomainError(
+            "unknown_organization", "No such organization", fields={"organization_id": "unknown"}
+        )
+    policy.require(actor, policy.Action.create_event, organization=organization)
     values = structs.asdict(data)
     values["kind"] = data.kind.value
+    values["organization"] = values.pop("organization_id")
     _check_event_fields(values)
     async with transaction():  # a taken slug breaks event_slug_key: 409 slug_taken
         event = Event(**values, status=EventStatus.draft.value)

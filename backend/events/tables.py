@@ -7,6 +7,8 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from backend.organizations.tables import Organization
+
 
 class EventKind(StrEnum):
     contest = "contest"
@@ -32,6 +34,7 @@ class StageLevel(StrEnum):
 
 
 class Event(Table):
+    organization = ForeignKey(Organization, null=False, on_delete=OnDelete.restrict, index=True)
     kind = Varchar(length=20, choices=EventKind)
     edition = Varchar(length=40, default="")
     slug = Varchar(length=80, unique=True)

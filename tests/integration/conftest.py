@@ -21,6 +21,7 @@ from backend.accounts.tables import Role, RoleGrant
 from backend.app import create_app
 from backend.db import engine
 from backend.events.tables import Event
+from backend.organizations.tables import Organization
 from backend.piccolo_app import APP_CONFIG
 from backend.security import CSRF_COOKIE, CSRF_HEADER
 from backend.settings import Settings, get_settings
@@ -102,16 +103,38 @@ def make_user(db) -> Callable[..., Awaitable[int]]:
 
 
 @pytest.fixture
-async def admin(make_user) -> int:
+async def admin(make_user, make_organization) -> int:
+    """A platform admin, and the organization ``alliance`` (the first one: id 1) to create events in."""
+    await make_organization("alliance")
     return await make_user("admin@example.org", platform_admin=True)
 
 
 @pytest.fixture
-def make_event(db) -> Callable[..., Awaitable[int]]:
+def make_organization(db) -> Callable[..., Awaitable[int]]:
+    async def factory(slug: str = "alliance", kind: str = "alliance") -> int:
+        found = await Organization.select(Organization.id).where(Organization.slug == slug).first()
+        if found is not None:
+            return found["id"]
+        organization = Organization(slug=slug, kind=kind, name_en=f"Organization {slug}")
+        await organization.save()
+        return organization.id
+
+    return factory
+
+
+@pytest.fixture
+def make_event(make_organization) -> Callable[..., Awaitable[int]]:
+    """An event of the organization ``organization`` (default: ``alliance``, created on first use)."""
+
     async def factory(
-        slug: str = "cbec-2027", kind: str = "contest", status: str = "draft", **values: Any
+        slug: str = "cbec-2027",
+        kind: str = "contest",
+        status: str = "draft",
+        organization: str = "alliance",
+        **values: Any,
     ) -> int:
         event = Event(
+            organization=await make_organization(organization),
             slug=slug,
             kind=kind,
             status=status,

@@ -9,7 +9,9 @@ Each cell runs in a freshly seeded world (the call may have changed it):
   ``running`` and ``closed`` and the draft forum ``forum`` with a session; the event's organizer
   organizes all of them, and every other role holds its grant in each;
 - ``scoped`` is an organizer narrowed to track A (region Zhejiang in the forum): a scoped admin;
-- ``other`` organizes another event only.
+- ``orgadmin`` is an admin of the organization ``alliance`` that owns all of them (and holds no
+  event grant), a ``staffer`` (no role of the matrix) one of its organization-level organizers;
+- ``other`` organizes another event only, and is an admin of its organization ``elsewhere``.
 Allowed calls answer 2xx and write exactly one audit entry when they change something; refused ones
 answer 401 (anonymous), 404 (the caller may not see the event: a draft) or 403, and write nothing.
 """
@@ -32,17 +34,19 @@ from backend.audit import AuditEntry
 from backend.db import engine
 from backend.events.tables import Event, EventSession, Stage, Track
 from backend.institutions.tables import Institution
+from backend.organizations.tables import Organization
 from backend.piccolo_app import APP_CONFIG
 from tests.integration.conftest import PASSWORD
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
 
-ROLES = ("anonymous", "member", "judge", "checkin", "scoped", "other", "organizer", "admin")
+ROLES = ("anonymous", "member", "judge", "checkin", "scoped", "other", "organizer", "orgadmin", "admin")
 LOGGED_IN = frozenset(ROLES) - {"anonymous"}
 EVERYONE = frozenset(ROLES)
-ORGANIZERS = frozenset({"organizer", "admin"})
+ORGANIZERS = frozenset({"organizer", "orgadmin", "admin"})
 EVENT_ADMINS = ORGANIZERS | {"scoped"}  # the event's organizers, scoped ones included
 ADMIN = frozenset({"admin"})
+ORG_ADMINS = frozenset({"orgadmin", "admin"})  # the admins of the organization owning every event
 SEE_DRAFTS = EVENT_ADMINS  # who may see the draft contest and the draft forum
 ROLE_OF = {"member": "team_member", "judge": "judge", "checkin": "checkin_staff"}
 _HASH = passwords.hash_password(PASSWORD)
@@ -79,14 +83,34 @@ async def seed() -> World:
         token = ApiToken(user=user.id, name="matrix", token_hash=token_digest(f"pdm_matrix_{role}"))
         await token.save()
         world.tokens[role] = token.id
+    organizations = {}
+    for slug in ("alliance", "elsewhere"):
+        organization = Organization(slug=slug, kind="alliance", name_en=slug.title())
+        await organization.save()
+        organizations[slug] = organization.id
+    world.ids["organization"] = organizations["alliance"]
+    staffer = User(
+        username="staffer@matrix.example", email="staffer@matrix.example", password=_HASH, active=True
+    )
+    await staffer.save()
+    org_grants = [
+        RoleGrant(user=world.users["orgadmin"], role="org_admin", organization=organizations["alliance"]),
+        RoleGrant(user=staffer.id, role="organizer", organization=organizations["alliance"]),
+        RoleGrant(user=world.users["other"], role="org_admin", organization=organizations["elsewhere"]),
+    ]
+    await RoleGrant.insert(*org_grants)
+    world.ids["org_grant"] = org_grants[1].id
     institution = Institution(
         kind="university", country="CN", name_en="Zhejiang University", region="Zhejiang"
     )
     await institution.save()
     world.ids["institution"] = institution.id
 
-    async def event(key: str, kind: str, status: str, tz: str = "Asia/Shanghai") -> int:
+    async def event(
+        key: str, kind: str, status: str, tz: str = "Asia/Shanghai", organization: str = "alliance"
+    ) -> int:
         row = Event(
+            organization=organizations[organization],
             slug=f"matrix-{key}",
             kind=kind,
             status=status,
@@ -121,7 +145,7 @@ async def seed() -> World:
     await session.save()
     world.ids["session"] = session.id
     await _grant_everyone(world, forum, {"region": "Zhejiang"})
-    elsewhere = await event("elsewhere", "contest", "draft")
+    elsewhere = await event("elsewhere", "contest", "draft", organization="elsewhere")
     await RoleGrant.insert(RoleGrant(user=world.users["other"], role="organizer", event=elsewhere))
     stage = (
         await Stage.select(Stage.id)
@@ -163,6 +187,13 @@ class Row:
 
 def _on(key: str, **extra: str) -> Callable[[World, str], dict[str, int]]:
     return lambda w, role: {"event_id": w.events[key], **{name: w.ids[ref] for name, ref in extra.items()}}
+
+
+def _org(**extra: str) -> Callable[[World, str], dict[str, int]]:
+    return lambda w, role: {
+        "organization_id": w.ids["organization"],
+        **{name: w.ids[ref] for name, ref in extra.items()},
+    }
 
 
 SESSION_BODY = {
@@ -207,8 +238,9 @@ MATRIX: dict[str, Row] = {
     ),
     "ListEvents": Row(EVERYONE),
     "CreateEvent": Row(
-        ADMIN,
+        ORG_ADMINS,
         body=lambda w, role: {
+            "organization_id": w.ids["organization"],
             "kind": "contest",
             "slug": "matrix-new",
             "starts_on": "2027-03-01",
@@ -221,7 +253,19 @@ MATRIX: dict[str, Row] = {
     "OpenEvent": Row(ORGANIZERS, "draft", _on("draft")),
     "StartEvent": Row(ORGANIZERS, "open", _on("open")),
     "CloseEvent": Row(ORGANIZERS, "running", _on("running")),
-    "ArchiveEvent": Row(ADMIN, "closed", _on("closed")),
+    "ArchiveEvent": Row(ORG_ADMINS, "closed", _on("closed")),
+    "ListOrganizations": Row(LOGGED_IN),
+    "CreateOrganization": Row(
+        ADMIN, body=lambda w, role: {"kind": "university", "slug": "new-org", "name_zh": "新大学"}
+    ),
+    "GetOrganization": Row(EVERYONE, path=_org()),
+    "UpdateOrganization": Row(ORG_ADMINS, path=_org(), body=lambda w, role: {"name_en": "Renamed"}),
+    "ListOrganizationEvents": Row(EVERYONE, path=_org()),
+    "ListOrganizationRoles": Row(ORG_ADMINS, path=_org()),
+    "GrantOrganizationRole": Row(
+        ORG_ADMINS, path=_org(), body=lambda w, role: {"user_id": w.users["organizer"], "role": "organizer"}
+    ),
+    "RevokeOrganizationRole": Row(ORG_ADMINS, path=_org(grant_id="org_grant")),
     "ListTracks": Row(SEE_DRAFTS, "draft", _on("draft"), view=True),
     "CreateTrack": Row(ORGANIZERS, "draft", _on("draft"), lambda w, role: {"code": "NEW", "name_en": "New"}),
     "UpdateTrack": Row(

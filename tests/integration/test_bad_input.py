@@ -9,6 +9,7 @@ from backend.events.tables import Event, Track
 
 ERROR_KEYS = {"code", "detail", "fields"}
 VALID_EVENT = {
+    "organization_id": 1,
     "kind": "contest",
     "slug": "cbec-2027",
     "name_en": "Cross-Border E-Commerce Challenge",

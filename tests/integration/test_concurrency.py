@@ -318,6 +318,7 @@ async def test_a_role_is_granted_once(server, admin):
 async def test_an_event_slug_is_taken_once(server, admin):
     before = await server.audit_count("event.create")
     event = {
+        "organization_id": 1,
         "kind": "forum",
         "slug": "one-slug",
         "name_en": "Forum",

@@ -10,6 +10,7 @@ from backend.audit import AuditEntry
 from backend.events.tables import Event, Stage, Track
 
 CONTEST = {
+    "organization_id": 1,
     "kind": "contest",
     "slug": "cbec-challenge-2027",
     "starts_on": "2027-03-01",
@@ -19,6 +20,7 @@ CONTEST = {
     "venue": "Hangzhou",
 }
 EVENT_OUT = {
+    "organization_id": 1,
     "kind": "contest",
     "slug": "cbec-challenge-2027",
     "status": "draft",
@@ -48,12 +50,43 @@ async def test_platform_admin_creates_a_draft_event_with_an_audit_entry(make_cli
     assert entry == {"actor_id": admin, "action": "event.create", "event_id": body["id"]}
 
 
-async def test_only_platform_admins_create_events(make_client, organizer):
-    client = await make_client("organizer@example.org")
-    response = await client.post("/api/v1/events", json={**CONTEST, "slug": "other"})
-    assert response.status_code == 403
-    assert response.json()["code"] == "forbidden"
+async def test_only_the_organizations_admins_create_its_events(
+    make_client, make_user, make_organization, organizer
+):
+    """An event organizer of the organization, or an admin of another one, cannot create events in it;
+    its admin can, and an unknown organization is named as the field at fault."""
+    alliance, elsewhere = await make_organization("alliance"), await make_organization("elsewhere")
+    await make_user("orgadmin@example.org")
+    await make_user("stranger@example.org")
+    from backend.accounts.tables import RoleGrant, User
+
+    ids = {r["email"]: r["id"] for r in await User.select(User.id, User.email)}
+    await RoleGrant.insert(
+        RoleGrant(user=ids["orgadmin@example.org"], role="org_admin", organization=alliance),
+        RoleGrant(user=ids["stranger@example.org"], role="org_admin", organization=elsewhere),
+    )
+    for email in ("organizer@example.org", "stranger@example.org"):
+        client = await make_client(email)
+        response = await client.post(
+            "/api/v1/events", json={**CONTEST, "organization_id": alliance, "slug": "other"}
+        )
+        assert (response.status_code, response.json()["code"]) == (403, "forbidden"), email
     assert await Event.count() == 1
+    client = await make_client("orgadmin@example.org")
+    unknown = await client.post("/api/v1/events", json={**CONTEST, "organization_id": 999, "slug": "x1"})
+    assert (unknown.status_code, unknown.json()["code"], unknown.json()["fields"]) == (
+        400,
+        "unknown_organization",
+        {"organization_id": "unknown"},
+    )
+    created = await client.post(
+        "/api/v1/events", json={**CONTEST, "organization_id": alliance, "slug": "ours"}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["organization_id"] == alliance
+    # the organization's admin runs it and sees the draft without any event-level grant
+    assert (await client.post(f"/api/v1/events/{created.json()['id']}/open")).status_code in (200, 400)
+    assert (await client.get(f"/api/v1/events/{created.json()['id']}")).status_code == 200
 
 
 async def test_event_input_is_checked_field_by_field(make_client, admin):

@@ -486,7 +486,13 @@ async def test_searches_take_percent_and_underscore_literally(make_client, admin
 
 async def test_names_without_visible_characters_are_missing(make_client, admin):
     client = await make_client("admin@example.org")
-    event = {"kind": "forum", "slug": "blank", "starts_on": "2027-01-01", "ends_on": "2027-01-01"}
+    event = {
+        "organization_id": 1,
+        "kind": "forum",
+        "slug": "blank",
+        "starts_on": "2027-01-01",
+        "ends_on": "2027-01-01",
+    }
     for blank in ("\u200b", "\u200b \u2060", "\u3164"):
         response = await client.post("/api/v1/events", json={**event, "name_en": blank, "name_zh": " "})
         assert (response.status_code, response.json()["code"]) == (400, "name_required")
@@ -498,7 +504,13 @@ async def test_names_without_visible_characters_are_missing(make_client, admin):
 
 async def test_only_iana_time_zones_are_accepted(make_client, admin):
     client = await make_client("admin@example.org")
-    event = {"kind": "forum", "starts_on": "2027-01-01", "ends_on": "2027-01-01", "name_en": "Zones"}
+    event = {
+        "organization_id": 1,
+        "kind": "forum",
+        "starts_on": "2027-01-01",
+        "ends_on": "2027-01-01",
+        "name_en": "Zones",
+    }
     for zone in ("localtime", "Factory", "posixrules"):
         response = await client.post(
             "/api/v1/events", json={**event, "slug": f"tz-{zone.lower()}", "time_zone": zone}

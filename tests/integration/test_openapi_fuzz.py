@@ -28,6 +28,7 @@ from backend.app import create_app
 from backend.db import engine
 from backend.events.tables import Event, EventSession, Stage, Track
 from backend.institutions.tables import Institution
+from backend.organizations.tables import Organization
 from backend.piccolo_app import APP_CONFIG
 from backend.security import CSRF_COOKIE, CSRF_HEADER, load_principal
 from backend.settings import get_settings
@@ -46,7 +47,10 @@ async def _seed() -> str:
     member = await accounts.create_user(
         None, UserIn(email="member@example.org", password="member-password", display_name="Member")
     )
+    organization = Organization(slug="fuzz", kind="alliance", name_en="Fuzz alliance")
+    await organization.save()
     contest = Event(
+        organization=organization.id,
         slug="fuzz-contest",
         kind="contest",
         status="open",
@@ -56,6 +60,7 @@ async def _seed() -> str:
         time_zone="Asia/Shanghai",
     )
     forum = Event(
+        organization=organization.id,
         slug="fuzz-forum",
         kind="forum",
         status="draft",

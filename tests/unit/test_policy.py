@@ -13,6 +13,7 @@ from backend.policy import (
     Action,
     EventContext,
     Grant,
+    OrganizationContext,
     Outcome,
     Principal,
     Scope,
@@ -21,8 +22,15 @@ from backend.policy import (
     within_scope,
 )
 
-PLATFORM_ACTIONS = [Action.create_event, Action.archive_event, Action.manage_directory, Action.manage_users]
-EVENT_ACTIONS = [a for a in Action if a not in PLATFORM_ACTIONS and a is not Action.view_event]
+PLATFORM_ACTIONS = [Action.create_organization, Action.manage_directory, Action.manage_users]
+ORGANIZATION_ACTIONS = [Action.view_organization, Action.manage_organization, Action.create_event]
+EVENT_ACTIONS = [
+    a
+    for a in Action
+    if a not in PLATFORM_ACTIONS
+    and a not in ORGANIZATION_ACTIONS
+    and a not in (Action.view_event, Action.archive_event)
+]
 
 
 def person(admin: bool = False) -> Principal:
@@ -36,6 +44,7 @@ def event(status: str = "draft", *grants: Grant) -> EventContext:
 
 
 ORGANIZER = Grant("organizer")
+ORG_ADMIN_GRANT = Grant("org_admin")  # event_context adds it (with ORGANIZER) for the organization's admins
 TRACK_ADMIN = Grant("organizer", Scope(track_id=10))
 JUDGE = Grant("judge")
 
@@ -63,11 +72,39 @@ def test_published_events_are_public_but_not_editable(status):
         assert decide(person(), action, event(status, JUDGE)) is Outcome.forbidden, action
 
 
-def test_only_platform_admins_create_and_archive_events_and_manage_the_directory_and_accounts():
+def test_only_platform_admins_create_organizations_and_manage_the_directory_and_accounts():
+    admin_everywhere = OrganizationContext(1, frozenset({"org_admin", "organizer"}))
     for action in PLATFORM_ACTIONS:
-        assert decide(person(), action, event("running", ORGANIZER)) is Outcome.forbidden
+        assert decide(person(), action, event("running", ORGANIZER, ORG_ADMIN_GRANT)) is Outcome.forbidden
+        assert decide(person(), action, organization=admin_everywhere) is Outcome.forbidden
         assert decide(person(), action) is Outcome.forbidden
         assert decide(None, action) is Outcome.unauthenticated
+
+
+@pytest.mark.parametrize(
+    ("roles", "allowed"),
+    [
+        (frozenset(), set()),
+        (frozenset({"organizer"}), {Action.view_organization}),
+        (frozenset({"org_admin"}), set(ORGANIZATION_ACTIONS)),
+    ],
+)
+def test_organization_roles_decide_the_organization_actions(roles, allowed):
+    """Organizations are public, so a refusal there is a 403, never a 404; and an organization
+    action asked without the organization is refused."""
+    for action in ORGANIZATION_ACTIONS:
+        expected = Outcome.allowed if action in allowed else Outcome.forbidden
+        assert decide(person(), action, organization=OrganizationContext(1, roles)) is expected, action
+        assert decide(person(), action) is Outcome.forbidden
+        assert decide(None, action, organization=OrganizationContext(1, roles)) is Outcome.unauthenticated
+
+
+def test_only_the_organizations_admins_archive_its_events():
+    assert (
+        decide(person(), Action.archive_event, event("closed", ORGANIZER, ORG_ADMIN_GRANT)) is Outcome.allowed
+    )
+    assert decide(person(), Action.archive_event, event("closed", ORGANIZER)) is Outcome.forbidden
+    assert decide(person(), Action.archive_event, event("draft", JUDGE)) is Outcome.hidden
 
 
 def test_the_whole_event_organizer_runs_it():
