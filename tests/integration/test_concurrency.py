@@ -185,11 +185,24 @@ async def admin(server) -> Iterator[httpx.AsyncClient]:
 _slugs = iter(range(1, 10_000))
 
 
+async def organization_of(client: httpx.AsyncClient) -> int:
+    """The caller's first organization, created on first use: events belong to one."""
+    mine = (await client.get("/api/v1/organizations")).json()
+    if mine:
+        return mine[0]["id"]
+    created = await client.post(
+        "/api/v1/organizations", json={"kind": "alliance", "slug": "racers", "name_en": "Racers"}
+    )
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
 async def new_contest(client: httpx.AsyncClient, tracks: int = 0, stages: int = 0) -> int:
     slug = f"race-{next(_slugs)}"
     response = await client.post(
         "/api/v1/events",
         json={
+            "organization_id": await organization_of(client),
             "kind": "contest",
             "slug": slug,
             "name_en": slug,
@@ -318,7 +331,7 @@ async def test_a_role_is_granted_once(server, admin):
 async def test_an_event_slug_is_taken_once(server, admin):
     before = await server.audit_count("event.create")
     event = {
-        "organization_id": 1,
+        "organization_id": await organization_of(admin),
         "kind": "forum",
         "slug": "one-slug",
         "name_en": "Forum",
@@ -334,6 +347,32 @@ async def test_an_event_slug_is_taken_once(server, admin):
     }
     assert await server.value("SELECT count(*) FROM event WHERE slug = 'one-slug'") == 1
     assert await server.audit_count("event.create") == before + 1
+
+
+async def test_an_organization_slug_is_taken_once(server, admin):
+    before = await server.audit_count("organization.create")
+    body = {"kind": "university", "slug": "one-university", "name_zh": "一所大学"}
+    responses = await race(*[lambda: admin.post("/api/v1/organizations", json=body)] * N)
+    assert statuses(responses) == {201: 1, 409: N - 1}
+    assert the_one_refusal(responses, 409) == {
+        "code": "organization_slug_taken",
+        "detail": "Another organization uses this slug",
+        "fields": {"slug": "taken"},
+    }
+    assert await server.value("SELECT count(*) FROM organization WHERE slug = 'one-university'") == 1
+    assert await server.audit_count("organization.create") == before + 1
+
+
+async def test_an_organization_role_is_granted_once(server, admin):
+    organization_id = await organization_of(admin)
+    me = (await admin.get("/api/v1/auth/me")).json()["id"]
+    before = await server.audit_count("organization.role_grant")
+    body = {"user_id": me, "role": "organizer"}
+    url = f"/api/v1/organizations/{organization_id}/roles"
+    responses = await race(*[lambda: admin.post(url, json=body)] * N)
+    assert statuses(responses) == {201: 1, 409: N - 1}
+    assert the_one_refusal(responses, 409)["code"] == "role_exists"
+    assert await server.audit_count("organization.role_grant") == before + 1
 
 
 async def test_an_email_gets_one_account(server, admin):
