@@ -16,9 +16,19 @@ Region = column_text(RoleGrant.region, required=True)
 Locale = column_text(User.locale, pattern=r"^(zh|en|ru)$")
 
 
+# What a login is checked with: printable text no longer than an account's e-mail or password can be
+# (anything else that does not match is simply ``invalid_credentials``).
+LoginEmail = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=255, pattern=PRINTABLE, description="The account's e-mail")
+]
+LoginPassword = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=128, pattern=PRINTABLE, description="The account's password")
+]
+
+
 class LoginIn(Struct):
-    email: Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=PRINTABLE)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=PRINTABLE)]
+    email: LoginEmail
+    password: LoginPassword
 
 
 class UserIn(Struct):
@@ -44,15 +54,19 @@ class UserOut(msgspec.Struct):
 
 
 class TokenIn(Struct):
-    """A new token; ``null`` expiry never expires. A token creating a token cannot give it more scopes
-    or a longer life than its own (so only a session or a non-expiring token makes one that never
-    expires)."""
+    """A new token; ``null`` expiry never expires. With ``email`` and ``password`` (both or neither)
+    the token is that account's, and nothing else is needed: no cookie, no CSRF token, no earlier
+    call. Without them the caller must be logged in (session or bearer token). A token creating a
+    token cannot give it more scopes or a longer life than its own (so only credentials, a session or
+    a non-expiring token make one that never expires)."""
 
     name: TokenName
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = 90
     scopes: Annotated[list[TokenScope], msgspec.Meta(min_length=1, max_length=3)] = msgspec.field(
         default_factory=lambda: [TokenScope.read, TokenScope.write]
     )
+    email: LoginEmail | None = None
+    password: LoginPassword | None = None
 
 
 class TokenOut(msgspec.Struct):
@@ -91,3 +105,73 @@ class RoleGrantOut(msgspec.Struct):
     region: str | None
     institution_id: int | None
     created_at: dt.datetime
+
+
+# Invitations, people search and the caller's own account ----------------------------------------
+
+
+class InvitationIn(Struct):
+    """A role offered by e-mail. ``locale`` is the language of the mail (and of the account it
+    creates); by default the account's own language when the address has one, else the inviter's."""
+
+    email: Email
+    role: Role
+    track_id: PositiveInt | None = None
+    region: Region | None = None
+    institution_id: PositiveInt | None = None
+    locale: Locale | None = None
+
+
+class InvitationOut(msgspec.Struct):
+    id: int
+    email: str
+    role: str
+    event_id: int | None
+    organization_id: int | None
+    track_id: int | None
+    region: str | None
+    institution_id: int | None
+    locale: str
+    status: str  # pending, expired, accepted or revoked
+    invited_by: int | None
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    expires_at: dt.datetime
+    accepted_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class AcceptIn(Struct):
+    """The token from the mailed link; ``display_name`` and ``password`` create the account when the
+    address has none (a logged-in caller whose e-mail is the invited one sends the token alone)."""
+
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
+    display_name: DisplayName | None = None
+    password: Password | None = None
+
+
+class AcceptOut(msgspec.Struct):
+    user_id: int
+    grant_id: int
+    role: str
+    event_id: int | None
+    organization_id: int | None
+    new_account: bool
+
+
+class PersonOut(msgspec.Struct):
+    """Someone holding a role in one of the caller's events (what an organizer may look up)."""
+
+    user_id: int
+    email: str
+    display_name: str
+
+
+class MePatch(Struct):
+    display_name: DisplayName | msgspec.UnsetType = msgspec.UNSET
+    locale: Locale | msgspec.UnsetType = msgspec.UNSET
+
+
+class PasswordIn(Struct):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=PRINTABLE)]
+    new_password: Password
