@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 
 from backend import db, domain
 from backend.admin import admin_app
-from backend.http_errors import error_response, exception_handler_for
+from backend.http_errors import document_error_responses, error_response, exception_handler_for
 from backend.mail.jobs import FLUSH_EVERY
 from backend.pages.controllers import error_page
 from backend.piccolo_app import use_database
@@ -199,7 +199,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Podium API",
             version="1",
-            description="Contests, forums, fairs and incubation. Errors are {code, detail, fields}.",
+            description=(
+                "Contests, forums, fairs and incubation. Every error is `{code, detail, fields}` with a 4xx "
+                "status: `code` is stable (the registry is in the Error response), `detail` and `fields` "
+                "are for people, in the request's language (the `podium_lang` cookie, the account's "
+                "language, then Accept-Language), and `fields` names every wrong field at once."
+            ),
             components=Components(
                 responses={"Error": error_response()},
                 security_schemes={
@@ -214,6 +219,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=2 * 1024 * 1024,
         debug=False,
     )
+    document_error_responses(app)  # each operation lists the error answers it can really give
     return app
 
 

@@ -112,14 +112,34 @@ class DomainError(Exception):
         self.params = dict(params or {})
         self.template = detail
         self.field_templates = dict(fields or {})
-        self.detail = self._fill(detail)
         self.fields = {name: self._fill(message) for name, message in self.field_templates.items()}
+        self.detail = self._fill(detail, problems=problems(self.fields))
         super().__init__(self.detail)
         if status_code is not None:
             self.status_code = status_code
 
-    def _fill(self, template: str) -> str:
-        return template.format(**self.params) if self.params else template
+    def _fill(self, template: str, **extra: object) -> str:
+        return fill(template, {**extra, **self.params})
+
+
+# The detail of an error about fields: ``{problems}`` is filled with every field and its message.
+INVALID_INPUT = "Invalid input: {problems}"
+
+
+def fill(template: str, params: dict[str, object]) -> str:
+    """``template`` with its placeholders filled; a text that is no template (an old f-string
+    holding a brace of user input) stays as it is."""
+    if "{" not in template:
+        return template
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return template
+
+
+def problems(fields: dict[str, str]) -> str:
+    """``name: message; other: message`` for the ``{problems}`` placeholder of a detail."""
+    return "; ".join(f"{name}: {message}" for name, message in fields.items())
 
 
 class NotFound(DomainError):

@@ -19,7 +19,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from piccolo.columns import Column, Varchar
 from piccolo.columns.combination import WhereRaw
 
-from backend.errors import DomainError
+from backend.errors import INVALID_INPUT, DomainError
 
 # Characters nobody sees: ASCII and C1 controls, Unicode separators and spaces, format characters
 # (zero-width space and joiners, bidi marks, BOM...) and the blank letters (Hangul fillers, braille
@@ -36,6 +36,23 @@ PRINTABLE = rf"^[^{_CONTROL}]*$"
 _VISIBLE = rf"^[^{_CONTROL}]*[^{_INVISIBLE}][^{_CONTROL}]*$"
 _VISIBLE_CHAR = re.compile(rf"[^{_INVISIBLE}]")
 _CONTROL_CHAR = re.compile(rf"[{_CONTROL}]")
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
+# What a person is told when a text does not match a schema's pattern (an English message id,
+# translated like every error message). A schema with a new pattern adds a line here, or people read
+# "has the wrong format"; a pattern of alternatives such as ``^(zh|en|ru)$`` needs none ("must be one
+# of: zh, en, ru"). tests/integration/test_error_messages.py checks every pattern in the API has one.
+PATTERN_MESSAGES: dict[str, str] = {
+    PRINTABLE: "must not contain control characters",
+    _VISIBLE: "must contain visible text, not only spaces or control characters",
+    EMAIL_PATTERN: "is not a valid e-mail address",
+    SLUG_PATTERN: "may contain only lower-case letters, digits and hyphens, and must not start with a hyphen",
+    r"^[A-Za-z0-9_+\-/]+$": "is not a time zone name such as Asia/Shanghai",
+    r"^[A-Za-z0-9_.-]+$": "may contain only letters, digits and the characters . _ -",
+    r"^[A-Z]{2}$": "must be a two-letter country code in capitals, such as CN",
+    r"^[A-Za-z]{2}$": "must be a two-letter country code, such as CN",
+}
 
 
 def is_printable(value: str) -> bool:
@@ -108,23 +125,32 @@ def email_type(*columns: Varchar) -> Any:
         msgspec.Meta(
             min_length=3,
             max_length=min(c.length for c in columns),
-            pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$",
+            pattern=EMAIL_PATTERN,
         ),
     ]
 
 
-def _check_calendar(name: str, value: Any) -> None:
+OUTSIDE_CALENDAR = "must lie between {earliest} and {latest}"
+
+
+def in_calendar(value: Any) -> bool:
+    """Whether a date or date-time lies in the supported calendar (anything else passes)."""
     if isinstance(value, dt.datetime):
-        day = value.date()
-    elif isinstance(value, dt.date):
-        day = value
-    else:
-        return
-    if not EARLIEST <= day <= LATEST:
+        return EARLIEST <= value.date() <= LATEST
+    if isinstance(value, dt.date):
+        return EARLIEST <= value <= LATEST
+    return True
+
+
+def _check_calendar(struct: msgspec.Struct) -> None:
+    """Every date of ``struct`` outside the calendar, reported at once."""
+    outside = [name for name in struct.__struct_fields__ if not in_calendar(getattr(struct, name))]
+    if outside:
         raise DomainError(
             "validation_error",
-            f"{name}: must lie between {EARLIEST} and {LATEST}",
-            fields={name: f"outside {EARLIEST.year}–{LATEST.year}"},
+            INVALID_INPUT,
+            fields=dict.fromkeys(outside, OUTSIDE_CALENDAR),
+            params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
         )
 
 
@@ -139,7 +165,10 @@ class PathIntegersInRange:
         for name, value in (scope.get("path_params") or {}).items():
             if isinstance(value, int) and not -ID_MAX - 1 <= value <= ID_MAX:
                 raise DomainError(
-                    "validation_error", f"{name}: at most {ID_MAX}", fields={name: f"at most {ID_MAX}"}
+                    "validation_error",
+                    INVALID_INPUT,
+                    fields={name: "must be at most {max}"},
+                    params={"max": ID_MAX},
                 )
         await self.app(scope, receive, send)
 
@@ -153,14 +182,15 @@ class JsonRequest(Request):
         if await self.body() and not (media_type == "application/json" or media_type.endswith("+json")):
             raise DomainError(
                 "unsupported_media_type",
-                f"Send the body as application/json, not {media_type or 'without a content type'}",
+                "Send the body as application/json, not {media_type}",
                 status_code=415,
+                params={"media_type": media_type or "-"},
             )
         try:
             return await super().json()
         except RecursionError:
             raise DomainError(
-                "bad_request", "The JSON body is nested too deeply", fields={"body": "nested too deeply"}
+                "bad_request", "The JSON body is nested too deeply", fields={"body": "is nested too deeply"}
             ) from None
 
 
@@ -169,5 +199,4 @@ class Struct(msgspec.Struct, forbid_unknown_fields=True):
     must lie in the supported calendar (checked at decoding, before any handler runs)."""
 
     def __post_init__(self) -> None:
-        for name in self.__struct_fields__:
-            _check_calendar(name, getattr(self, name))
+        _check_calendar(self)

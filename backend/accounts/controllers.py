@@ -1,13 +1,22 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.pagination import OffsetPagination
-from litestar.params import JSONBody
+from litestar.params import JSONBody, QueryParameter
 
-from backend.accounts import service
+from backend.accounts import invitations, service
 from backend.accounts.schemas import (
+    AcceptIn,
+    AcceptOut,
+    InvitationIn,
+    InvitationOut,
     LoginIn,
+    MePatch,
     NewTokenOut,
+    PasswordIn,
+    PersonOut,
     RoleGrantIn,
     RoleGrantOut,
     TokenIn,
@@ -20,6 +29,8 @@ from backend.guards import current, may, requires_login
 from backend.policy import Action
 from backend.schemas import IdPath, Limit, Offset, Search
 from backend.security import TOKEN_SCOPE_OPT, end_session, start_session
+
+PeopleLimit = Annotated[int, QueryParameter(ge=1, le=100)]
 
 
 class LoginController(Controller):
@@ -64,6 +75,23 @@ class AuthController(Controller):
     async def me(self, request: Request) -> UserOut:
         """The logged-in user."""
         return await service.get_user(current(request).id)
+
+    @patch("/me", operation_id="UpdateMe", guards=[requires_login])
+    async def update_me(self, request: Request, data: JSONBody[MePatch]) -> UserOut:
+        """Change your own name or language."""
+        return await service.update_me(current(request), data)
+
+    @post("/password", operation_id="ChangePassword", status_code=204, guards=[requires_login])
+    async def change_password(self, request: Request, data: JSONBody[PasswordIn]) -> Response[None]:
+        """Change your password (the current one is required). Every login session of the account
+        ends; when called with the session cookie, the response carries a new session for this
+        browser. Bearer tokens stay valid."""
+        principal = current(request)
+        await service.change_password(principal, data)
+        response = Response(None, status_code=204)
+        if principal.via == "session":
+            await start_session(request, response, principal.id)
+        return response
 
     @get("/tokens", operation_id="ListTokens", guards=[requires_login])
     async def list_tokens(self, request: Request) -> list[TokenOut]:
@@ -131,3 +159,67 @@ class RoleController(Controller):
     async def revoke_role(self, request: Request, event_id: IdPath, grant_id: IdPath) -> None:
         """Take a role away."""
         await service.revoke_role(current(request), event_id, grant_id)
+
+
+class InvitationController(Controller):
+    path = "/api/v1/events/{event_id:int}/invitations"
+    tags = ["roles"]
+
+    @get("", operation_id="ListInvitations", guards=[may(Action.view_roles)])
+    async def list_invitations(self, request: Request, event_id: IdPath) -> list[InvitationOut]:
+        """The event's invitations (pending, expired, accepted, revoked), newest first; a scoped
+        admin sees those inside its scope."""
+        return await invitations.list_invitations(current(request), event_id)
+
+    @post("", operation_id="CreateInvitation", guards=[may(Action.manage_roles)])
+    async def create_invitation(
+        self, request: Request, event_id: IdPath, data: JSONBody[InvitationIn]
+    ) -> InvitationOut:
+        """Offer a role to an e-mail address (with or without an account: the answer is the same).
+        The address gets a link valid for 14 days. Inviting the same address to the same role and
+        scope again refreshes the pending invitation (new link, new 14 days) instead of a 409."""
+        return await invitations.invite(current(request), event_id, data, request.app.state.settings.base_url)
+
+    @delete("/{invitation_id:int}", operation_id="RevokeInvitation", guards=[may(Action.manage_roles)])
+    async def revoke_invitation(self, request: Request, event_id: IdPath, invitation_id: IdPath) -> None:
+        """Withdraw an invitation: its link stops working (409 once accepted)."""
+        await invitations.revoke_invitation(current(request), event_id, invitation_id)
+
+    @post(
+        "/{invitation_id:int}/resend",
+        operation_id="ResendInvitation",
+        status_code=200,
+        guards=[may(Action.manage_roles)],
+    )
+    async def resend_invitation(
+        self, request: Request, event_id: IdPath, invitation_id: IdPath
+    ) -> InvitationOut:
+        """Mail the invitation again with a new link valid for 14 days (the old link stops working)."""
+        return await invitations.resend_invitation(
+            current(request), event_id, invitation_id, request.app.state.settings.base_url
+        )
+
+
+class AcceptInvitationController(Controller):
+    path = "/api/v1/invitations"
+    tags = ["roles"]
+
+    @post("/accept", operation_id="AcceptInvitation")
+    async def accept(self, request: Request, data: JSONBody[AcceptIn]) -> AcceptOut:
+        """Accept an invitation with the token of its link. Logged in: as the invited address.
+        Not logged in: ``display_name`` and ``password`` create the account (an address that has
+        one answers 401 ``invitation_login_required``). Accepting twice gives the same answer."""
+        return await invitations.accept(request.scope.get("user"), data)
+
+
+class PeopleController(Controller):
+    path = "/api/v1/events/{event_id:int}/people"
+    tags = ["roles"]
+
+    @get("", operation_id="SearchPeople", guards=[may(Action.manage_roles)])
+    async def search_people(
+        self, request: Request, event_id: IdPath, q: Search = None, limit: PeopleLimit = 20
+    ) -> list[PersonOut]:
+        """People who hold a role in the events you organize (inside your scope there), by e-mail
+        or name: whom you may grant a role in this event directly. Never the whole user base."""
+        return await invitations.search_people(current(request), event_id, q, limit)

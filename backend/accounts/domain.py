@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from litestar import Router
 
-from backend.accounts.controllers import AuthController, LoginController, RoleController, UserController
+from backend.accounts.controllers import (
+    AcceptInvitationController,
+    AuthController,
+    InvitationController,
+    LoginController,
+    PeopleController,
+    RoleController,
+    UserController,
+)
 from backend.domain import Domain
 from backend.security import LoginRateLimitMiddleware
 
@@ -33,6 +41,9 @@ DOMAIN = Domain(
         AuthController,
         UserController,
         RoleController,
+        InvitationController,
+        AcceptInvitationController,
+        PeopleController,
     ),
     admin_views=_admin_views,
 )

@@ -425,6 +425,20 @@ async def my_grants(actor: Principal) -> list[dict[str, Any]]:
     ]
 
 
+async def my_organization_grants(actor: Principal) -> list[dict[str, Any]]:
+    """The caller's organization-level roles with their organizations' names (for ``/me``)."""
+    return (
+        await RoleGrant.select(
+            RoleGrant.role,
+            RoleGrant.organization.id,
+            *[getattr(RoleGrant.organization, f"name_{loc}") for loc in ("zh", "en", "ru")],
+        )
+        .where((RoleGrant.user == actor.id) & RoleGrant.organization.is_not_null())
+        .order_by(RoleGrant.id)
+        .output(nested=True)
+    )
+
+
 async def knows_user(actor: Principal, user_id: int) -> bool:
     """Whether the caller may name this user: platform admins anyone, organizers the people who take
     part in one of their events or hold a role in one of their organizations (so a grant by id

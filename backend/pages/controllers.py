@@ -4,16 +4,20 @@ import posixpath
 from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlsplit
 
+import msgspec
 from babel.dates import format_date, format_datetime
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import Body, FromQuery
+from litestar.params import Body, FromQuery, PathParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 from msgspec import Struct
 
+from backend.accounts import invitations
 from backend.accounts import service as accounts
+from backend.accounts.invitations import ROLE_NAMES
+from backend.accounts.schemas import AcceptIn, MePatch, PasswordIn
 from backend.errors import DomainError
 from backend.events import service as events
 from backend.guards import current, requires_login
@@ -103,7 +107,35 @@ class LanguageForm(Struct):
     next: str = "/"
 
 
+class ProfileForm(Struct):
+    display_name: str = ""
+    locale: str = ""
+
+
+class PasswordForm(Struct):
+    current_password: str = ""
+    new_password: str = ""
+    new_password_again: str = ""
+
+
+class AcceptForm(Struct):
+    display_name: str = ""
+    password: str = ""
+    password_again: str = ""
+
+
+# /me lists the roles in this order; the confirmations after its forms (``?done=<key>``).
+ME_ROLE_ORDER = ("organizer", "judge", "mentor", "team_member", "exhibitor", "checkin_staff")
+ME_DONE = {
+    "profile": "Your name and language were saved.",
+    "password": "Your password was changed. Your other sessions have ended.",
+    "invitation": "You accepted the invitation. The event is listed below.",
+}
+PASSWORD_RULE = "Use 8 to 128 characters."  # noqa: S105 - a message, not a password
+
+
 FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
+TokenPath = Annotated[str, PathParameter(max_length=200)]
 
 
 class LoginPageController(Controller):
@@ -187,7 +219,152 @@ class PageController(Controller):
 
     @get("/me", guards=[requires_login])
     async def me(self, request: Request) -> Template:
-        """The account page: who you are and the roles you hold."""
+        """The account page: your events by role with the next thing to do, and your settings."""
+        return await self._me(request)
+
+    async def _me(self, request: Request, status_code: int = 200, **forms: Any) -> Template:
         principal = current(request)
-        grants = await accounts.my_grants(principal)
-        return page(request, "me.html.jinja", account=await accounts.get_user(principal.id), grants=grants)
+        by_role: dict[str, list[dict[str, Any]]] = {}
+        for grant in await accounts.my_grants(principal):
+            by_role.setdefault(grant["role"], []).append(grant["event"])
+        return page(
+            request,
+            "me.html.jinja",
+            status_code=status_code,
+            account=await accounts.get_user(principal.id),
+            roles=[(role, by_role[role]) for role in ME_ROLE_ORDER if role in by_role],
+            organizations=await accounts.my_organization_grants(principal),
+            done=ME_DONE.get(request.query_params.get("done", "")),
+            profile=forms.get("profile", {}),
+            password=forms.get("password", {}),
+        )
+
+    @post("/me/profile", guards=[requires_login])
+    async def update_profile(self, request: Request, data: Annotated[ProfileForm, FormBody]) -> Response:
+        """Change your name and language (the language also becomes this browser's choice)."""
+        try:
+            patch = msgspec.convert(
+                {"display_name": data.display_name.strip(), "locale": data.locale}, MePatch
+            )
+            await accounts.update_me(current(request), patch)
+        except (msgspec.ValidationError, DomainError) as exc:
+            field = "locale" if "locale" in str(exc) else "display_name"
+            message = "Choose one of the languages." if field == "locale" else "Enter your name."
+            form = {"values": {"display_name": data.display_name}, "errors": {field: message}}
+            return await self._me(request, status_code=400, profile=form)
+        response: Response = Redirect("/me?done=profile", status_code=HTTP_303_SEE_OTHER)
+        response.set_cookie(LANG_COOKIE, data.locale, max_age=365 * 24 * 3600, samesite="lax", path="/")
+        return response
+
+    @post("/me/password", guards=[requires_login])
+    async def change_password(self, request: Request, data: Annotated[PasswordForm, FormBody]) -> Response:
+        """Change your password: every other session of the account ends, this one goes on."""
+        errors = {}
+        if data.new_password != data.new_password_again:
+            errors["new_password_again"] = "The two new passwords differ."  # noqa: S105
+        try:
+            change = msgspec.convert(
+                {"current_password": data.current_password, "new_password": data.new_password}, PasswordIn
+            )
+        except msgspec.ValidationError as exc:
+            field = "current_password" if "current_password" in str(exc) else "new_password"
+            errors.setdefault(
+                field, PASSWORD_RULE if field == "new_password" else "Enter your current password."
+            )
+        principal = current(request)
+        if not errors:
+            try:
+                await accounts.change_password(principal, change)
+            except DomainError:
+                errors["current_password"] = "The current password is wrong."  # noqa: S105
+        if errors:
+            return await self._me(request, status_code=400, password={"errors": errors})
+        response: Response = Redirect("/me?done=password", status_code=HTTP_303_SEE_OTHER)
+        await start_session(request, response, principal.id)
+        return response
+
+    # Invitations ----------------------------------------------------------------------------------
+
+    @get("/invitations/{token:str}")
+    async def invitation(self, request: Request, token: TokenPath) -> Template:
+        """An invitation's link: accept it (logged in as the invited address), log in first, or
+        create the account; a clear page for links that are unknown, used, withdrawn or expired."""
+        return await self._invitation(request, token)
+
+    async def _invitation(
+        self,
+        request: Request,
+        token: str,
+        status_code: int = 200,
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+    ) -> Template:
+        found = await invitations.view(token)
+        user = request.scope.get("user")
+        if found is None:
+            state, status_code = "unknown", 404
+        elif found.status == "accepted" and user is not None and found.accepted_by == user.id:
+            state = "accepted_by_you"
+        elif found.status != "pending":
+            state, status_code = found.status, 410
+        elif user is not None and user.email.lower() != found.email:
+            state, status_code = "wrong_account", 403
+        elif user is not None:
+            state = "accept"
+        elif found.has_account:
+            state = "log_in"
+        else:
+            state = "create_account"
+        return page(
+            request,
+            "invitation.html.jinja",
+            status_code=status_code,
+            state=state,
+            invitation=found,
+            token=token,
+            login_link=login_url(f"/invitations/{token}"),
+            errors=errors or {},
+            values=values or {},
+            role_name=ROLE_NAMES,
+        )
+
+    @post("/invitations/{token:str}")
+    async def accept_invitation(
+        self, request: Request, token: TokenPath, data: Annotated[AcceptForm, FormBody]
+    ) -> Response:
+        """Accept: logged in as the invited address, or with a name and password for a new account
+        (which is logged in at once)."""
+        user = request.scope.get("user")
+        errors: dict[str, str] = {}
+        if user is None:
+            if not data.display_name.strip():
+                errors["display_name"] = "Enter your name."
+            if not 8 <= len(data.password) <= 128 or not is_printable(data.password):
+                errors["password"] = PASSWORD_RULE
+            elif data.password != data.password_again:
+                errors["password_again"] = "The two passwords differ."  # noqa: S105
+        if errors:
+            return await self._invitation(request, token, 400, errors, {"display_name": data.display_name})
+        try:
+            accepted = await invitations.accept(
+                user,
+                AcceptIn(
+                    token=token[:200],
+                    display_name=data.display_name.strip()[:200] or None if user is None else None,
+                    password=data.password or None if user is None else None,
+                ),
+            )
+        except DomainError as exc:
+            if exc.code == "validation_error":
+                return await self._invitation(
+                    request,
+                    token,
+                    400,
+                    {"display_name": "Enter your name."},
+                    {"display_name": data.display_name},
+                )
+            return await self._invitation(request, token, exc.status_code)
+        response: Response = Redirect("/me?done=invitation", status_code=HTTP_303_SEE_OTHER)
+        if accepted.new_account:
+            await start_session(request, response, accepted.user_id)
+        return response

@@ -83,4 +83,17 @@ def test_dates_outside_the_calendar_are_refused_with_the_field(value, field):
 def test_instants_that_would_overflow_are_refused(instant):
     with pytest.raises(DomainError) as refused:
         msgspec.convert({"starts_at": instant, "ends_at": "2027-01-01T10:00:00Z"}, SessionIn)
-    assert refused.value.fields == {"starts_at": "outside 1900–2999"}
+    assert refused.value.fields == {"starts_at": "must lie between 1900-01-01 and 2999-12-31"}
+
+
+def test_every_date_outside_the_calendar_is_reported_at_once():
+    body = {"starts_at": "0001-01-01T00:00:00Z", "ends_at": "9999-12-31T00:00:00Z"}
+    with pytest.raises(DomainError) as refused:
+        msgspec.convert(body, SessionIn)
+    assert refused.value.fields == dict.fromkeys(
+        ("starts_at", "ends_at"), "must lie between 1900-01-01 and 2999-12-31"
+    )
+    assert refused.value.detail == (
+        "Invalid input: starts_at: must lie between 1900-01-01 and 2999-12-31; "
+        "ends_at: must lie between 1900-01-01 and 2999-12-31"
+    )
