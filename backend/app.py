@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request, Response, asgi, get
+from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.file_system import BaseLocalFileSystem
@@ -23,13 +23,13 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
-from litestar.types import Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 from litestar.types.composite_types import PathType
 from litestar.types.file_types import FileInfo
 from redis.asyncio import Redis
 
 from backend import db, domain
-from backend.admin import admin_app
+from backend.admin import mount as back_office
 from backend.http_errors import document_error_responses, error_response, exception_handler_for
 from backend.mail.jobs import FLUSH_EVERY
 from backend.pages.controllers import error_page
@@ -126,9 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     else:
         session_store = FileStore(settings.data_dir / "sessions")
 
-    @asgi("/admin", is_mount=True, copy_scope=True, include_in_schema=False)
-    async def admin(scope: Scope, receive: Receive, send: Send) -> None:
-        await admin_app(settings.production)(scope, receive, send)
+    admin = back_office(settings)  # Piccolo Admin for platform admins, on the site session
 
     # PostgreSQL: bearer tokens are cached per process, dropped by the database's notifications.
     principals = PrincipalCache(settings.database_url) if settings.is_postgres else None
@@ -177,7 +175,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         middleware=[
             PathIntegersInRange,
-            DefineMiddleware(AuthMiddleware, exclude=["^/static", "^/admin", "^/schema"]),
+            DefineMiddleware(AuthMiddleware, exclude=["^/static", "^/schema"]),
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf),
             AuditContextMiddleware,
         ],

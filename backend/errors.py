@@ -19,6 +19,7 @@ CODES: dict[str, str] = {
     "invalid_credentials": "The e-mail or password is wrong",
     "forbidden": "The caller may not do this",
     "csrf_failed": "A cookie-authenticated write lacks a valid CSRF token",
+    "session_required": "This needs the site's login session (the back office); bearer tokens are refused",
     "not_found": "The object or route does not exist (or is not visible to the caller)",
     "method_not_allowed": "The route does not accept this HTTP method",
     "conflict": "The request conflicts with the current state",

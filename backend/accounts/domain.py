@@ -20,13 +20,27 @@ from backend.security import LoginRateLimitMiddleware
 def _admin_views() -> list:
     from piccolo_admin.endpoints import TableConfig
 
-    from backend.accounts.tables import ApiToken, RoleGrant, User
+    from backend.accounts.tables import ApiToken, Invitation, RoleGrant, User
+    from backend.admin_views import read_only
 
     return [
         TableConfig(
             User, visible_columns=[User.id, User.email, User.display_name, User.active, User.superuser]
         ),
-        RoleGrant,
+        read_only(RoleGrant),  # roles and invitations follow the services' scope rules: read-only
+        read_only(
+            Invitation,
+            [
+                Invitation.id,
+                Invitation.email,
+                Invitation.role,
+                Invitation.event,
+                Invitation.organization,
+                Invitation.expires_at,
+                Invitation.accepted_at,
+                Invitation.revoked_at,
+            ],
+        ),
         TableConfig(
             ApiToken, visible_columns=[ApiToken.id, ApiToken.user, ApiToken.name, ApiToken.revoked_at]
         ),

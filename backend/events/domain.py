@@ -7,15 +7,15 @@ from backend.events.controllers import EventController, SessionController, Stage
 
 
 def _admin_views() -> list:
-    from piccolo_admin.endpoints import TableConfig
-
+    """Read-only: events and their structure change through the services (policy, rules, audit)."""
+    from backend.admin_views import read_only
     from backend.events.tables import Event, EventSession, Stage, Track
 
     return [
-        TableConfig(Event, visible_columns=[Event.id, Event.slug, Event.kind, Event.status, Event.starts_on]),
-        Track,
-        Stage,
-        EventSession,
+        read_only(Event, [Event.id, Event.slug, Event.kind, Event.status, Event.starts_on]),
+        read_only(Track),
+        read_only(Stage),
+        read_only(EventSession),
     ]
 
 

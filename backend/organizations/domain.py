@@ -7,12 +7,12 @@ from backend.organizations.controllers import OrganizationController
 
 
 def _admin_views() -> list:
-    from piccolo_admin.endpoints import TableConfig
-
+    """Read-only: organizations are created and changed through their service (policy, audit)."""
+    from backend.admin_views import read_only
     from backend.organizations.tables import Organization
 
     columns = [Organization.id, Organization.slug, Organization.kind, Organization.name_en]
-    return [TableConfig(Organization, visible_columns=columns)]
+    return [read_only(Organization, columns)]
 
 
 DOMAIN = Domain(
