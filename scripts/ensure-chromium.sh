@@ -1,18 +1,42 @@
 #!/usr/bin/env bash
-# The browser tests drive Debian's Chromium (never a downloaded browser); install it when missing.
+# The browser tests drive Debian's Chromium (never a downloaded browser) and look at pages in Chinese,
+# which need a CJK font (Debian's fonts-noto-cjk; badges and certificates render it too,
+# see backend/fonts.py). Install whichever is missing, as root or with password-less sudo.
 set -eu
-if [ -x /usr/bin/chromium ]; then
+
+packages=()
+if [ ! -x /usr/bin/chromium ]; then
+  packages+=(chromium)
+fi
+# fc-list (package fontconfig) is how both this script and backend/fonts.py find the font.
+if ! command -v fc-list >/dev/null; then
+  packages+=(fontconfig)
+fi
+if ! command -v fc-list >/dev/null || [ -z "$(fc-list :lang=zh family)" ]; then
+  packages+=(fonts-noto-cjk)
+fi
+if [ ${#packages[@]} -eq 0 ]; then
   exit 0
 fi
-echo "Installing Debian's chromium package for the browser tests…"
+
+echo "Installing Debian's ${packages[*]} for the browser tests…"
 if [ "$(id -u)" -eq 0 ]; then
   SUDO=""
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
   SUDO="sudo -n"
 else
-  echo "Chromium is missing and cannot be installed without root: run 'sudo apt-get install chromium'." >&2
+  echo "Missing ${packages[*]}, which cannot be installed without root: run 'sudo apt-get install ${packages[*]}'." >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "Missing ${packages[*]} and no apt-get here: install Chromium at /usr/bin/chromium and a CJK font (Noto Sans CJK) with your system's tools." >&2
   exit 1
 fi
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-test -x /usr/bin/chromium
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${packages[@]}" >/dev/null
+
+test -x /usr/bin/chromium || { echo "/usr/bin/chromium is still missing after the installation." >&2; exit 1; }
+if [ -z "$(fc-list :lang=zh family)" ]; then
+  echo "No font for Chinese after installing fonts-noto-cjk (fc-list :lang=zh is empty)." >&2
+  exit 1
+fi
