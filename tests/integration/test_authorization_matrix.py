@@ -533,3 +533,55 @@ async def test_organizers_grant_nothing_outside_their_events_and_learn_nothing_o
         f"/api/v1/events/{draft}/roles", json={"user_id": world.users["judge"], "role": "mentor"}
     )
     assert known.status_code == 201, known.text
+
+
+# The back office (/admin, a mount: not in the page matrix) --------------------------------------
+
+WORKSPACE_HOLDERS = frozenset({"scoped", "other", "organizer", "orgadmin"})  # pointed at /workspace
+
+
+async def test_the_back_office_matrix(make_client):
+    """``/admin`` for every kind of caller: the platform admin gets in with the site session (no
+    second login), anonymous browsers go to the site's login (401 for the admin's API), organizers
+    of any scope or organization get the 403 page pointing at their workspace, everyone else the
+    403 page without it, and a bearer token opens nothing. A write to a read-only table is a 405
+    even for the platform admin; no refused call writes anything, nor an audit entry."""
+    world = await seed()
+    draft = world.events["draft"]
+    failures = []
+    for role in ROLES:
+        client = await _client_as(make_client, world, role)
+        client.cookies.set("podium_lang", "en")
+        before = await _audit_count()
+        page = await client.get("/admin/", headers={"accept": "text/html"})
+        api = await client.get("/admin/api/tables/event/", headers={"accept": "application/json"})
+        client.cookies.set("csrftoken", "matrix")  # Piccolo Admin's CSRF cookie, echoed below
+        write = await client.patch(
+            f"/admin/api/tables/event/{draft}/",
+            json={"status": "archived"},
+            headers={"accept": "application/json", "x-csrftoken": "matrix"},
+        )
+        bearer = await (await _as_bearer(make_client, role)).get(
+            "/admin/api/tables/", headers={"accept": "application/json"}
+        )
+        written = await _audit_count() - before
+        if role == "admin":
+            ok = page.status_code == 200 and api.status_code == 200 and len(api.json()["rows"]) == 6
+            ok = ok and write.status_code == 405
+            ok = ok and (bearer.status_code, bearer.json()["code"]) == (403, "session_required")
+        elif role == "anonymous":
+            ok = (page.status_code, page.headers.get("location")) == (303, "/login?next=/admin/")
+            ok = ok and api.status_code == 401 and write.status_code == 401 and bearer.status_code == 401
+        else:
+            ok = page.status_code == 403 and ('href="/workspace"' in page.text) == (role in WORKSPACE_HOLDERS)
+            ok = ok and (api.status_code, api.json()["code"]) == (403, "forbidden")
+            ok = ok and write.status_code == 403
+            ok = ok and (bearer.status_code, bearer.json()["code"]) == (403, "session_required")
+        ok = ok and written == 0
+        if not ok:
+            failures.append(
+                f"{role}: page {page.status_code}, api {api.status_code}, write {write.status_code}, "
+                f"bearer {bearer.status_code} (audit +{written})"
+            )
+    assert not failures, "\n".join(failures)
+    assert (await Event.select(Event.status).where(Event.id == draft).first())["status"] == "draft"
