@@ -22,6 +22,7 @@ INSTALLED = (
     "backend.events.domain",
     "backend.mail.domain",
     "backend.pages.domain",
+    "backend.workspace.domain",
 )
 
 

@@ -7,7 +7,8 @@ once and holds on every path. The rules:
 - Anyone, even anonymous, may see a published event (status other than ``draft``) with its tracks,
   stages and sessions. A draft is visible only to platform admins and the event's organizers
   (any organizer grant, scoped or not); to everyone else it does not exist (404, never 403).
-- An organizer grant without a scope runs the whole event: edits, status changes, structure.
+- An organizer grant without a scope runs the whole event: edits, status changes, structure, and
+  reads its audit trail.
 - An organizer grant narrowed to a track, a region or an institution is a *scoped admin*: it sees
   the event, edits only what lies inside its scope (its own track), and sees, grants and revokes
   roles only inside its scope. A grant can never create a grant wider than its holder's.
@@ -65,6 +66,7 @@ class Action(StrEnum):
     manage_roles = "manage_roles"  # grant and revoke within the holder's scope
     manage_directory = "manage_directory"  # institutions
     manage_users = "manage_users"
+    view_audit = "view_audit"  # the event's audit trail: who changed what, when, from where
 
 
 class Outcome(StrEnum):
@@ -139,7 +141,9 @@ _ORGANIZATION_ACTIONS = {
     Action.manage_organization: frozenset({ORG_ADMIN}),
     Action.create_event: frozenset({ORG_ADMIN}),
 }
-_WHOLE_EVENT_ORGANIZER = frozenset({Action.edit_event, Action.run_event, Action.edit_structure})
+_WHOLE_EVENT_ORGANIZER = frozenset(
+    {Action.edit_event, Action.run_event, Action.edit_structure, Action.view_audit}
+)
 _SCOPED_ORGANIZER = frozenset({Action.edit_track, Action.view_roles, Action.manage_roles})
 
 
@@ -205,6 +209,7 @@ _DENIED_DETAIL = {
     Action.edit_track: "Only the event's organizers and the track's admins may change it",
     Action.view_roles: "Only the event's organizers may see its roles",
     Action.manage_roles: "Only the event's organizers may grant roles, and only within their own scope",
+    Action.view_audit: "Only the event's organizers may read its audit trail",
 }
 
 
