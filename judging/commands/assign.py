@@ -14,22 +14,28 @@ Bad input ends the command with exit code 2 and one line on stderr naming the fi
 from __future__ import annotations
 
 import argparse
-import csv
 import secrets
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from judging.commands.csvfiles import (
     EXIT_INPUT_ERROR,
+    Columns,
     FileError,
-    open_csv,
+    encode,
     open_output,
-    read_header,
-    read_records,
+    read_columns,
+    text_cells,
+    write_lines,
 )
-from judging.engine.assignment import Assignment, assign
-from judging.engine.model import InputError
+from judging.commands.rank import Phases
+
+if TYPE_CHECKING:
+    from judging.engine.assignment import Assignment
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,10 +59,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="refuse designs in which some judge–entry pair could be drawn with probability above P",
     )
     parser.add_argument("--out", metavar="FILE", help="write the assignment here instead of stdout")
+    parser.add_argument(
+        "--timings", action="store_true", help="print the time of each phase (read, assign, write) to stderr"
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    clock = Phases(enabled=getattr(args, "timings", False))
     try:
         if args.per_entry < 1:
             raise FileError("--per-entry must be at least 1")
@@ -64,45 +74,63 @@ def run(args: argparse.Namespace) -> int:
             raise FileError("--max-probability must lie in (0, 1]")
         if args.seed is not None and args.seed < 0:
             raise FileError("--seed must not be negative")
-        entries, entry_inst, entry_extra, entry_lines = _read_people(args.entries, "entry", ())
-        judges, judge_inst, judge_extra, _ = _read_people(args.judges, "judge", ("capacity",))
-        if ("track" in entry_extra) != ("track" in judge_extra):
-            with_tracks = args.entries if "track" in entry_extra else args.judges
+        entries = _read_people(args.entries, "entry", ())
+        judges = _read_people(args.judges, "judge", ("capacity",))
+        if ("track" in entries.extra) != ("track" in judges.extra):
+            with_tracks = args.entries if "track" in entries.extra else args.judges
             raise FileError(
                 f"{with_tracks} has a track column but the other file has none; give both or neither"
             )
-        conflicts = _read_conflicts(args.conflicts, entries, judges) if args.conflicts else None
+        conflicts = _read_conflicts(args.conflicts, entries.labels, judges.labels) if args.conflicts else None
+        entry_inst, judge_inst = shared_codes(entries.institution, judges.institution)
+        entry_track, judge_track = (
+            shared_codes(entries.extra["track"], judges.extra["track"])
+            if "track" in entries.extra
+            else (None, None)
+        )
         seed = secrets.randbelow(2**32) if args.seed is None else args.seed
+        clock.done("read")
+        from judging.engine.assignment import assign
+        from judging.engine.model import InputError
+
         try:
             result = assign(
                 entry_inst,
                 judge_inst,
                 args.per_entry,
-                entry_track=entry_extra.get("track"),
-                judge_track=judge_extra.get("track"),
-                capacity=judge_extra.get("capacity"),
+                entry_track=entry_track,
+                judge_track=judge_track,
+                capacity=judges.extra.get("capacity"),
                 conflicts=conflicts,
                 max_pair_probability=args.max_probability,
-                entry_names=entries,
+                entry_names=Labels(entries.labels),
                 seed=seed,
             )
         except InputError as error:
             where = (
-                f"{args.entries} line {entry_lines[error.row - 1]}"
+                f"{args.entries} line {entries.lines[error.row - 1]}"
                 if error.row is not None
                 else f"{args.entries} and {args.judges}"
             )
             raise FileError(f"{where}: {error.message}") from error
+        clock.done("engine")
+        judge_text, entry_text = text_cells(judges.labels), text_cells(entries.labels)
         with open_output(args.out) as out:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(["judge", "entry"])
-            writer.writerows(
-                zip((judges[j] for j in result.judge), (entries[e] for e in result.entry), strict=True)
+            write_lines(
+                out,
+                ["judge", "entry"],
+                lambda rows: [
+                    judge_text.take(pa.array(result.judge[rows])),
+                    entry_text.take(pa.array(result.entry[rows])),
+                ],
+                int(result.judge.size),
             )
+        clock.done("write")
     except FileError as error:
         print(f"podium assign: error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
-    print(summary(result, len(entries), len(judges), args.per_entry, seed), file=sys.stderr)
+    print(summary(result, len(entries.labels), len(judges.labels), args.per_entry, seed), file=sys.stderr)
+    clock.report("podium assign")
     return 0
 
 
@@ -119,53 +147,97 @@ def summary(result: Assignment, n_entries: int, n_judges: int, per_entry: int, s
     return "\n".join(lines)
 
 
-def _read_people(
-    path: str, kind: str, numeric: tuple[str, ...]
-) -> tuple[list[str], list[str], dict[str, list], list[int]]:
+class People:
+    """Entries or judges as read: labels (file order), institutions, track/capacity, file lines."""
+
+    def __init__(self, labels: pa.Array, institution: pa.Array, extra: dict, lines: np.ndarray) -> None:
+        self.labels, self.institution, self.extra, self.lines = labels, institution, extra, lines
+
+
+class Labels:
+    """Entry labels for the engine's messages, looked up one at a time (no list of Python strings)."""
+
+    def __init__(self, labels: pa.Array) -> None:
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> str:
+        return self.labels[int(index)].as_py()
+
+
+def shared_codes(a: pa.Array, b: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """One integer code per distinct label across both columns, numbered in sorted label order (as
+    the engine numbers labels itself), so a seed gives the same assignment as from label lists."""
+    labels, codes = encode(pa.chunked_array([a, b]))
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[np.asarray(pc.array_sort_indices(labels))] = np.arange(len(labels))
+    coded = rank[codes]
+    return coded[: len(a)], coded[len(a) :]
+
+
+def _read_people(path: str, kind: str, numeric: tuple[str, ...]) -> People:
     """Labels, institutions, optional columns (track, capacity) and file lines of entries or judges."""
-    labels: list[str] = []
-    institutions: list[str] = []
-    optional: dict[str, list] = {}
-    lines: list[int] = []
-    seen: dict[str, int] = {}
-    with open_csv(path) as handle:
-        reader = csv.reader(handle)
-        positions = read_header(path, reader, (kind, "institution"))
-        wanted = [kind, "institution", *(name for name in ("track", *numeric) if name in positions)]
-        optional = {name: [] for name in wanted[2:]}
-        for line, row in read_records(path, reader, {name: positions[name] for name in wanted}):
-            label = row[kind]
-            if label in seen:
-                raise FileError(f"{path} line {line}: {kind} {label!r} already appears on line {seen[label]}")
-            seen[label] = line
-            labels.append(label)
-            institutions.append(row["institution"])
-            lines.append(line)
-            for name in optional:
-                optional[name].append(_whole(path, line, name, row[name]) if name in numeric else row[name])
-    if not labels:
+    columns = read_columns(path, (kind, "institution"), (kind, "institution", "track", *numeric))
+    n = len(columns)
+    labels, code = columns.codes(kind)
+    first = np.full(len(labels), n, dtype=np.int64)
+    np.minimum.at(first, code, np.arange(n))
+    checks = [
+        *columns.empty_checks(),
+        (
+            first[code] != np.arange(n),
+            lambda row: (
+                f"{kind} {columns.text(kind, row)!r} already appears on line "
+                f"{columns.lines[first[code[row]]]}"
+            ),
+        ),
+    ]
+    extra: dict = {}
+    for name in columns.names[2:]:
+        if name in numeric:
+            values, whole = _whole_numbers(columns, name)
+            checks.append(
+                (
+                    ~whole,
+                    lambda row, name=name: (
+                        f"{name} {columns.text(name, row)!r} is not a whole number of 0 or more"
+                    ),
+                )
+            )
+            extra[name] = values
+        else:
+            extra[name] = columns.data[name]
+    columns.raise_first(checks)
+    if n == 0:
         raise FileError(f"{path} has a header but no {'entries' if kind == 'entry' else 'judges'}")
-    return labels, institutions, optional, lines
+    return People(columns.data[kind], columns.data["institution"], extra, columns.lines)
 
 
-def _whole(path: str, line: int, name: str, text: str) -> int:
-    if not text.isdigit():
-        raise FileError(f"{path} line {line}: {name} {text!r} is not a whole number of 0 or more")
-    return int(text)
+def _whole_numbers(columns: Columns, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The column as int64 and which cells are whole numbers of 0 or more (``str.isdigit``)."""
+    column = columns.data[name]
+    digits = np.asarray(pc.match_substring_regex(column, r"^[0-9]+$"))
+    values = pc.cast(pc.if_else(digits, column, pa.scalar(None, pa.string())), pa.int64())
+    values = values.fill_null(0).to_numpy(zero_copy_only=False, writable=True)
+    for row in np.flatnonzero(~digits).tolist():  # other digits str.isdigit accepts ('٣'), or the bad cell
+        text = columns.text(name, row)
+        if not text.isdigit():
+            break
+        values[row], digits[row] = int(text), True
+    return values, digits
 
 
-def _read_conflicts(path: str, entries: list[str], judges: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    entry_index = {label: i for i, label in enumerate(entries)}
-    judge_index = {label: i for i, label in enumerate(judges)}
-    pairs: list[tuple[int, int]] = []
-    with open_csv(path) as handle:
-        reader = csv.reader(handle)
-        positions = read_header(path, reader, ("judge", "entry"))
-        for line, row in read_records(path, reader, {name: positions[name] for name in ("judge", "entry")}):
-            if row["judge"] not in judge_index:
-                raise FileError(f"{path} line {line}: judge {row['judge']!r} is not in the judges file")
-            if row["entry"] not in entry_index:
-                raise FileError(f"{path} line {line}: entry {row['entry']!r} is not in the entries file")
-            pairs.append((judge_index[row["judge"]], entry_index[row["entry"]]))
-    both = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-    return both[:, 0], both[:, 1]
+def _read_conflicts(path: str, entries: pa.Array, judges: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    columns = read_columns(path, ("judge", "entry"), ("judge", "entry"))
+    judge = np.asarray(pc.index_in(columns.data["judge"], value_set=judges).fill_null(-1))
+    entry = np.asarray(pc.index_in(columns.data["entry"], value_set=entries).fill_null(-1))
+    columns.raise_first(
+        [
+            *columns.empty_checks(),
+            (judge < 0, lambda row: f"judge {columns.text('judge', row)!r} is not in the judges file"),
+            (entry < 0, lambda row: f"entry {columns.text('entry', row)!r} is not in the entries file"),
+        ]
+    )
+    return judge.astype(np.int64), entry.astype(np.int64)
