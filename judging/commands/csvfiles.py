@@ -37,7 +37,7 @@ EXIT_INPUT_ERROR = 2
 # Numbers that pyarrow parses exactly as Python's float() does; anything else (a '+', '_', 'inf',
 # non-ASCII digits, garbage) is handed to float() itself, one cell at a time.
 _PLAIN_NUMBER = r"^-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
-_NEEDS_QUOTES = r"[,\"\r\n]"
+_NEEDS_QUOTES = r"[,\"\n]"  # csv.writer's minimal quoting with lineterminator="\n"
 CHUNK_ROWS = 1 << 20  # rows per written chunk
 
 Check = tuple[np.ndarray, Callable[[int], str]]
@@ -349,7 +349,7 @@ def decimals6(values: np.ndarray) -> pa.Array:
     doubtful = finite & (
         (np.abs(fraction - 0.5) < np.maximum(1e-7, np.abs(scaled) * 1e-15)) | (np.abs(scaled) > 2**52)
     )
-    whole = np.abs(units).astype(np.int64)
+    whole = np.where(doubtful, 0, np.abs(units)).astype(np.int64)
     integer = pa.array(whole // 1_000_000).cast(pa.string())
     fraction_text = pc.utf8_rtrim(pc.utf8_lpad(pa.array(whole % 1_000_000).cast(pa.string()), 6, "0"), "0")
     text = pc.utf8_rtrim(pc.binary_join_element_wise(integer, fraction_text, "."), ".")
