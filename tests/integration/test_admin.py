@@ -10,6 +10,7 @@ services' rules are read-only (405, nothing written); the other tables' writes a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import httpx
@@ -18,11 +19,12 @@ import pytest
 from backend.accounts.tables import AdminSession, ApiToken, Invitation, Role, RoleGrant, User
 from backend.accounts.tokens import token_digest
 from backend.admin import admin_app
+from backend.app import create_app
 from backend.audit import AuditEntry
 from backend.events.tables import Event, EventSession, Stage, Track
 from backend.organizations.tables import Organization
 from backend.security import CSRF_COOKIE, SESSION_COOKIE
-from tests.integration.conftest import PASSWORD
+from tests.integration.conftest import PASSWORD, prime_csrf
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
 
@@ -378,6 +380,40 @@ async def test_writes_need_piccolo_admins_csrf_token(make_client, make_user):
     assert wrong.status_code == 403
     assert await User.select(User.superuser).where(User.id == member_id).first() == {"superuser": False}
     assert len(await audit_rows()) == start
+
+
+async def test_in_production_back_office_writes_must_come_from_the_sites_own_origin(db, settings, make_user):
+    """Piccolo Admin's CSRF check also compares Origin/Referer with the allowed hosts over HTTPS:
+    the host of ``PODIUM_BASE_URL``, without which every write in production would be refused."""
+    production = dataclasses.replace(settings, environment="production", base_url="https://podium.example")
+    await make_user("root@example.org", platform_admin=True)
+    member_id = await make_user("member@example.org")
+    app = create_app(production)
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="https://podium.example"
+        ) as client,
+    ):
+        await prime_csrf(client)
+        assert (
+            await client.post("/api/v1/auth/login", json={"email": "root@example.org", "password": PASSWORD})
+        ).status_code == 200
+        assert (await open_back_office(client)).status_code == 200
+        path = f"/admin/api/tables/podium_user/{member_id}/"
+
+        foreign = await client.patch(
+            path, json={"display_name": "x"}, headers={"origin": "https://evil.example"}
+        )
+        unnamed = await client.patch(path, json={"display_name": "y"})
+        own = await client.patch(
+            path, json={"display_name": "z"}, headers={"origin": "https://podium.example"}
+        )
+
+    assert foreign.status_code == 403
+    assert unnamed.status_code == 403
+    assert own.status_code == 200, own.text
+    assert (await User.select(User.display_name).where(User.id == member_id).first())["display_name"] == "z"
 
 
 # Read-only tables ------------------------------------------------------------------------------------
