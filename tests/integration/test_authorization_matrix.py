@@ -99,6 +99,7 @@ async def seed() -> World:
         RoleGrant(user=world.users["other"], role="org_admin", organization=organizations["elsewhere"]),
     ]
     await RoleGrant.insert(*org_grants)
+    world.ids["staffer_grant"] = org_grants[1].id
     world.ids["org_grant"] = org_grants[1].id
     institution = Institution(
         kind="university", country="CN", name_en="Zhejiang University", region="Zhejiang"
@@ -300,6 +301,7 @@ MATRIX: dict[str, Row] = {
         lambda w, role: {"user_id": w.users["member"], "role": "mentor", "track_id": w.ids["track_a"]},
     ),
     "RevokeRole": Row(EVENT_ADMINS, "draft", _on("draft", grant_id="judge_grant")),
+    "ListEventAudit": Row(ORGANIZERS, "draft", _on("draft")),
 }
 
 READS = {"GET", "HEAD"}
@@ -391,6 +393,9 @@ async def test_the_matrix(make_client, openapi, operation_id):
 
 # Pages -----------------------------------------------------------------------------------------
 
+# A session as the workspace's form posts it: times in the forum's own time zone (Europe/Moscow).
+WORKSPACE_SESSION = {"starts_at": "2027-08-01T11:00", "ends_at": "2027-08-01T12:00", "title_en": "New"}
+
 PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/"): Row(EVERYONE),
     ("GET", "/login"): Row(EVERYONE),
@@ -405,6 +410,72 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/language"): Row(EVERYONE, body=lambda w, role: {"lang": "ru", "next": "/"}),
     ("GET", "/events/{event_id}"): Row(SEE_DRAFTS, "draft", _on("draft"), view=True),
     ("GET", "/me"): Row(LOGGED_IN),
+    # the organizer's workspace: "other" is an organization admin too, of another organization
+    ("GET", "/workspace"): Row(LOGGED_IN),
+    ("GET", "/workspace/organizations/new"): Row(ADMIN),
+    ("POST", "/workspace/organizations"): Row(
+        ADMIN, body=lambda w, role: {"kind": "university", "slug": "matrix-new", "name_en": "New"}
+    ),
+    ("GET", "/workspace/organizations/{organization_id}"): Row(ORG_ADMINS, path=_org()),
+    ("POST", "/workspace/organizations/{organization_id}"): Row(
+        ORG_ADMINS, path=_org(), body=lambda w, role: {"name_en": "Renamed"}
+    ),
+    ("POST", "/workspace/organizations/{organization_id}/roles"): Row(
+        ORG_ADMINS, path=_org(), body=lambda w, role: {"user_id": w.users["judge"], "role": "organizer"}
+    ),
+    ("POST", "/workspace/organizations/{organization_id}/roles/{grant_id}/revoke"): Row(
+        ORG_ADMINS, path=_org(grant_id="staffer_grant")
+    ),
+    ("GET", "/workspace/events/new"): Row(ORG_ADMINS | {"other"}),  # "other" in its own organization
+    ("POST", "/workspace/events"): Row(
+        ORG_ADMINS,
+        body=lambda w, role: {
+            "organization_id": w.ids["organization"],
+            "kind": "contest",
+            "slug": "matrix-new",
+            "starts_on": "2027-03-01",
+            "ends_on": "2027-03-02",
+            "name_en": "New",
+        },
+    ),
+    ("GET", "/workspace/events/{event_id}"): Row(EVENT_ADMINS, "draft", _on("draft")),
+    ("POST", "/workspace/events/{event_id}/open"): Row(ORGANIZERS, "draft", _on("draft")),
+    ("POST", "/workspace/events/{event_id}/start"): Row(ORGANIZERS, "open", _on("open")),
+    ("POST", "/workspace/events/{event_id}/close"): Row(ORGANIZERS, "running", _on("running")),
+    ("POST", "/workspace/events/{event_id}/archive"): Row(ORG_ADMINS, "closed", _on("closed")),
+    ("GET", "/workspace/events/{event_id}/settings"): Row(ORGANIZERS, "draft", _on("draft")),
+    ("POST", "/workspace/events/{event_id}/settings"): Row(
+        ORGANIZERS, "draft", _on("draft"), lambda w, role: {"name_en": "Renamed"}
+    ),
+    ("GET", "/workspace/events/{event_id}/structure"): Row(EVENT_ADMINS, "draft", _on("draft")),
+    ("POST", "/workspace/events/{event_id}/tracks"): Row(
+        ORGANIZERS, "draft", _on("draft"), lambda w, role: {"code": "NEW", "name_en": "New"}
+    ),
+    ("POST", "/workspace/events/{event_id}/tracks/{track_id}"): Row(
+        EVENT_ADMINS, "draft", _on("draft", track_id="track_a"), lambda w, role: {"code": "A", "name_en": "R"}
+    ),
+    ("POST", "/workspace/events/{event_id}/tracks/{track_id}/delete"): Row(
+        ORGANIZERS, "draft", _on("draft", track_id="track_b")
+    ),
+    ("POST", "/workspace/events/{event_id}/stages"): Row(
+        ORGANIZERS, "draft", _on("draft"), lambda w, role: {"level": "national", "name_en": "National"}
+    ),
+    ("POST", "/workspace/events/{event_id}/stages/{stage_id}"): Row(
+        ORGANIZERS, "draft", _on("draft", stage_id="stage"), lambda w, role: {"level": "province"}
+    ),
+    ("POST", "/workspace/events/{event_id}/stages/{stage_id}/delete"): Row(
+        ORGANIZERS, "draft", _on("draft", stage_id="stage")
+    ),
+    ("POST", "/workspace/events/{event_id}/sessions"): Row(
+        ORGANIZERS, "forum", _on("forum"), lambda w, role: WORKSPACE_SESSION
+    ),
+    ("POST", "/workspace/events/{event_id}/sessions/{session_id}"): Row(
+        ORGANIZERS, "forum", _on("forum", session_id="session"), lambda w, role: WORKSPACE_SESSION
+    ),
+    ("POST", "/workspace/events/{event_id}/sessions/{session_id}/delete"): Row(
+        ORGANIZERS, "forum", _on("forum", session_id="session")
+    ),
+    ("GET", "/workspace/events/{event_id}/audit"): Row(ORGANIZERS, "draft", _on("draft")),
 }
 
 
@@ -431,24 +502,29 @@ async def test_the_page_matrix(make_client, page_route):
     method, template = page_route
     row = PAGE_MATRIX[page_route]
     failures = []
-    world = await seed()  # pages change only the caller's own session and language: one world serves all
+    world = None
     for role in ROLES:
+        if world is None:  # a fresh world, unless the last call changed nothing
+            world = await seed()
         client = await _client_as(make_client, world, role)
         url = _fill(template, row.path(world, role))
         form = row.body(world, role) if row.body else None
         before = await _audit_count()
         response = await client.request(method, url, data=form, headers={"accept": "text/html"})
         written = await _audit_count() - before
+        hidden = row.event in ("draft", "forum") and role not in SEE_DRAFTS
+        if written:
+            world = None
         if role in row.allowed:
             changes_state = method == "POST" and not (role == "anonymous" and template == "/language")
             ok = response.status_code in (200, 303) and written == (1 if changes_state else 0)
-        elif role == "anonymous" and row.event == "draft":
+        elif role == "anonymous" and row.view:
             ok = response.status_code == 404 and written == 0
         elif role == "anonymous":  # pages send anonymous visitors to the login form
             ok = response.status_code == 303 and response.headers["location"].startswith("/login")
             ok = ok and written == 0
         else:
-            ok = response.status_code == (404 if row.event == "draft" else 403) and written == 0
+            ok = response.status_code == (404 if hidden else 403) and written == 0
         if not ok:
             failures.append(f"{role}: {method} {url} -> {response.status_code} (audit +{written})")
     assert not failures, "\n".join([f"{method} {template}:", *failures])
