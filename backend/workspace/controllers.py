@@ -27,7 +27,7 @@ from backend.events.schemas import EventIn, EventOut, EventPatch, SessionIn, Sta
 from backend.events.tables import EventKind, StageLevel
 from backend.guards import current, may, requires_login
 from backend.http_errors import localized_error
-from backend.i18n import LANGUAGE_NAMES, request_locale, translations
+from backend.i18n import LANGUAGE_NAMES, localized, request_locale, translations
 from backend.organizations import service as organizations
 from backend.organizations.schemas import OrganizationGrantIn, OrganizationIn, OrganizationPatch
 from backend.organizations.tables import OrganizationKind
@@ -381,39 +381,49 @@ class WorkspaceController(Controller):
     # Creating an event --------------------------------------------------------------------------
 
     async def _new_event_page(
-        self, request: Request, organization_id: int, form: Form, status_code: int = 200
+        self, request: Request, organization_id: int | None, form: Form, status_code: int = 200
     ) -> Template:
-        await _require_create_event(current(request), organization_id)
+        """The form, for one organization (``organization_id``) or to choose among those the
+        caller creates events in; refused (403) when there is none."""
+        principal = current(request)
+        if organization_id is not None:
+            await _require_create_event(principal, organization_id)
+            choices = [await organizations.get_organization(organization_id)]
+        else:
+            choices = await _organizations_creating_events(principal)
+        if not choices:
+            policy.refuse_unless_allowed(Outcome.forbidden, Action.create_event)
         return page(
             request,
             "workspace/event_new.html.jinja",
             status_code=status_code,
-            organization=await organizations.get_organization(organization_id),
+            organization=choices[0] if len(choices) == 1 else None,
+            organization_choices=[
+                (str(o.id), localized(o, "name", request_locale(request))) for o in choices
+            ],
             form=form,
             kinds=_choices(request, EventKind),
         )
 
     @get("/events/new", guards=[requires_login])
-    async def new_event(self, request: Request, organization_id: FromQuery[PositiveInt]) -> Template:
-        """The form for a new event of the organization (its admins, platform admins)."""
+    async def new_event(
+        self, request: Request, organization_id: FromQuery[PositiveInt | None] = None
+    ) -> Template:
+        """The form for a new event of an organization (its admins, platform admins)."""
         form = Form("event-", {"kind": "contest", "time_zone": "Asia/Shanghai"})
         return await self._new_event_page(request, organization_id, form)
 
     @post("/events", guards=[requires_login])
     async def create_event(self, request: Request) -> Response:
         posted = await _posted(request)
-        try:
-            organization_id = int(posted.get("organization_id", ""))
-        except ValueError:
-            raise NotFound("Organization") from None
-        await _require_create_event(current(request), organization_id)  # refused before reading the form
+        raw = posted.get("organization_id", "").strip()
+        chosen = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        await self._new_event_page(request, chosen, Form())  # refused before the form is read
         try:
             created = await events.create_event(current(request), decode(EventIn, posted))
         except (FormErrors, DomainError) as exc:
             form = _failed_form(request, exc, "event-", posted)
-            return await self._new_event_page(
-                request, organization_id, form, getattr(exc, "status_code", 400)
-            )
+            return await self._new_event_page(request, chosen, form, getattr(exc, "status_code", 400))
         return _redirect(f"/workspace/events/{created.id}", "created")
 
     # One event ----------------------------------------------------------------------------------
@@ -723,6 +733,16 @@ class WorkspaceController(Controller):
             page_number=page_number,
             pages=pages,
         )
+
+
+async def _organizations_creating_events(principal: Principal) -> list[Any]:
+    """The organizations in which the caller may create events."""
+    found = []
+    for organization in await organizations.list_organizations(principal):
+        context = await organizations.context(principal, organization.id)
+        if _allowed(principal, Action.create_event, organization=context):
+            found.append(organization)
+    return found
 
 
 async def _require_create_event(principal: Principal, organization_id: int) -> None:

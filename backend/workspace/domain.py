@@ -7,12 +7,13 @@ from __future__ import annotations
 from backend.domain import Domain, WorkspaceSection
 from backend.policy import Action
 from backend.workspace.controllers import AuditController, WorkspaceController
+from backend.workspace.people import PeoplePages
 
 OTHER_KINDS = ("forum", "fair", "training")
 
 DOMAIN = Domain(
     name="workspace",
-    routes=(WorkspaceController, AuditController),
+    routes=(WorkspaceController, AuditController, PeoplePages),
     workspace_sections=(
         WorkspaceSection("overview", "Overview", "/workspace/events/{event_id}", Action.edit_track, order=0),
         WorkspaceSection(
@@ -34,6 +35,7 @@ DOMAIN = Domain(
             20,
             kinds=OTHER_KINDS,
         ),
+        WorkspaceSection("people", "People and roles", "/workspace/events/{event_id}/people", Action.view_roles, 30),
         WorkspaceSection("audit", "Audit trail", "/workspace/events/{event_id}/audit", Action.view_audit, 90),
     ),
 )
