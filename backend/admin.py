@@ -347,7 +347,7 @@ async def _is_organizer(principal: Principal) -> bool:
 
 async def may_enter(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """The back office's guard: a platform admin's site session, as the policy decides."""
-    principal = current(connection)  # 401: the pages' error handler sends browsers to the login
+    principal = current(connection)  # 401: browsers go to the site's login (:func:`login_first`)
     if principal.via != "session":
         raise DomainError(
             "session_required",
