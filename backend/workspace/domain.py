@@ -35,7 +35,9 @@ DOMAIN = Domain(
             20,
             kinds=OTHER_KINDS,
         ),
-        WorkspaceSection("people", "People and roles", "/workspace/events/{event_id}/people", Action.view_roles, 30),
+        WorkspaceSection(
+            "people", "People and roles", "/workspace/events/{event_id}/people", Action.view_roles, 30
+        ),
         WorkspaceSection("audit", "Audit trail", "/workspace/events/{event_id}/audit", Action.view_audit, 90),
     ),
 )
