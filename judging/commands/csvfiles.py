@@ -94,25 +94,48 @@ class Columns:
         return self.data[name][row].as_py()
 
     def empty(self, name: str) -> np.ndarray:
-        return np.asarray(pc.equal(pc.binary_length(self.data[name]), 0))
+        return np.diff(_offsets(self.data[name])) == 0
 
     def empty_checks(self) -> list[Check]:
         """``NAME is empty``, in column order: the first checks of every row."""
         return [(self.empty(name), lambda _row, name=name: f"{name} is empty") for name in self.names]
 
     def numbers(self, name: str) -> tuple[np.ndarray, list[Check]]:
-        """The column as float64 (NaN where unparsed) and its checks: not a number, not finite."""
+        """The column as float64 (NaN where unparsed) and its checks: not a number, not finite.
+
+        pyarrow parses the cells; cells it cannot parse, or parses as infinite or NaN, are given
+        to Python's float() in file order up to the first that is an error, so the verdict on every
+        row that can be reported is Python's."""
         column = self.data[name]
-        plain = np.asarray(pc.match_substring_regex(column, _PLAIN_NUMBER))
-        parsed = pc.cast(pc.if_else(plain, column, pa.scalar(None, pa.string())), pa.float64())
-        values = parsed.fill_null(np.nan).to_numpy(zero_copy_only=False, writable=True)
+        try:
+            values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False, writable=True)
+            suspect = ~np.isfinite(values)
+        except pa.ArrowInvalid:
+            raw, offsets = _utf8(column), _offsets(column)
+            odd_rows = (
+                np.searchsorted(offsets, np.flatnonzero(_UNUSUAL_IN_NUMBERS[raw]) + offsets[0], "right") - 1
+            )
+            suspect = np.diff(offsets) == 0
+            suspect[odd_rows] = True
+            try:
+                parsed = pc.cast(
+                    pc.if_else(pa.array(suspect), pa.scalar(None, pa.string()), column), pa.float64()
+                )
+            except pa.ArrowInvalid:  # digits and signs in an order pyarrow refuses ('1-2'): ask a regex
+                suspect = ~np.asarray(pc.match_substring_regex(column, _PLAIN_NUMBER))
+                parsed = pc.cast(
+                    pc.if_else(pa.array(suspect), pa.scalar(None, pa.string()), column), pa.float64()
+                )
+            values = parsed.fill_null(np.nan).to_numpy(zero_copy_only=False, writable=True)
         bad = np.zeros(values.size, dtype=bool)
-        for row in np.flatnonzero(~plain).tolist():  # rare: '+5', '1_0', 'inf', or the bad cell
+        for row in np.flatnonzero(suspect).tolist():  # rare: '+5', '1_0', 'inf', or the bad cell
             try:
                 values[row] = float(self.text(name, row))
             except ValueError:
-                bad[row] = True  # every later row comes after this error: no need to look further
-                break
+                bad[row] = True
+                break  # every later row comes after this error: no need to look further
+            if not math.isfinite(values[row]):
+                break  # an error too
         return values, [
             (bad, lambda row: not_a_number(name, self.text(name, row))),
             (~bad & ~np.isfinite(values), lambda row: not_finite(name, self.text(name, row))),
@@ -135,6 +158,36 @@ class Columns:
         raise FileError(f"{self.path} line {self.lines[first]}: {message}")
 
 
+def _offsets(column: pa.Array) -> np.ndarray:
+    """Where each cell of a string array starts in its data, and where the last one ends."""
+    return np.frombuffer(column.buffers()[1], dtype=np.int32, count=len(column) + 1, offset=column.offset * 4)
+
+
+def _utf8(column: pa.Array) -> np.ndarray:
+    """The bytes of a string array's cells, one after another."""
+    offsets, data = _offsets(column), column.buffers()[2]
+    if data is None or len(column) == 0:
+        return np.zeros(0, dtype=np.uint8)
+    return np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+
+
+def _table(members: bytes) -> np.ndarray:
+    table = np.zeros(256, dtype=bool)
+    table[list(members)] = True
+    return table
+
+
+_UNUSUAL_IN_NUMBERS = ~_table(b"0123456789.-+eE")
+# bytes that begin white space: ASCII (as str.isspace has it) and the lead bytes of U+0085, U+00A0,
+# U+1680, U+2000-U+205F and U+3000; columns without any need no stripping
+_SPACE_LEAD = _table(bytes([*range(9, 14), *range(28, 33), 0xC2, 0xE1, 0xE2, 0xE3]))
+
+
+def _stripped(column: pa.Array) -> pa.Array:
+    present = np.bincount(_utf8(column), minlength=256) > 0
+    return pc.utf8_trim_whitespace(column) if (present & _SPACE_LEAD).any() else column
+
+
 def encode(column: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
     """Dictionary-encode: distinct values in first-seen order and the int64 code of every value."""
     encoded = pc.dictionary_encode(column)
@@ -153,8 +206,11 @@ def read_columns(path: str, required: tuple[str, ...], columns: tuple[str, ...])
     is not UTF-8 is a :class:`FileError`. Empty cells are not errors here: see ``empty_checks``."""
     data = _read_bytes(path)
     raw = np.frombuffer(data, dtype=np.uint8)
+    counts = np.bincount(raw, minlength=256)  # one pass: which of CR, quotes, non-ASCII occur at all
+    if counts[0x80:].any():
+        _check_utf8(path, data)
     start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    ends, lines_before, n_line_ends = _record_ends(raw, start)
+    ends, lines_before, n_line_ends = _record_ends(raw, start, counts)
     header_end = int(ends[0]) if ends.size else len(data)
     header_text = data[start:header_end].decode("utf-8")
     rows = csv.reader(io.StringIO(header_text + "\n" if start < len(data) else "", newline=""))
@@ -163,7 +219,7 @@ def read_columns(path: str, required: tuple[str, ...], columns: tuple[str, ...])
     after = _after(raw, ends)  # where the record after each record end starts
     body = int(after[0]) if ends.size else len(data)
     try:
-        table = _parse(data, body, raw, [positions[name] for name in names])
+        table = _parse(data, body, bool(counts[34]), [positions[name] for name in names])
     except pa.ArrowInvalid:
         return _read_slow(path, data, positions, names)
     # the data records: where each starts and ends, and the line it ends on (csv.reader.line_num)
@@ -175,9 +231,7 @@ def read_columns(path: str, required: tuple[str, ...], columns: tuple[str, ...])
     nonempty = record_end > record_start  # pyarrow skips empty lines
     if int(nonempty.sum()) != table.num_rows:
         return _read_slow(path, data, positions, names)
-    data_columns = {
-        name: pc.utf8_trim_whitespace(table.column(f"f{positions[name]}").combine_chunks()) for name in names
-    }
+    data_columns = {name: _stripped(table.column(f"f{positions[name]}").combine_chunks()) for name in names}
     result = Columns(path, names, data_columns, lines[nonempty])
     return _drop_blank_rows(result, data, record_start[nonempty], record_end[nonempty])
 
@@ -188,17 +242,19 @@ def _read_bytes(path: str) -> bytes:
             data = handle.read()
     except OSError as error:
         raise FileError(f"cannot read {path}: {error.strerror or error}") from error
-    if np.any(np.frombuffer(data, dtype=np.uint8) >= 0x80):
-        whole = pa.Array.from_buffers(
-            pa.large_binary(),
-            1,
-            [None, pa.py_buffer(np.array([0, len(data)], dtype=np.int64)), pa.py_buffer(data)],
-        )
-        try:
-            whole.cast(pa.large_string())  # validates UTF-8 without decoding into a Python string
-        except pa.ArrowInvalid:
-            raise FileError(f"cannot read {path}: it is not UTF-8 text") from None
     return data
+
+
+def _check_utf8(path: str, data: bytes) -> None:
+    whole = pa.Array.from_buffers(
+        pa.large_binary(),
+        1,
+        [None, pa.py_buffer(np.array([0, len(data)], dtype=np.int64)), pa.py_buffer(data)],
+    )
+    try:
+        whole.cast(pa.large_string())  # validates UTF-8 without decoding into a Python string
+    except pa.ArrowInvalid:
+        raise FileError(f"cannot read {path}: it is not UTF-8 text") from None
 
 
 def _after(raw: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -206,17 +262,20 @@ def _after(raw: np.ndarray, ends: np.ndarray) -> np.ndarray:
     ends = np.asarray(ends, dtype=np.int64)
     if ends.size == 0:
         return ends
+    at_cr = raw[ends] == 13
+    if not at_cr.any():
+        return ends + 1
     following = raw[np.minimum(ends + 1, raw.size - 1)]
-    crlf = (raw[ends] == 13) & (ends + 1 < raw.size) & (following == 10)
+    crlf = at_cr & (ends + 1 < raw.size) & (following == 10)
     return ends + 1 + crlf
 
 
-def _record_ends(raw: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray, int]:
+def _record_ends(raw: np.ndarray, start: int, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Positions where records end (line ends outside quotes; a CRLF counts from its CR), for each
     how many line ends precede it, and how many line ends there are: Python's universal newlines, as
     ``csv`` counts lines."""
     newline = np.flatnonzero(raw == 10)
-    ret = np.flatnonzero(raw == 13)
+    ret = np.flatnonzero(raw == 13) if counts[13] else np.zeros(0, dtype=np.int64)
     if ret.size:
         after_cr = np.zeros(newline.size, dtype=bool)
         hit = np.searchsorted(ret, newline - 1)
@@ -226,18 +285,17 @@ def _record_ends(raw: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray, i
     else:
         line_ends = newline
     line_ends = line_ends[line_ends >= start]
-    quotes = np.flatnonzero(raw == 34)
-    if quotes.size:
+    if counts[34]:
+        quotes = np.flatnonzero(raw == 34)
         outside = np.searchsorted(quotes, line_ends) % 2 == 0
         index = np.flatnonzero(outside)
         return line_ends[index], index, int(line_ends.size)
     return line_ends, np.arange(line_ends.size), int(line_ends.size)
 
 
-def _parse(data: bytes, body: int, raw: np.ndarray, wanted: list[int]) -> pa.Table:
+def _parse(data: bytes, body: int, quoted: bool, wanted: list[int]) -> pa.Table:
     if body >= len(data):
         return pa.table({f"f{p}": pa.array([], pa.string()) for p in wanted})
-    quoted = bool(np.any(raw[body:] == 34))
     # a lone CR ends a line for Python and for pyarrow alike; nothing else needs handling
     return pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(data)[body:]),
@@ -285,7 +343,7 @@ def _read_slow(path: str, data: bytes, positions: dict[str, int], names: tuple[s
             lines.append(reader.line_num)
     except csv.Error as error:
         raise FileError(f"{path}: not a valid CSV file ({error})") from error
-    arrays = {name: pa.array(texts[name], pa.string()) for name in names}
+    arrays = {name: pa.array(texts[name], pa.string()) for name in names}  # stripped already
     return Columns(path, names, arrays, np.array(lines, dtype=np.int64))
 
 
