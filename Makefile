@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo serve test lint format bench-judging bench-judging-family bench-requests migration clean
+.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests migration clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Podium needs Python 3.11 or newer")'
@@ -46,6 +46,9 @@ bench-judging: $(VENV)/.installed  ## the judging engine benchmark (minutes; see
 
 bench-judging-family: $(VENV)/.installed  ## every method against the raw mean over 200 random designs (issue 7)
 	$(BIN)/python -m bench.judging_family
+
+bench-judging-commands: $(VENV)/.installed  ## podium rank / assign, whole command, 500,000 and 5,000,000 rows (~30 min; issue 13)
+	$(BIN)/python -m bench.judging_commands
 
 bench-requests: $(VENV)/.installed  ## authenticated read vs a durable write on PostgreSQL + Redis (~2 min; uses wrk if installed)
 	$(BIN)/python -m bench.requests
