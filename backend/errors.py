@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     "invalid_time_zone": "The time zone is not an IANA zone name such as Asia/Shanghai",
     "invalid_dates": "The event ends before it starts",
     "slug_taken": "Another event uses this slug",
+    "slug_digits_only": "An event's slug needs a letter or a hyphen (digits alone are read as its id in links)",
     "event_locked": "The event's status no longer allows set-up changes",
     "event_published": "This part can only be removed while the event is a draft",
     "invalid_transition": "The event's status does not allow this status change",

@@ -8,14 +8,18 @@ memory at first use. A message id defined twice is an error, so two areas cannot
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from litestar import Request
+
+from backend.settings import get_settings
 
 LOCALES = ("zh", "en", "ru")
 LANGUAGE_NAMES = {"zh": "中文", "en": "English", "ru": "Русский"}
@@ -79,11 +83,29 @@ def request_locale(request: Request) -> str:
     return request.app.state.settings.default_locale
 
 
-def localized(row: object, field: str, locale: str) -> str:
-    """``row.name_<locale>``, falling back to English, then Chinese, then Russian."""
-    get = row.get if isinstance(row, dict) else lambda k, d=None: getattr(row, k, d)
-    for loc in (locale, "en", "zh", "ru"):
-        value = get(f"{field}_{loc}", "")
-        if value:
-            return value
-    return ""
+def _getter(row: object) -> Callable[[str], Any]:
+    if isinstance(row, dict):
+        return lambda key: row.get(key, "")
+    return lambda key: getattr(row, key, "")
+
+
+def localized_language(
+    row: object, field: str, locale: str, fallback: Sequence[str] | None = None
+) -> str | None:
+    """The language whose text :func:`localized` shows (``None`` when no language has one), so a
+    page can mark a text shown in another language than its own (``lang="en"``)."""
+    get = _getter(row)
+    order = get_settings().content_fallback if fallback is None else fallback
+    for loc in (locale, *order):
+        value = get(f"{field}_{loc}")
+        if value and not value.isspace():
+            return loc
+    return None
+
+
+def localized(row: object, field: str, locale: str, fallback: Sequence[str] | None = None) -> str:
+    """``row.<field>_<locale>``, else the first text given in the ``fallback`` order of languages (by
+    default the site's ``PODIUM_CONTENT_FALLBACK``, en → zh → ru unless the operator chose another);
+    an empty text, or one of only spaces, counts as not given."""
+    language = localized_language(row, field, locale, fallback)
+    return "" if language is None else _getter(row)(f"{field}_{language}")

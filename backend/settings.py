@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 ENVIRONMENTS = ("development", "production")
 SMTP_SECURITY = ("none", "starttls", "ssl")
 LOCALES = ("zh", "en", "ru")
+CONTENT_FALLBACK = ("en", "zh", "ru")  # the default order of PODIUM_CONTENT_FALLBACK
 
 
 class SettingsError(RuntimeError):
@@ -35,6 +36,7 @@ class Settings:
     port: int
     base_url: str
     default_locale: str
+    content_fallback: tuple[str, ...]  # every locale once: the order to try when a text lacks the reader's
     login_rate_limit: int
     smtp_host: str | None
     smtp_port: int
@@ -132,7 +134,8 @@ class Settings:
             host=host,
             port=port,
             base_url=base_url,
-            default_locale=choice("DEFAULT_LOCALE", "zh", LOCALES),
+            default_locale=choice("DEFAULT_LOCALE", "en", LOCALES),
+            content_fallback=_fallback(get("CONTENT_FALLBACK", ",".join(CONTENT_FALLBACK))),  # type: ignore[arg-type]
             login_rate_limit=integer("LOGIN_RATE_LIMIT", 10, 1, 10_000),
             smtp_host=smtp_host,
             smtp_port=integer("SMTP_PORT", 465 if smtp_security == "ssl" else 587, 1, 65535),
@@ -145,6 +148,17 @@ class Settings:
             trusted_proxies=_networks(get("TRUSTED_PROXIES", "127.0.0.1")),  # type: ignore[arg-type]
             session_lifetime_days=integer("SESSION_LIFETIME_DAYS", 30, 1, 365),
         )
+
+
+def _fallback(value: str) -> tuple[str, ...]:
+    """``en,zh,ru``: the languages in the order to try; those left out come after, as in the default."""
+    order = tuple(p.strip().lower() for p in value.split(",") if p.strip())
+    if not order or any(p not in LOCALES for p in order) or len(set(order)) < len(order):
+        raise SettingsError(
+            "PODIUM_CONTENT_FALLBACK must be languages out of zh, en, ru, each at most once, "
+            f"separated by commas (e.g. en,zh,ru), got {value!r}"
+        )
+    return order + tuple(p for p in CONTENT_FALLBACK if p not in order)
 
 
 def _networks(value: str) -> tuple[str, ...]:

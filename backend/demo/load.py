@@ -43,11 +43,18 @@ ProgressFactory = Callable[[str, int], Callable[[int], None]]
 CONTEST = {
     "slug": "cbec-challenge-2027",
     "kind": EventKind.contest.value,
-    "edition": "17th (2027)",
     "name_zh": "第十七届全国大学生电子商务“创新、创意及创业”挑战赛 · 跨境电商赛道",
     "name_en": "17th National College E-Commerce Innovation, Creativity and Entrepreneurship Challenge: Cross-Border Track",
     "name_ru": "17-й национальный студенческий конкурс «Инновации, креатив, предпринимательство» в электронной коммерции: трансграничное направление",
-    "venue": "Hangzhou International Expo Center",
+    "edition_zh": "第十七届（2027年）",
+    "edition_en": "17th (2027)",
+    "edition_ru": "17-й (2027)",
+    "venue_zh": "杭州国际博览中心",
+    "venue_en": "Hangzhou International Expo Center",
+    "venue_ru": "Ханчжоуский международный выставочный центр",
+    "description_zh": "面向全国高校学生的跨境电商创新创业赛事：校赛、省赛、全国总决赛三级晋级，总决赛在杭州现场路演答辩。",
+    "description_en": "A national contest for college students' cross-border e-commerce ventures: teams advance from the school round through the provincial round to the national final, pitched live in Hangzhou.",
+    "description_ru": "Национальный конкурс студенческих проектов в трансграничной электронной коммерции: команды проходят вузовский и региональный этапы, финал — очная защита в Ханчжоу.",
     "starts_on": dt.date(2027, 3, 1),
     "ends_on": dt.date(2027, 7, 25),
     "time_zone": "Asia/Shanghai",
@@ -91,11 +98,18 @@ STAGES = [
 FORUM = {
     "slug": "china-asean-cbec-forum-2027",
     "kind": EventKind.forum.value,
-    "edition": "2027",
     "name_zh": "中国—东盟教育交流周 · 跨境电商人才培养国际论坛",
     "name_en": "China–ASEAN Education Week: International Forum on Cross-Border E-Commerce Talent",
     "name_ru": "Неделя образования Китай–АСЕАН: международный форум по подготовке кадров для трансграничной электронной коммерции",
-    "venue": "Guiyang International Eco-Conference Center",
+    "edition_zh": "2027年",
+    "edition_en": "2027",
+    "edition_ru": "2027",
+    "venue_zh": "贵阳国际生态会议中心",
+    "venue_en": "Guiyang International Eco-Conference Center",
+    "venue_ru": "Гуйянский международный экологический конференц-центр",
+    "description_zh": "院校、企业与东盟伙伴共商跨境电商人才培养：主旨演讲、合作签约与三场分论坛。",
+    "description_en": "Universities, companies and ASEAN partners on training cross-border e-commerce talent: keynotes, agreement signings and three parallel sessions.",
+    "description_ru": "Вузы, компании и партнёры из стран АСЕАН о подготовке кадров для трансграничной электронной коммерции: пленарные доклады, подписание соглашений и три секции.",
     "starts_on": dt.date(2027, 8, 24),
     "ends_on": dt.date(2027, 8, 25),
     "time_zone": "Asia/Shanghai",
@@ -159,11 +173,18 @@ FORUM_SESSIONS = [
 FAIR = {
     "slug": "e-landing-careers-hangzhou-2027",
     "kind": EventKind.fair.value,
-    "edition": "Session 3 (spring 2027)",
     "name_zh": "“E路出海 · 职等你来”跨境电商专场招聘会（杭州站）",
     "name_en": "E-Landing the World · Careers with You: Cross-Border E-Commerce Recruitment Fair (Hangzhou)",
     "name_ru": "«E-Landing the World»: ярмарка вакансий трансграничной электронной коммерции (Ханчжоу)",
-    "venue": "Zhejiang Gongshang University, Xiasha Campus Gymnasium",
+    "edition_zh": "第三期（2027年春季）",
+    "edition_en": "Session 3 (spring 2027)",
+    "edition_ru": "3-я сессия (весна 2027)",
+    "venue_zh": "浙江工商大学下沙校区体育馆",
+    "venue_en": "Zhejiang Gongshang University, Xiasha Campus Gymnasium",
+    "venue_ru": "Чжэцзянский университет промышленности и торговли, спортзал кампуса Сяша",
+    "description_zh": "40家跨境电商企业现场招聘：运营、物流、数字营销与海外仓岗位。",
+    "description_en": "40 cross-border e-commerce companies hiring on site: operations, logistics, digital marketing and overseas warehousing.",
+    "description_ru": "40 компаний трансграничной электронной коммерции проводят собеседования на месте: операции, логистика, цифровой маркетинг и зарубежные склады.",
     "starts_on": dt.date(2027, 4, 17),
     "ends_on": dt.date(2027, 4, 17),
     "time_zone": "Asia/Shanghai",
@@ -175,15 +196,88 @@ FAIR_SESSIONS = [
 TRAINING = {
     "slug": "cbec-teacher-training-2027",
     "kind": EventKind.training.value,
-    "edition": "2027",
     "name_zh": "跨境电商师资培训班",
     "name_en": "Cross-Border E-Commerce Teacher Training",
     "name_ru": "Курсы повышения квалификации преподавателей",
-    "venue": "Online",
+    "edition_zh": "2027年",
+    "edition_en": "2027",
+    "edition_ru": "2027",
+    "venue_zh": "线上",
+    "venue_en": "Online",
+    "venue_ru": "Онлайн",
+    "description_zh": "为期五天的跨境电商课程教师线上培训。",
+    "description_en": "Five days of online training for teachers of cross-border e-commerce courses.",
+    "description_ru": "Пятидневные онлайн-курсы для преподавателей дисциплин по трансграничной электронной коммерции.",
     "starts_on": dt.date(2027, 9, 6),
     "ends_on": dt.date(2027, 9, 10),
     "time_zone": "Asia/Shanghai",
 }
+# Descriptions (zh, en, ru) of tracks by code, stages by level and sessions by English title.
+TRACK_DESCRIPTIONS = {
+    "CBEC-B2C": (
+        "面向海外消费者的店铺、品牌与独立站项目。",
+        "Shops, brands and direct-to-consumer sites selling to consumers abroad.",
+        "Магазины, бренды и собственные сайты для покупателей за рубежом.",
+    ),
+    "CBEC-B2B": (
+        "外贸企业的数字化获客、交易与供应链项目。",
+        "Digital sourcing, sales and supply chains for trading companies.",
+        "Цифровые продажи, закупки и цепочки поставок для внешнеторговых компаний.",
+    ),
+    "CBEC-SERVICE": (
+        "支付、物流、海外仓与合规等跨境服务项目。",
+        "Payments, logistics, overseas warehousing, compliance and other services.",
+        "Платежи, логистика, зарубежные склады, соответствие требованиям и другие сервисы.",
+    ),
+}
+STAGE_DESCRIPTIONS = {
+    StageLevel.school: (
+        "各校组织初赛，评审项目计划书。",
+        "Each school runs its own round on the written business plan.",
+        "Каждый вуз проводит свой отбор по бизнес-плану.",
+    ),
+    StageLevel.province: (
+        "省级网络评审，优胜团队晋级全国总决赛。",
+        "Online review by each province's judges; the winners go on to the national final.",
+        "Онлайн-оценка жюри региона; победители выходят в национальный финал.",
+    ),
+    StageLevel.national: (
+        "现场路演与答辩。",
+        "Live pitches and questions from the judges.",
+        "Очная презентация и ответы на вопросы жюри.",
+    ),
+}
+SESSION_DESCRIPTIONS = {
+    "Opening ceremony and keynotes": (
+        "联盟理事长致辞，院校与企业嘉宾主旨演讲。",
+        "Welcome by the alliance's chair, then keynotes from universities and industry.",
+        "Приветствие председателя альянса и пленарные доклады представителей вузов и компаний.",
+    ),
+    "Parallel session 2: overseas warehouses and digital logistics": (
+        "海外仓运营与数字物流的实践案例。",
+        "Case studies from overseas warehouse operators and digital logistics.",
+        "Практические кейсы зарубежных складов и цифровой логистики.",
+    ),
+    "Morning session": (
+        "运营与营销岗位。",
+        "Operations and marketing positions.",
+        "Вакансии в операционной деятельности и маркетинге.",
+    ),
+    "Afternoon session": (
+        "物流与海外仓岗位。",
+        "Logistics and overseas warehousing positions.",
+        "Вакансии в логистике и на зарубежных складах.",
+    ),
+}
+
+
+def _description(texts: tuple[str, str, str] | None) -> dict[str, str]:
+    """``description_zh/en/ru`` from (zh, en, ru), or nothing."""
+    if texts is None:
+        return {}
+    return dict(zip(("description_zh", "description_en", "description_ru"), texts, strict=True))
+
+
 COMPANY_CITIES = ["Hangzhou", "Yiwu", "Ningbo", "Shenzhen", "Guangzhou", "Xiamen", "Shanghai", "Suzhou"]
 COMPANY_KINDS = [
     ("跨境电商", "Cross-Border E-Commerce"),
@@ -259,6 +353,7 @@ async def _sessions(event_id: int, event: dict[str, Any], sessions: list[tuple])
                 title_ru=ru,
                 room=room,
                 capacity=capacity,
+                **_description(SESSION_DESCRIPTIONS.get(en)),
                 starts_at=dt.datetime(year, month, start[0], start[1], start[2], tzinfo=CST),
                 ends_at=dt.datetime(year, month, end[0], end[1], end[2], tzinfo=CST),
             )
@@ -348,6 +443,7 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
                         name_zh=zh,
                         name_en=en,
                         name_ru=ru,
+                        **_description(TRACK_DESCRIPTIONS.get(code)),
                         team_min=3,
                         team_max=5,
                         university_advisors_max=2,
@@ -367,6 +463,7 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
                         name_zh=zh,
                         name_en=en,
                         name_ru=ru,
+                        **_description(STAGE_DESCRIPTIONS.get(level)),
                         submission_deadline=sub,
                         judging_deadline=judge,
                     )
@@ -436,12 +533,10 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
         ids = await _users(staff + judges + leaders + exhibitors, passwords.hash_password(DEMO_PASSWORD))
         step(3)
         organizer, checkin = ids[DEMO_LOGINS["organizer"]], ids[DEMO_LOGINS["check-in staff"]]
+        # The alliance's head and the organizer both administer the alliance: either creates events.
         grants: list[dict[str, Any]] = [
-            {
-                "user": ids[DEMO_LOGINS["organization admin"]],
-                "role": Role.org_admin.value,
-                "organization": organization_id,
-            }
+            {"user": ids[DEMO_LOGINS[login]], "role": Role.org_admin.value, "organization": organization_id}
+            for login in ("organization admin", "organizer")
         ]
         for event_id in (contest_id, forum_id, fair_id, training_id):
             grants.append({"user": organizer, "role": Role.organizer.value, "event": event_id})

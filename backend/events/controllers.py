@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.pagination import OffsetPagination
-from litestar.params import FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, PathParameter
 
 from backend.events import service
 from backend.events.schemas import (
@@ -16,10 +18,12 @@ from backend.events.schemas import (
     TrackIn,
     TrackOut,
 )
-from backend.events.tables import EventKind, EventStatus
+from backend.events.tables import Event, EventKind, EventStatus
 from backend.guards import current, may, requires_login
 from backend.policy import Action
-from backend.schemas import IdPath, Limit, Offset, PositiveInt
+from backend.schemas import SLUG_PATTERN, IdPath, Limit, Offset, PositiveInt
+
+SlugPath = Annotated[str, PathParameter(min_length=2, max_length=Event.slug.length, pattern=SLUG_PATTERN)]
 
 
 class EventController(Controller):
@@ -44,17 +48,28 @@ class EventController(Controller):
 
     @post("", operation_id="CreateEvent", guards=[requires_login])
     async def create_event(self, request: Request, data: JSONBody[EventIn]) -> EventOut:
-        """Create a draft event in an organization (its admins, platform admins)."""
+        """Create a draft event in an organization (its admins, platform admins). Give its name,
+        edition, venue and description in any of zh, en and ru (`name_zh`, `venue_en`...; the name in
+        at least one); the slug needs a letter or a hyphen, as digits alone are read as an id."""
         return await service.create_event(current(request), data)
 
     @get("/{event_id:int}", operation_id="GetEvent")
     async def get_event(self, request: Request, event_id: IdPath) -> EventOut:
-        """One event (a draft only for its organizers)."""
+        """One event (a draft only for its organizers). Its texts come in every language given
+        (`name_zh`, `name_en`, `name_ru`, and so for edition, venue and description): show the
+        reader's, else the first given in the order en, zh, ru (the site's `PODIUM_CONTENT_FALLBACK`)."""
         return await service.get_event(request.user, event_id)
+
+    @get("/by-slug/{slug:str}", operation_id="GetEventBySlug")
+    async def get_event_by_slug(self, request: Request, slug: SlugPath) -> EventOut:
+        """One event by its slug, the short name in its links (`/events/{slug}`); a draft only for
+        its organizers, as by id."""
+        return await service.get_event_by_slug(request.user, slug)
 
     @patch("/{event_id:int}", operation_id="UpdateEvent", guards=[may(Action.edit_event)])
     async def update_event(self, request: Request, event_id: IdPath, data: JSONBody[EventPatch]) -> EventOut:
-        """Change names, dates, venue or time zone."""
+        """Change names, editions, venues and descriptions (each in zh, en, ru), dates or time zone;
+        the fields left out keep their values, an empty text removes that language's."""
         return await service.update_event(current(request), event_id, data)
 
     @post("/{event_id:int}/open", operation_id="OpenEvent", guards=[may(Action.run_event)], status_code=200)

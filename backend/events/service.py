@@ -30,7 +30,7 @@ from backend.events.schemas import (
 )
 from backend.events.tables import Event, EventKind, EventSession, EventStatus, Stage, StageLevel, Track
 from backend.policy import Principal
-from backend.schemas import has_visible_text, is_time_zone
+from backend.schemas import ID_MAX, has_visible_text, is_time_zone
 
 EDITABLE = (EventStatus.draft.value, EventStatus.open.value, EventStatus.running.value)
 # Stages must follow the funnel: no stage may sit below one of a lower level.
@@ -108,18 +108,40 @@ async def list_events(
     return [_event_out(r) for r in rows], await Event.count().where(where)
 
 
-_EVENT_SQL = f"SELECT {', '.join(_EVENT_COLUMNS.values())} FROM event WHERE id = {{}}"  # noqa: S608 - column names from EventOut, the id a bound parameter
+_EVENT_SELECT = f"SELECT {', '.join(_EVENT_COLUMNS.values())} FROM event"  # noqa: S608 - column names from EventOut
+_EVENT_BY_ID = _EVENT_SELECT + " WHERE id = {}"  # the value a bound parameter
+_EVENT_BY_SLUG = _EVENT_SELECT + " WHERE slug = {}"
 
 
 async def get_event(principal: Principal | None, event_id: int) -> EventOut:
     """One event, as the policy lets the caller see it (a draft is "not found" to outsiders).
 
     The most frequent read of all (every event page and API client), so one hand-written SELECT."""
-    row = await fetch_one(_EVENT_SQL, event_id)
+    return await _visible(principal, await fetch_one(_EVENT_BY_ID, event_id))
+
+
+async def get_event_by_slug(principal: Principal | None, slug: str) -> EventOut:
+    """The event with this slug (its short name in links), seen as :func:`get_event` sees it."""
+    return await _visible(principal, await fetch_one(_EVENT_BY_SLUG, slug))
+
+
+async def find_event(principal: Principal | None, reference: str) -> EventOut:
+    """The event a link names: ``12`` (digits: its id, which is why no slug is digits only) or
+    ``cbec-2027`` (its slug); not found if neither, as for drafts the caller may not see."""
+    if reference.isascii() and reference.isdigit():
+        if int(reference) > ID_MAX:
+            raise NotFound("Event")
+        return await get_event(principal, int(reference))
+    if len(reference) > Event.slug.length:
+        raise NotFound("Event")
+    return await get_event_by_slug(principal, reference)
+
+
+async def _visible(principal: Principal | None, row: dict[str, Any] | None) -> EventOut:
     if row is None:
         raise NotFound("Event")
     if row["status"] == EventStatus.draft.value:
-        context = await policy.event_context(principal, event_id)
+        context = await policy.event_context(principal, row["id"])
         if context is None or not policy.may_see(principal, context):
             raise NotFound("Event")
     return _event_out(row)
@@ -137,6 +159,12 @@ async def create_event(actor: Principal, data: EventIn) -> EventOut:
     values["kind"] = data.kind.value
     values["organization"] = values.pop("organization_id")
     _check_event_fields(values)
+    if data.slug.isdigit():  # /events/{id} reads digits as an id: such a slug could never be reached
+        raise DomainError(
+            "slug_digits_only",
+            "A short name for links needs a letter or a hyphen: digits alone would read as an event number",
+            fields={"slug": "must contain a letter or a hyphen"},
+        )
     async with transaction():  # a taken slug breaks event_slug_key: 409 slug_taken
         event = Event(**values, status=EventStatus.draft.value)
         await event.save()

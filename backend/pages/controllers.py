@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
+from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import msgspec
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton, get_datetime_format
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException
@@ -27,10 +30,11 @@ from backend.i18n import (
     LANGUAGE_NAMES,
     LOCALES,
     localized,
+    localized_language,
     request_locale,
     translations,
 )
-from backend.schemas import IdPath, is_printable
+from backend.schemas import is_printable
 from backend.security import end_session, start_session
 
 
@@ -70,6 +74,7 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
     """Render a page with the request's language and the helpers every template uses."""
     locale = request_locale(request)
     t = translations(locale)
+    fallback = request.app.state.settings.content_fallback
     context.update(
         _=t.gettext,
         locale=locale,
@@ -77,8 +82,12 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
         languages=[(code, LANGUAGE_NAMES[code]) for code in LOCALES],
         user=request.scope.get("user"),
         path=request.url.path,
-        localized=lambda row, field: localized(row, field, locale),
+        localized=lambda row, field: localized(row, field, locale, fallback),
+        content_lang=lambda row, field: content_lang(row, field, locale, fallback),
         date=lambda d: format_date(d, format="medium", locale=locale if locale != "zh" else "zh_Hans_CN"),
+        time_range=lambda start, end, tz: time_range(
+            start, end, tz, locale if locale != "zh" else "zh_Hans_CN"
+        ),
         datetime=lambda d, tz="UTC": format_datetime(
             d, format="short", tzinfo=tz, locale=locale if locale != "zh" else "zh_Hans_CN"
         ),
@@ -86,6 +95,32 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
     # where this page is, for the language switch and the login link to come back to
     context.setdefault("here", request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return Template(template_name=name, context=context, status_code=status_code)
+
+
+def content_lang(row: object, field: str, locale: str, fallback: Sequence[str]) -> str:
+    """The ``lang`` attribute of a text shown in another language than the page's (the fallback
+    found no text in the reader's), else "": screen readers then pronounce it right."""
+    shown = localized_language(row, field, locale, fallback)
+    return HTML_LANG[shown] if shown not in (None, locale) else ""
+
+
+def time_range(start: dt.datetime, end: dt.datetime, time_zone: str, locale: str) -> dict[str, str]:
+    """A span of time as the reader writes it, in ``time_zone`` and 24-hour time: ``start``
+    ("Aug 24, 2027, 09:00"), ``end`` (only the time, "10:30", when it ends the same day) and the
+    ``separator`` between them ("–", spaced when the end has its own date)."""
+    tz = ZoneInfo(time_zone)
+    first, last = start.astimezone(tz), end.astimezone(tz)
+
+    def clock(moment: dt.datetime) -> str:
+        return format_skeleton("Hm", moment, tzinfo=tz, locale=locale)
+
+    def full(moment: dt.datetime) -> str:
+        day = format_date(moment.date(), format="medium", locale=locale)
+        return get_datetime_format("medium", locale=locale).replace("{1}", day).replace("{0}", clock(moment))
+
+    if first.date() == last.date():
+        return {"start": full(first), "separator": "–", "end": clock(last)}
+    return {"start": full(first), "separator": " – ", "end": full(last)}
 
 
 def error_page(request: Request, exc: Exception, status: int, error: dict[str, Any]) -> Response:
@@ -204,17 +239,18 @@ class PageController(Controller):
                 await accounts.set_locale(user, data.lang)
         return response
 
-    @get("/events/{event_id:int}")
-    async def event(self, request: Request, event_id: IdPath) -> Template:
-        """An event's public page: dates, venue, tracks and stages, or its sessions."""
-        event = await events.get_event(request.user, event_id)
+    @get("/events/{event:str}")
+    async def event(self, request: Request, event: Annotated[str, PathParameter()]) -> Template:
+        """An event's public page, by id (``/events/12``) or slug (``/events/cbec-2027``): dates,
+        venue and description, tracks and stages, or its sessions, in the reader's language."""
+        found = await events.find_event(request.user, event)
         return page(
             request,
             "event.html.jinja",
-            event=event,
-            tracks=await events.list_tracks(event_id),
-            stages=await events.list_stages(event_id),
-            sessions=await events.list_sessions(event_id),
+            event=found,
+            tracks=await events.list_tracks(found.id),
+            stages=await events.list_stages(found.id),
+            sessions=await events.list_sessions(found.id),
         )
 
     @get("/me", guards=[requires_login])

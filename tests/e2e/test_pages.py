@@ -10,6 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.axe import assert_axe_clean
 from tests.e2e.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -149,7 +150,7 @@ def test_language_switch_changes_text_and_lang_and_persists_in_a_cookie(new_cont
     expect(page.locator(".skip-link")).to_have_text("Перейти к содержанию")
 
     page.locator(".card h2 a").first.click()  # another page, same language
-    expect(page).to_have_url(re.compile(r"/events/\d+$"))
+    expect(page).to_have_url(re.compile(r"/events/[a-z0-9-]*[a-z-][a-z0-9-]*$"))  # the event's slug
     expect(page.locator("html")).to_have_attribute("lang", "ru")
     expect(page.locator("nav.site-nav")).to_contain_text("Войти")
     page.goto("/login")
@@ -364,3 +365,47 @@ def test_unknown_event_shows_an_error_page(page):
     expect(page.get_by_role("alert")).to_have_text("Event not found")
     page.get_by_role("link", name="Podium").click()
     expect(page).to_have_url(re.compile(r"/$"))
+
+
+FORUM = "/events/china-asean-cbec-forum-2027"  # the demo forum, by its slug
+
+
+@pytest.mark.parametrize("width", [375, 1024])
+@pytest.mark.parametrize(
+    ("locale", "venue", "opening"),
+    [
+        ("zh-CN", "贵阳国际生态会议中心", "2027年8月24日 09:00–10:30"),
+        ("en-US", "Guiyang International Eco-Conference Center", "Aug 24, 2027, 09:00–10:30"),
+        (
+            "ru-RU",
+            "Гуйянский международный экологический конференц-центр",
+            "24 авг. 2027\u202fг., 09:00–10:30",
+        ),
+    ],
+)
+def test_event_page_by_slug_shows_sessions_with_their_end_in_the_readers_language(
+    new_context, width, locale, venue, opening
+):
+    page = new_context(locale=locale, width=width).new_page()
+    response = page.goto(FORUM)
+    assert response is not None
+    assert response.status == 200
+    expect(page.locator(".facts dd").nth(1)).to_have_text(venue)
+    first = page.locator("table.stack tbody tr").first
+    expect(first.locator("td").first).to_have_text(opening)
+    expect(first.locator("time").nth(1)).to_have_attribute("datetime", "2027-08-24T02:30:00+00:00")
+    expect(first.locator("th .description")).to_be_visible()  # the session's description
+    scroll, inner = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
+    assert scroll <= inner, f"horizontal scroll at {width} px"
+    assert page.evaluate(OVERFLOWING_JS) == []
+    assert_axe_clean(page, f"{FORUM} in {locale} at {width} px")
+
+
+def test_event_page_by_id_is_the_same_page(page):
+    page.goto(FORUM)
+    title = page.locator("h1").text_content()
+    event_id = httpx.get(
+        f"{page.url.split('/events/')[0]}/api/v1/events/by-slug/china-asean-cbec-forum-2027"
+    ).json()["id"]
+    page.goto(f"/events/{event_id}")
+    expect(page.locator("h1")).to_have_text(title or "")

@@ -250,7 +250,8 @@ MATRIX: dict[str, Row] = {
         },
     ),
     "GetEvent": Row(SEE_DRAFTS, "draft", _on("draft"), view=True),
-    "UpdateEvent": Row(ORGANIZERS, "draft", _on("draft"), lambda w, role: {"venue": "Hangzhou"}),
+    "GetEventBySlug": Row(SEE_DRAFTS, "draft", lambda w, role: {"slug": "matrix-draft"}, view=True),
+    "UpdateEvent": Row(ORGANIZERS, "draft", _on("draft"), lambda w, role: {"venue_en": "Hangzhou"}),
     "OpenEvent": Row(ORGANIZERS, "draft", _on("draft")),
     "StartEvent": Row(ORGANIZERS, "open", _on("open")),
     "CloseEvent": Row(ORGANIZERS, "running", _on("running")),
@@ -408,7 +409,9 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("POST", "/logout"): Row(LOGGED_IN),
     ("POST", "/language"): Row(EVERYONE, body=lambda w, role: {"lang": "ru", "next": "/"}),
-    ("GET", "/events/{event_id}"): Row(SEE_DRAFTS, "draft", _on("draft"), view=True),
+    ("GET", "/events/{event}"): Row(
+        SEE_DRAFTS, "draft", lambda w, role: {"event": w.events["draft"]}, view=True
+    ),
     ("GET", "/me"): Row(LOGGED_IN),
     # the organizer's workspace: "other" is an organization admin too, of another organization
     ("GET", "/workspace"): Row(LOGGED_IN),
@@ -561,7 +564,7 @@ async def test_a_scoped_admin_stays_inside_its_scope(make_client):
         f"/api/v1/events/{draft}/tracks/{world.ids['track_b']}", json={"code": "B"}
     )
     assert other_track.status_code == 403
-    assert (await client.patch(f"/api/v1/events/{draft}", json={"venue": "x"})).status_code == 403
+    assert (await client.patch(f"/api/v1/events/{draft}", json={"venue_en": "x"})).status_code == 403
     for scope in ({}, {"region": "Zhejiang"}, {"track_id": world.ids["track_b"]}):
         widen = await client.post(
             f"/api/v1/events/{draft}/roles",

@@ -17,7 +17,9 @@ CONTEST = {
     "ends_on": "2027-07-25",
     "name_zh": "跨境电商挑战赛",
     "name_en": "Cross-Border E-Commerce Challenge",
-    "venue": "Hangzhou",
+    "venue_zh": "杭州",
+    "venue_en": "Hangzhou",
+    "description_ru": "Конкурс студенческих проектов",
 }
 EVENT_OUT = {
     "organization_id": 1,
@@ -29,8 +31,15 @@ EVENT_OUT = {
     "name_zh": "跨境电商挑战赛",
     "name_en": "Cross-Border E-Commerce Challenge",
     "name_ru": "",
-    "edition": "",
-    "venue": "Hangzhou",
+    "edition_zh": "",
+    "edition_en": "",
+    "edition_ru": "",
+    "venue_zh": "杭州",
+    "venue_en": "Hangzhou",
+    "venue_ru": "",
+    "description_zh": "",
+    "description_en": "",
+    "description_ru": "Конкурс студенческих проектов",
     "time_zone": "Asia/Shanghai",
 }
 TRACK = {"code": "B2C", "name_en": "Cross-border retail", "team_min": 3, "team_max": 5}
@@ -135,7 +144,7 @@ async def test_organizer_of_one_event_cannot_touch_another(make_client, organize
     other = await make_event(slug="someone-elses")
     client = await make_client("organizer@example.org")
     calls = [
-        ("PATCH", f"/api/v1/events/{other}", {"venue": "Moscow"}),
+        ("PATCH", f"/api/v1/events/{other}", {"venue_en": "Moscow"}),
         ("POST", f"/api/v1/events/{other}/tracks", TRACK),
         ("POST", f"/api/v1/events/{other}/open", None),
         ("GET", f"/api/v1/events/{other}/roles", None),
@@ -148,7 +157,7 @@ async def test_organizer_of_one_event_cannot_touch_another(make_client, organize
         response = await client.request(method, url, json=payload)
         assert response.status_code == 403, (method, url)
     assert await Track.count() == 0
-    assert (await Event.select(Event.venue).where(Event.id == other).first())["venue"] == ""
+    assert (await Event.select(Event.venue_en).where(Event.id == other).first())["venue_en"] == ""
 
 
 async def test_a_judge_is_not_an_organizer(make_client, make_user, make_event, grant):
@@ -177,7 +186,7 @@ async def test_life_cycle_moves_forward_only(make_client, organizer, admin):
     again = await client.post(f"/api/v1/events/{event}/start")
     assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
     assert (await client.post(f"/api/v1/events/{event}/archive")).status_code == 403
-    locked = await client.patch(f"/api/v1/events/{event}", json={"venue": "elsewhere"})
+    locked = await client.patch(f"/api/v1/events/{event}", json={"venue_en": "elsewhere"})
     assert (locked.status_code, locked.json()["code"]) == (409, "event_locked")
     admin_client = await make_client("admin@example.org")
     assert (await admin_client.post(f"/api/v1/events/{event}/archive")).json()["status"] == "archived"
@@ -219,6 +228,9 @@ async def test_tracks_are_validated_and_unique_per_event(make_client, organizer)
         "name_zh": "",
         "name_en": "Cross-border retail",
         "name_ru": "",
+        "description_zh": "",
+        "description_en": "",
+        "description_ru": "",
         "team_min": 3,
         "team_max": 5,
         "university_advisors_max": 2,
