@@ -115,6 +115,7 @@ SmallCount = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 IdPath = Annotated[int, PathParameter(ge=1, le=ID_MAX)]
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
+IdQuery = Annotated[int | None, QueryParameter(ge=1, le=ID_MAX)]  # an optional filter by id
 Search = Annotated[str | None, QueryParameter(max_length=100, pattern=PRINTABLE)]
 
 

@@ -21,7 +21,7 @@ from backend.events.schemas import (
 from backend.events.tables import Event, EventKind, EventStatus
 from backend.guards import current, may, requires_login
 from backend.policy import Action
-from backend.schemas import SLUG_PATTERN, IdPath, Limit, Offset, PositiveInt
+from backend.schemas import SLUG_PATTERN, IdPath, IdQuery, Limit, Offset
 
 SlugPath = Annotated[str, PathParameter(min_length=2, max_length=Event.slug.length, pattern=SLUG_PATTERN)]
 
@@ -38,7 +38,7 @@ class EventController(Controller):
         offset: Offset = 0,
         kind: FromQuery[EventKind | None] = None,
         status: FromQuery[EventStatus | None] = None,
-        organization_id: FromQuery[PositiveInt | None] = None,
+        organization_id: IdQuery = None,
     ) -> OffsetPagination[EventOut]:
         """Published events, plus the drafts the caller organizes; optionally one organization's."""
         items, total = await service.list_events(

@@ -431,7 +431,7 @@ async def test_the_database_itself_refuses_duplicates(server, admin):
         "INSERT INTO track (event, code) SELECT event, code FROM track WHERE event = ?",
         "INSERT INTO stage (event, position, level) SELECT event, position, level FROM stage WHERE event = ?",
         'INSERT INTO role_grant ("user", role, event) SELECT "user", role, event FROM role_grant WHERE event = ?',
-        "INSERT INTO event (kind, slug) SELECT kind, slug FROM event WHERE id = ?",
+        "INSERT INTO event (organization, kind, slug) SELECT organization, kind, slug FROM event WHERE id = ?",
     ]
     for sql in duplicates:
         with pytest.raises((sqlite3.IntegrityError, asyncpg.UniqueViolationError)):

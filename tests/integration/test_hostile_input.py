@@ -306,7 +306,7 @@ async def send(client: httpx.AsyncClient, probe: Probe) -> httpx.Response:
 
 
 @pytest.fixture
-async def seeded(make_user, make_event, grant) -> dict[str, int]:
+async def seeded(make_user, make_organization, make_event, grant) -> dict[str, int]:
     """One of everything a path can name; the admin is not among them, so no probe demotes it."""
     member = await make_user("member@example.org")
     await make_user("admin@example.org", platform_admin=True)
@@ -331,6 +331,7 @@ async def seeded(make_user, make_event, grant) -> dict[str, int]:
     token = ApiToken(user=member, name="member's", token_hash="0" * 64)
     await token.save()
     return {
+        "organization_id": await make_organization("alliance"),
         "event_id": contest,
         "forum_id": forum,
         "track_id": track.id,
@@ -423,7 +424,7 @@ def test_every_body_string_fits_the_column_it_lands_in():
 
 async def test_a_body_that_is_not_json_is_415(make_client, admin):
     client = await make_client("admin@example.org")
-    body = b'{"kind": "forum", "slug": "plain", "starts_on": "2027-01-01", "ends_on": "2027-01-01", "name_en": "X"}'
+    body = b'{"organization_id": 1, "kind": "forum", "slug": "plain", "starts_on": "2027-01-01", "ends_on": "2027-01-01", "name_en": "X"}'
     response = await client.post("/api/v1/events", content=body, headers={"content-type": "text/plain"})
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
