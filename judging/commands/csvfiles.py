@@ -220,7 +220,7 @@ def read_columns(path: str, required: tuple[str, ...], columns: tuple[str, ...])
     body = int(after[0]) if ends.size else len(data)
     try:
         table = _parse(data, body, bool(counts[34]), [positions[name] for name in names])
-    except pa.ArrowInvalid:
+    except (pa.ArrowInvalid, pa.ArrowKeyError):  # rows of differing lengths, or all shorter than the header
         return _read_slow(path, data, positions, names)
     # the data records: where each starts and ends, and the line it ends on (csv.reader.line_num)
     record_start, record_end, lines = after[:-1], ends[1:], lines_before[1:] + 1

@@ -221,6 +221,10 @@ def test_rows_of_other_lengths_are_read_by_the_csv_module(tmp_path):
     assert (table.entries, lines) == (("A", "B"), [2, 3, 5])
     path.write_text("judge,entry,score,note\nj1,A,5\nj2\n", encoding="utf-8")
     assert columnar_scores(str(path)) == f"{path} line 3: entry is empty"
+    path.write_text("judge,entry,score\nj1,A\nj2,B\n", encoding="utf-8")  # every row short
+    assert columnar_scores(str(path)) == f"{path} line 2: score is empty"
+    path.write_text("judge,entry,score\nj1,A,5,,\nj2,B,6,,\n", encoding="utf-8")  # every row long
+    assert columnar_scores(str(path))[1] == [2, 3]
 
 
 def test_non_utf8_and_empty_files(tmp_path):
