@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from litestar.datastructures import State
 from litestar.file_system import BaseLocalFileSystem
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import OpenAPIRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -68,6 +71,108 @@ async def security_headers(message: Message, scope: Scope) -> None:
         headers = list(message.get("headers") or [])
         present = {name.lower() for name, _ in headers}
         message["headers"] = headers + [h for h in SECURITY_HEADERS if h[0] not in present]
+
+
+SWAGGER_UI_VERSION = "5.35.0"  # backend/static/vendor/swagger-ui-<version>/SOURCE.md
+
+
+class ApiDocs(OpenAPIRenderPlugin):
+    """``/schema``: Swagger UI from the project's own copy in ``backend/static/vendor/``, so the
+    documentation renders where CDNs and web fonts cannot be reached (mainland China): no request
+    leaves the site (``validatorUrl: null``; the icons are data URIs). "Try it out" sends the CSRF
+    header for a logged-in browser; API clients use "Authorize" with a bearer token."""
+
+    def __init__(self) -> None:
+        super().__init__(path="/", favicon='<link rel="icon" href="data:,">', style="")
+
+    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        assets = f"/static/vendor/swagger-ui-{SWAGGER_UI_VERSION}"
+        spec_url = self.get_openapi_json_route(request)
+        settings = json.dumps({"spec": spec_url, "cookie": CSRF_COOKIE, "header": CSRF_HEADER})
+        return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(openapi_schema["info"]["title"])}</title>
+{self.favicon}
+<link rel="stylesheet" href="{assets}/swagger-ui.css">
+<style>{API_DOCS_CSS}</style>
+</head>
+<body>
+<main id="api-docs"><p>Loading the API documentation…</p></main>
+<noscript><p>The API documentation needs JavaScript. The OpenAPI document:
+<a href="{spec_url}">{spec_url}</a></p></noscript>
+<script src="{assets}/swagger-ui-bundle.js"></script>
+<script>{API_DOCS_JS.replace("SETTINGS", settings)}</script>
+</body>
+</html>
+""".encode()
+
+
+# Swagger UI's light badge and button colours fail WCAG 2.1 AA contrast (4.5:1): the same hues, darker.
+API_DOCS_CSS = """
+body { margin: 0; }
+.swagger-ui .info .title small { background-color: #5e6571; }
+.swagger-ui .info .title small.version-stamp { background-color: #4d7a00; }
+.swagger-ui .btn.authorize { color: #1e7a4f; border-color: #1e7a4f; }
+.swagger-ui .btn.authorize svg { fill: #1e7a4f; }
+.swagger-ui .opblock.opblock-post .opblock-summary-method { background: #1e7a4f; }
+.swagger-ui .opblock.opblock-get .opblock-summary-method { background: #1a67b5; }
+.swagger-ui .opblock.opblock-put .opblock-summary-method { background: #9a5a00; }
+.swagger-ui .opblock.opblock-delete .opblock-summary-method { background: #c92020; }
+.swagger-ui .opblock.opblock-patch .opblock-summary-method { background: #0f7a63; }
+.swagger-ui .json-schema-2020-12-expand-deep-button { color: #505050; }
+.swagger-ui .btn.cancel { color: #c92020; border-color: #c92020; }
+.swagger-ui .btn.execute { background-color: #1a67b5; border-color: #1a67b5; }
+.swagger-ui .download-contents { background: #5e6571; }
+.swagger-ui .parameter__in, .swagger-ui .response-undocumented i { color: #595959; }
+.swagger-ui .markdown code, .swagger-ui .renderedMarkdown code { color: #6a0dbd; }
+"""
+
+API_DOCS_JS = """
+(function (settings) {
+  var root = document.getElementById("api-docs");
+  function csrfToken() {
+    var prefix = settings.cookie + "=";
+    var row = document.cookie.split("; ").find(function (c) { return c.indexOf(prefix) === 0; });
+    return row ? decodeURIComponent(row.slice(prefix.length)) : null;
+  }
+  // Names Swagger UI leaves out for screen readers, given as its views appear.
+  new MutationObserver(function () {
+    root.querySelectorAll(".close-modal:not([aria-label])").forEach(function (e) { e.setAttribute("aria-label", "Close"); });
+    root.querySelectorAll(".auth-btn-wrapper .authorize[aria-label]").forEach(function (e) { e.removeAttribute("aria-label"); });
+    root.querySelectorAll("textarea.body-param__text:not([aria-label])").forEach(function (e) { e.setAttribute("aria-label", "Request body"); });
+    root.querySelectorAll("tr[data-param-name] select:not([aria-label])").forEach(function (e) {
+      e.setAttribute("aria-label", e.closest("tr").dataset.paramName);
+    });
+    root.querySelectorAll(".curl:not([tabindex]), .microlight:not([tabindex])").forEach(function (e) { e.setAttribute("tabindex", "0"); });
+  }).observe(root, {childList: true, subtree: true});
+  fetch(settings.spec, {credentials: "same-origin"})
+    .then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    })
+    .then(function (spec) {
+      delete spec.servers;  // requests go to this site; the server picker would offer nothing else
+      SwaggerUIBundle({
+        spec: spec,
+        dom_id: "#api-docs",
+        validatorUrl: null,
+        syntaxHighlight: {theme: "obsidian"},  // agate, the default, fails contrast
+        deepLinking: false,  // true puts a link inside each operation's toggle button (nested controls)
+        requestInterceptor: function (request) {
+          var token = csrfToken();
+          if (token) request.headers[settings.header] = token;
+          return request;
+        },
+      });
+    })
+    .catch(function (error) {
+      root.textContent = "The API documentation could not be loaded (" + error.message + "). The OpenAPI document: " + settings.spec;
+    });
+})(SETTINGS);
+"""
 
 
 class StaticFiles(BaseLocalFileSystem):
@@ -195,6 +300,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
+            render_plugins=[ApiDocs(), YamlRenderPlugin()],
             title="Podium API",
             version="1",
             description=(
