@@ -27,7 +27,7 @@ demo: $(VENV)/.installed  ## migrate an SQLite file, load the demo, serve http:/
 serve: $(VENV)/.installed
 	$(BIN)/podium serve --migrate
 
-test: $(VENV)/.installed-test  ## PostgreSQL + Redis + Chromium, then lint and the whole suite
+test: $(VENV)/.installed-test  ## PostgreSQL + Redis + Chromium and a CJK font, then lint and the whole suite
 	bash scripts/ensure-services.sh
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
