@@ -51,6 +51,7 @@ from backend.security import (
 )
 from backend.settings import Settings, get_settings
 from backend.tasks import InlineQueue, install, queue_for
+from backend.workspace.navigation import WorkspaceLinkMiddleware
 
 HERE = Path(__file__).parent
 logger = logging.getLogger("podium")
@@ -283,6 +284,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(AuthMiddleware, exclude=["^/static", "^/schema"]),
             DefineMiddleware(TokenAwareCSRFMiddleware, config=csrf),
             AuditContextMiddleware,
+            WorkspaceLinkMiddleware,
         ],
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         exception_handlers={Exception: exception_handler_for(error_page)},

@@ -94,7 +94,8 @@ async def test_the_start_page_lists_the_callers_organizations_and_events(
     assert f'href="/workspace/events/{event_id}"' in response.text
     assert "/workspace/organizations/new" not in response.text  # platform admins only
     # the header links to the workspace; the back office is for platform admins only
-    # assert header link: see test_the_header_links_to_the_workspace
+    header = response.text.split("</header>")[0]
+    assert 'href="/workspace" aria-current="page"' in header
     assert 'href="/admin/"' not in response.text
 
 
@@ -113,7 +114,22 @@ async def test_someone_without_a_role_sees_an_empty_workspace_and_no_link(login,
     response = await client.get("/workspace", headers=HTML)
     assert response.status_code == 200
     assert "You organize no events yet" in response.text
-    assert 'href="/workspace"' not in response.text.split("</header>")[0]
+    for page in ("/workspace", "/me", "/"):
+        header = (await client.get(page, headers=HTML)).text.split("</header>")[0]
+        assert 'href="/workspace"' not in header, page
+        assert 'href="/admin/"' not in header, page
+
+
+async def test_the_header_links_to_the_workspace_for_organizers_and_admins(
+    login, make_event, make_user, grant, admin
+):
+    organizer = await make_user("organizer@example.org")
+    await grant(organizer, Role.organizer, await make_event())
+    for email in ("organizer@example.org", "admin@example.org"):
+        client = await login(email)
+        header = (await client.get("/", headers=HTML)).text.split("</header>")[0]
+        assert 'href="/workspace"' in header, email
+        assert ('href="/admin/"' in header) is (email == "admin@example.org")
 
 
 async def test_anonymous_visitors_are_sent_to_the_login(client):
