@@ -295,7 +295,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {
                 "settings": settings,
                 "sessions": SessionStore(session_store, settings.session_lifetime_days * 24 * 3600),
-                "login_limiter": LoginLimiter(settings.login_rate_limit, redis, settings.trusted_proxies),
+                "login_limiter": LoginLimiter.from_settings(settings, redis),
                 "redis": redis,
                 "principals": principals,
             }

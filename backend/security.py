@@ -19,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import ipaddress
 import logging
 import math
 import secrets
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import msgspec
@@ -40,11 +41,15 @@ from litestar.stores.base import Store
 from litestar.types import ASGIApp, Receive, Scope, Send
 from redis.asyncio import Redis
 
+from backend.accounts.service import LoginOutcome, login_throttle
 from backend.accounts.tables import ApiToken, TokenScope, User
 from backend.accounts.tokens import TOKEN_PREFIX, parse_scopes, token_digest
 from backend.db import fetch_one, utcnow
 from backend.errors import CsrfFailed, DomainError
 from backend.policy import Principal
+
+if TYPE_CHECKING:
+    from backend.settings import Settings
 
 logger = logging.getLogger("podium.security")
 
@@ -416,7 +421,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=None, auth=None)
 
 
-# The login rate limit ---------------------------------------------------------------------------
+# The login limits -------------------------------------------------------------------------------
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -444,66 +449,306 @@ def client_address(scope: Scope, proxies: tuple[Network, ...]) -> str:
     return hops[0] if hops else peer
 
 
-_COUNT_SCRIPT = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return {n, redis.call('TTL', KEYS[1])}
+# KEYS: address failures, address pending, account hash (f, locks, until), account pending.
+_ADMIT_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local locked_until = tonumber(redis.call('HGET', KEYS[3], 'until') or '0')
+if locked_until > now then return {2, math.ceil(locked_until - now)} end
+local address_used = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(redis.call('GET', KEYS[2]) or '0')
+if address_used >= tonumber(ARGV[1]) then return {1, math.max(redis.call('TTL', KEYS[1]), 1)} end
+local account_used = tonumber(redis.call('HGET', KEYS[3], 'f') or '0') + tonumber(redis.call('GET', KEYS[4]) or '0')
+if account_used >= tonumber(ARGV[2]) then
+  local locks = tonumber(redis.call('HGET', KEYS[3], 'locks') or '0')
+  return {2, math.min(tonumber(ARGV[3]) * 2 ^ locks, tonumber(ARGV[4]))}
+end
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('INCR', KEYS[4])
+redis.call('EXPIRE', KEYS[4], ARGV[5])
+return {0, 0}
+"""
+
+_SETTLE_SCRIPT = """
+for _, key in ipairs({KEYS[2], KEYS[4]}) do
+  if tonumber(redis.call('GET', key) or '0') > 1 then redis.call('DECR', key) else redis.call('DEL', key) end
+end
+if ARGV[1] == 'ok' then
+  redis.call('DEL', KEYS[3])
+  return 0
+end
+if ARGV[1] ~= 'failed' then return 0 end
+if redis.call('INCR', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+local after = tonumber(ARGV[3])
+local lock = 0
+if redis.call('HINCRBY', KEYS[3], 'f', 1) >= after then
+  local locks = redis.call('HINCRBY', KEYS[3], 'locks', 1)
+  lock = math.min(tonumber(ARGV[4]) * 2 ^ (locks - 1), tonumber(ARGV[5]))
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+  redis.call('HSET', KEYS[3], 'until', tostring(now + lock), 'f', after - 1)
+end
+redis.call('EXPIRE', KEYS[3], tonumber(ARGV[6]) + lock)
+return lock
 """
 
 
+class _Window:
+    """A client address's failed logins in the current window, and its attempts under way."""
+
+    __slots__ = ("ends", "failures", "pending")
+
+    def __init__(self, ends: float) -> None:
+        self.ends = ends
+        self.failures = 0
+        self.pending = 0
+
+
+class _Streak:
+    """An e-mail's failed logins since its last success, its locks so far and the current one."""
+
+    __slots__ = ("failures", "forget_at", "locked_until", "locks", "pending")
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.locks = 0
+        self.locked_until = 0.0
+        self.pending = 0
+        self.forget_at = 0.0
+
+
+ADDRESS_LIMITED = "Too many failed logins from your network; try again later"
+ACCOUNT_LOCKED = "Too many failed logins for this e-mail address; try again later"
+
+
 class LoginLimiter:
-    """Login attempts per client address in fixed one-minute windows. With Redis every process shares
-    the count, kept atomically in one round trip (INCR, and EXPIRE on the first attempt, in a Lua
-    script); without Redis (the embedded default, one process) it is counted in memory."""
+    """The login limits, shared by every login route (the API's and the form's) of every process.
 
-    WINDOW = 60
+    - **Per e-mail address**: after ``lockout_after`` failed attempts in a row the address is locked
+      for ``lockout_seconds``; after the lock, each further failure locks it again for twice as long
+      as the last time, up to ``lockout_max_seconds``. While it is locked every attempt is refused
+      before the password is looked at, a right one too. A success ends the streak and its backoff;
+      a streak is forgotten a day after its last failure. Unknown addresses are counted and locked
+      the same way, so the answers tell nothing about which accounts exist.
+    - **Per client address**: at most ``address_limit`` *failed* attempts per fixed window of
+      ``window`` seconds (a campus behind one NAT address lives with a few hundred); successful
+      logins leave the budget untouched.
 
-    def __init__(self, limit: int, redis: Redis | None = None, trusted_proxies: Iterable[str] = ()) -> None:
-        self.limit = limit
+    An attempt is admitted only while the failures plus the attempts still under way stay below a
+    limit (the attempt is reserved at admission and settled once, as a failure, a success or an
+    abort), so concurrent attempts can never get more failures through than the limit. A
+    reservation a crashed process never settled expires after ``PENDING_TTL`` seconds.
+
+    With Redis every process shares the counts, each step one atomic Lua script; without Redis (the
+    embedded default, one process) they are kept in memory.
+    """
+
+    PENDING_TTL = 30
+    FORGET_AFTER = 24 * 3600
+    MAX_ENTRIES = 100_000  # in memory: beyond this, finished windows and streaks are dropped
+
+    def __init__(
+        self,
+        *,
+        address_limit: int,
+        window: int,
+        lockout_after: int,
+        lockout_seconds: int,
+        lockout_max_seconds: int,
+        redis: Redis | None = None,
+        trusted_proxies: Iterable[str] = (),
+    ) -> None:
+        self.address_limit = address_limit
+        self.window = window
+        self.lockout_after = lockout_after
+        self.lockout_seconds = lockout_seconds
+        self.lockout_max_seconds = lockout_max_seconds
         self.proxies = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
-        self._script = redis.register_script(_COUNT_SCRIPT) if redis is not None else None
-        self._windows: dict[str, tuple[float, int]] = {}
+        self._admit = redis.register_script(_ADMIT_SCRIPT) if redis is not None else None
+        self._settle = redis.register_script(_SETTLE_SCRIPT) if redis is not None else None
+        self._windows: dict[str, _Window] = {}
+        self._streaks: dict[str, _Streak] = {}
 
-    async def hit(self, address: str) -> int | None:
-        """Count one attempt; the seconds to wait when it is over the limit, else ``None``."""
-        if self._script is not None:
-            count, ttl = await self._script(keys=[f"podium:login_limit:{address}"], args=[self.WINDOW])
+    @classmethod
+    def from_settings(cls, settings: Settings, redis: Redis | None = None) -> LoginLimiter:
+        return cls(
+            address_limit=settings.login_rate_limit,
+            window=settings.login_rate_window,
+            lockout_after=settings.login_lockout_after,
+            lockout_seconds=settings.login_lockout_seconds,
+            lockout_max_seconds=settings.login_lockout_max_seconds,
+            redis=redis,
+            trusted_proxies=settings.trusted_proxies,
+        )
+
+    def for_address(self, address: str) -> LoginAttempts:
+        """The limits as the accounts service sees them, for attempts from this client address."""
+        return LoginAttempts(self, address)
+
+    def lock_for(self, locks: int) -> int:
+        """How long the e-mail is locked the ``locks``-th time (1, 2, ...)."""
+        return min(self.lockout_seconds * 2 ** min(locks - 1, 30), self.lockout_max_seconds)
+
+    @staticmethod
+    def _keys(address: str, email: str) -> list[str]:
+        account = hashlib.sha256(email.encode()).hexdigest()[:32]  # no e-mail addresses in Redis
+        return [
+            f"podium:login:address:{address}",
+            f"podium:login:address_pending:{address}",
+            f"podium:login:account:{account}",
+            f"podium:login:account_pending:{account}",
+        ]
+
+    async def admit(self, address: str, email: str) -> None:
+        """Reserve an attempt, or raise 429 ``rate_limited`` with ``Retry-After``."""
+        if self._admit is not None:
+            refused, wait = await self._admit(
+                keys=self._keys(address, email),
+                args=[
+                    self.address_limit,
+                    self.lockout_after,
+                    self.lockout_seconds,
+                    self.lockout_max_seconds,
+                    self.PENDING_TTL,
+                ],
+            )
         else:
-            now = time.monotonic()
-            if len(self._windows) > 10_000:  # forget finished windows
-                self._windows = {k: w for k, w in self._windows.items() if now - w[0] < self.WINDOW}
-            start, count = self._windows.get(address, (now, 0))
-            if now - start >= self.WINDOW:
-                start, count = now, 0
-            count += 1
-            self._windows[address] = (start, count)
-            ttl = self.WINDOW - (now - start)
-        return max(1, math.ceil(ttl)) if count > self.limit else None
+            refused, wait = self._admit_in_memory(address, email)
+        if refused:
+            raise TooManyRequestsException(
+                ADDRESS_LIMITED if refused == 1 else ACCOUNT_LOCKED,
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+
+    async def settle(self, address: str, email: str, outcome: LoginOutcome) -> int | None:
+        """Account for an admitted attempt; the seconds of the lock this failure started, if any."""
+        if self._settle is not None:
+            lock = await self._settle(
+                keys=self._keys(address, email),
+                args=[
+                    outcome,
+                    self.window,
+                    self.lockout_after,
+                    self.lockout_seconds,
+                    self.lockout_max_seconds,
+                    self.FORGET_AFTER,
+                ],
+            )
+        else:
+            lock = self._settle_in_memory(address, email, outcome)
+        return int(lock) or None
+
+    # Without Redis: the same rules over dictionaries (no await inside, so each step is atomic) ----
+
+    def _window(self, address: str, now: float) -> _Window:
+        window = self._windows.get(address)
+        if window is None or (now >= window.ends and not window.pending):
+            window = self._windows[address] = _Window(now + self.window)
+        elif now >= window.ends:  # a new window, the attempts under way carried over
+            window.ends, window.failures = now + self.window, 0
+        return window
+
+    def _streak(self, email: str, now: float) -> _Streak:
+        streak = self._streaks.get(email)
+        if streak is None or (now >= streak.forget_at and not streak.pending and now >= streak.locked_until):
+            streak = self._streaks[email] = _Streak()
+        return streak
+
+    def _admit_in_memory(self, address: str, email: str) -> tuple[int, float]:
+        now = time.monotonic()
+        if len(self._windows) + len(self._streaks) > self.MAX_ENTRIES:
+            self._windows = {k: w for k, w in self._windows.items() if w.pending or now < w.ends}
+            self._streaks = {
+                k: s
+                for k, s in self._streaks.items()
+                if s.pending or now < s.forget_at or now < s.locked_until
+            }
+        streak = self._streak(email, now)
+        if streak.locked_until > now:
+            return 2, streak.locked_until - now
+        window = self._window(address, now)
+        if window.failures + window.pending >= self.address_limit:
+            return 1, window.ends - now
+        if streak.failures + streak.pending >= self.lockout_after:
+            return 2, self.lock_for(streak.locks + 1)
+        window.pending += 1
+        streak.pending += 1
+        return 0, 0
+
+    def _settle_in_memory(self, address: str, email: str, outcome: LoginOutcome) -> int:
+        now = time.monotonic()
+        window = self._window(address, now)
+        streak = self._streak(email, now)
+        window.pending = max(0, window.pending - 1)
+        streak.pending = max(0, streak.pending - 1)
+        if outcome == "ok":
+            pending = streak.pending
+            streak = self._streaks[email] = _Streak()
+            streak.pending = pending
+            return 0
+        if outcome != "failed":
+            return 0
+        window.failures += 1
+        streak.failures += 1
+        lock = 0
+        if streak.failures >= self.lockout_after:
+            streak.locks += 1
+            lock = self.lock_for(streak.locks)
+            streak.locked_until = now + lock
+            streak.failures = self.lockout_after - 1
+        streak.forget_at = now + self.FORGET_AFTER + lock
+        return lock
+
+
+class LoginAttempts:
+    """A :class:`LoginLimiter` bound to one client address: the accounts service's
+    :class:`backend.accounts.service.LoginThrottle`."""
+
+    __slots__ = ("address", "limiter")
+
+    def __init__(self, limiter: LoginLimiter, address: str) -> None:
+        self.limiter = limiter
+        self.address = address
+
+    async def admit(self, email: str) -> None:
+        await self.limiter.admit(self.address, email)
+
+    async def settle(self, email: str, outcome: LoginOutcome) -> int | None:
+        return await self.limiter.settle(self.address, email, outcome)
 
 
 class LoginRateLimitMiddleware(ASGIMiddleware):
-    """429 ``rate_limited`` for a POST once its client address has used up this minute's attempts.
-
-    The count lives in the app's :class:`LoginLimiter` (``app.state.login_limiter``), so every login
-    route (the API's and the form's) shares one limit per address."""
+    """Puts the login limits (the app's :class:`LoginLimiter`, ``app.state.login_limiter``, bound to
+    the client's address) in :data:`backend.accounts.service.login_throttle` for the request, so
+    every check of a password on the routes behind it (the API's login and token routes, the login
+    form) is admitted and counted by the limits every other login route shares."""
 
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope["method"] == "POST":
-            limiter: LoginLimiter = scope["app"].state.login_limiter
-            wait = await limiter.hit(client_address(scope, limiter.proxies))
-            if wait is not None:
-                raise TooManyRequestsException(
-                    "Too many login attempts from your address; try again in a minute",
-                    headers={"Retry-After": str(wait)},
-                )
-        await next_app(scope, receive, send)
+        limiter: LoginLimiter = scope["app"].state.login_limiter
+        reset = login_throttle.set(limiter.for_address(client_address(scope, limiter.proxies)))
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            login_throttle.reset(reset)
+
+
+API_PREFIX = "/api/"
 
 
 class TokenAwareCSRFMiddleware(CSRFMiddleware):
-    """Litestar's double-submit CSRF check, skipped for bearer-token requests: browsers never attach
-    an ``Authorization`` header on their own, so those requests cannot be forged cross-site.
+    """Litestar's double-submit CSRF check, for the requests a forgery could give power to. Skipped:
+
+    - with a bearer token: browsers never attach an ``Authorization`` header on their own, so those
+      requests cannot be forged cross-site;
+    - for the API (``/api/``) when the request carries no session cookie: it has no ambient
+      authority to abuse (a bearer token or credentials in the body, which a forger does not have),
+      and the API reads only ``application/json`` bodies (415 otherwise), which a cross-site form
+      cannot send, so not even a login can be forged. A client logs in or gets a token in one call.
+
+    Any request that carries a session cookie (valid or not) keeps the check, on every write; so do
+    the pages, also without a session (the login form, against login CSRF).
 
     A refusal is raised as :class:`CsrfFailed`: a ``PermissionDeniedException`` is the check's own
     only if the request never got past it (the wrapped app marks the scope when it is reached)."""
@@ -515,12 +760,19 @@ class TokenAwareCSRFMiddleware(CSRFMiddleware):
 
         super().__init__(passed, config)
 
+    @staticmethod
+    def _exempt(scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"authorization" and value[:7].lower() == b"bearer ":
+                return True
+        if not scope["path"].startswith(API_PREFIX):
+            return False
+        return not ASGIConnection(scope).cookies.get(SESSION_COOKIE)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"authorization" and value[:7].lower() == b"bearer ":
-                    await self.app(scope, receive, send)
-                    return
+        if scope["type"] == "http" and self._exempt(scope):
+            await self.app(scope, receive, send)
+            return
         try:
             await super().__call__(scope, receive, send)
         except PermissionDeniedException as exc:

@@ -37,7 +37,11 @@ class Settings:
     base_url: str
     default_locale: str
     content_fallback: tuple[str, ...]  # every locale once: the order to try when a text lacks the reader's
-    login_rate_limit: int
+    login_rate_limit: int  # failed logins per client address and window
+    login_rate_window: int  # seconds
+    login_lockout_after: int  # failed logins in a row for one e-mail before it is locked
+    login_lockout_seconds: int  # the first lock; each further one doubles
+    login_lockout_max_seconds: int  # the longest lock
     smtp_host: str | None
     smtp_port: int
     smtp_user: str | None
@@ -125,6 +129,8 @@ class Settings:
         if "@" not in mail_from:
             raise SettingsError(f"PODIUM_MAIL_FROM must be an e-mail address, got {mail_from!r}")
 
+        lockout = integer("LOGIN_LOCKOUT_SECONDS", 60, 1, 86_400)
+
         return cls(
             environment=environment,
             data_dir=data_dir,
@@ -136,7 +142,11 @@ class Settings:
             base_url=base_url,
             default_locale=choice("DEFAULT_LOCALE", "en", LOCALES),
             content_fallback=_fallback(get("CONTENT_FALLBACK", ",".join(CONTENT_FALLBACK))),  # type: ignore[arg-type]
-            login_rate_limit=integer("LOGIN_RATE_LIMIT", 10, 1, 10_000),
+            login_rate_limit=integer("LOGIN_RATE_LIMIT", 300, 1, 1_000_000),
+            login_rate_window=integer("LOGIN_RATE_WINDOW", 600, 1, 86_400),
+            login_lockout_after=integer("LOGIN_LOCKOUT_AFTER", 5, 1, 1000),
+            login_lockout_seconds=lockout,
+            login_lockout_max_seconds=integer("LOGIN_LOCKOUT_MAX_SECONDS", 900, lockout, 86_400),
             smtp_host=smtp_host,
             smtp_port=integer("SMTP_PORT", 465 if smtp_security == "ssl" else 587, 1, 65535),
             smtp_user=get("SMTP_USER"),

@@ -25,24 +25,67 @@ from backend.accounts.schemas import (
     UserOut,
     UserPatch,
 )
+from backend.errors import DomainError
 from backend.guards import current, may, requires_login
 from backend.policy import Action
 from backend.schemas import IdPath, Limit, Offset, Search
-from backend.security import TOKEN_SCOPE_OPT, end_session, start_session
+from backend.security import (
+    TOKEN_SCOPE_OPT,
+    LoginRateLimitMiddleware,
+    end_session,
+    load_principal,
+    start_session,
+)
 
 PeopleLimit = Annotated[int, QueryParameter(ge=1, le=100)]
 
 
+LIMITS_DOC = """The login limits (shared by every login route) answer 429 `rate_limited` with
+`Retry-After` (seconds), even for the right password: after repeated failures for one e-mail address
+(a lock that doubles with each further failure, up to a cap; a success ends it), and after too many
+failed logins from one client address (successful logins do not count)."""
+
+LOGIN_DOC = f"""Log in with e-mail and password; sets the session cookie, for browsers and scripts
+that keep cookies (their later writes must echo the `podium_csrf` cookie in `X-Podium-CSRF`). API
+clients rather get a bearer token in one call: `POST /api/v1/auth/tokens` with `email` and
+`password`.
+
+A wrong e-mail or password is 401 `invalid_credentials`. {LIMITS_DOC}"""
+
+CREATE_TOKEN_DOC = f"""Create a bearer token for an API client or scanning device; the token is
+shown once, in `token`. Send it as `Authorization: Bearer pdm_...`.
+
+**With credentials** (`email` and `password` in the body, both or neither) this is the API login:
+one call and nothing before it, no cookie, no CSRF token. A wrong e-mail or password is 401
+`invalid_credentials`. {LIMITS_DOC}
+
+    curl -X POST https://podium.example.org/api/v1/auth/tokens \\
+      -H 'Content-Type: application/json' \\
+      -d '{{"email": "me@example.org", "password": "...", "name": "my script", "scopes": ["read"]}}'
+
+**Without credentials** the token is the logged-in caller's: with a session (and the CSRF header, as
+every cookie-authenticated write) or with a bearer token, which can give the new token no more scopes
+and no longer life than its own (403 `token_exceeds_parent`)."""
+
+
 class LoginController(Controller):
-    """Mounted behind the login rate limit (``backend.security.LoginRateLimitMiddleware``: POSTs per
-    client address and minute, failed or not, shared by the API and the form)."""
+    """Mounted behind the login limits (``backend.security.LoginRateLimitMiddleware``, shared with the
+    login form and ``CreateToken``): per e-mail address a lockout with backoff, per client address a
+    budget of failed attempts."""
 
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", operation_id="Login", status_code=200)
+    @post(
+        "/login",
+        operation_id="Login",
+        status_code=200,
+        security=[],
+        summary="Log in (session cookie)",
+        description=LOGIN_DOC,
+    )
     async def login(self, request: Request, data: JSONBody[LoginIn]) -> Response[UserOut]:
-        """Log in with e-mail and password; sets the session cookie."""
+        """Log in with e-mail and password; sets the session cookie (see ``LOGIN_DOC``)."""
         user_id = await service.check_credentials(data.email, data.password)
         response = Response(await service.get_user(user_id))
         await start_session(request, response, user_id)
@@ -98,10 +141,31 @@ class AuthController(Controller):
         """The caller's API tokens (never the secrets)."""
         return await service.list_tokens(current(request))
 
-    @post("/tokens", operation_id="CreateToken", guards=[requires_login])
+    @post(
+        "/tokens",
+        operation_id="CreateToken",
+        status_code=201,
+        security=[{}, {"bearer": []}, {"session": []}],  # {}: with credentials in the body, nothing
+        middleware=[LoginRateLimitMiddleware()],  # a password is checked here as well
+        summary="Create an API token (also the API login: with e-mail and password)",
+        description=CREATE_TOKEN_DOC,
+    )
     async def create_token(self, request: Request, data: JSONBody[TokenIn]) -> NewTokenOut:
-        """Create a bearer token for an API client or scanning device; the token is shown once."""
-        return await service.create_token(current(request), data)
+        """Create a bearer token, for the caller or for the credentials given (see ``CREATE_TOKEN_DOC``)."""
+        if data.email is None and data.password is None:
+            return await service.create_token(current(request), data)
+        if data.email is None or data.password is None:
+            missing, given = ("email", "password") if data.email is None else ("password", "email")
+            raise DomainError(
+                "validation_error",
+                "Send both e-mail and password, or neither",
+                fields={missing: f"required with {given}"},
+            )
+        user_id = await service.check_credentials(data.email, data.password)
+        principal = await load_principal(user_id, "password")
+        if principal is None:  # deactivated since the check
+            raise DomainError("invalid_credentials", "The e-mail or password is wrong", status_code=401)
+        return await service.create_token(principal, data)
 
     @delete("/tokens/{token_id:int}", operation_id="RevokeToken", guards=[requires_login])
     async def revoke_token(self, request: Request, token_id: IdPath) -> None:

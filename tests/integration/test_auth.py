@@ -204,9 +204,9 @@ async def test_login_is_rate_limited_per_client(db, settings, make_user):
 
 
 async def test_the_login_limit_is_shared_by_every_process(db, settings, make_user):
-    """Four app instances (as four server processes would) share one Redis count: of 40 logins fired
-    at once, exactly the limit get through."""
-    await make_user("a@example.org")
+    """Four app instances (as four server processes would) share one Redis count: of 40 failing
+    logins (each for another e-mail, so no account lock is involved) fired at once from one address,
+    exactly the address's limit get through."""
     apps = [create_app(dataclasses.replace(settings, login_rate_limit=10)) for _ in range(4)]
     async with contextlib.AsyncExitStack() as stack:
         clients = []
@@ -217,7 +217,9 @@ async def test_the_login_limit_is_shared_by_every_process(db, settings, make_use
             await prime_csrf(client)
         responses = await asyncio.gather(
             *(
-                clients[i % 4].post("/api/v1/auth/login", json={"email": "a@example.org", "password": "x"})
+                clients[i % 4].post(
+                    "/api/v1/auth/login", json={"email": f"a{i}@example.org", "password": "x"}
+                )
                 for i in range(40)
             )
         )
@@ -237,11 +239,11 @@ async def test_forwarded_addresses_count_only_from_trusted_proxies(db, settings)
                 (
                     await client.post(
                         "/api/v1/auth/login",
-                        json={"email": "nobody@example.org", "password": "x"},
+                        json={"email": f"nobody{i}@example.org", "password": "x"},  # no account lock
                         headers={"x-forwarded-for": address},
                     )
                 ).status_code
-                for address in forwarded_for
+                for i, address in enumerate(forwarded_for)
             ]
 
     async with app.lifespan():

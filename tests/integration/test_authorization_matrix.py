@@ -216,6 +216,8 @@ MATRIX: dict[str, Row] = {
     "Logout": Row(LOGGED_IN),
     "Me": Row(LOGGED_IN),
     "ListTokens": Row(LOGGED_IN),
+    # Without credentials in the body: for the logged-in caller only. With e-mail and password it is
+    # the API login, open to anyone who has them (tests/integration/test_api_login.py).
     "CreateToken": Row(LOGGED_IN, body=lambda w, role: {"name": "laptop"}),
     "RevokeToken": Row(LOGGED_IN, path=lambda w, role: {"token_id": w.tokens.get(role, w.tokens["member"])}),
     "ListUsers": Row(ADMIN),
