@@ -234,7 +234,7 @@ async def test_a_plain_member_gets_the_403_page_without_a_workspace_link(make_cl
     ("locale", "title", "workspace"),
     [
         ("zh", "后台仅供平台管理员使用", "进入工作台"),
-        ("ru", "Администрирование доступно только администраторам платформы", "Открыть рабочее пространство"),
+        ("ru", "Администрирование доступно только администраторам платформы", "Открыть рабочее место"),
     ],
 )
 async def test_the_403_page_speaks_the_readers_language(make_client, organizer, locale, title, workspace):
