@@ -108,8 +108,10 @@ class Columns:
         row that can be reported is Python's."""
         column = self.data[name]
         try:
-            values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False, writable=True)
+            values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
             suspect = ~np.isfinite(values)
+            if suspect.any():
+                values = values.copy()  # Python's float() fills in some cells below
         except pa.ArrowInvalid:
             raw, offsets = _utf8(column), _offsets(column)
             odd_rows = (
@@ -178,14 +180,15 @@ def _table(members: bytes) -> np.ndarray:
 
 
 _UNUSUAL_IN_NUMBERS = ~_table(b"0123456789.-+eE")
-# bytes that begin white space: ASCII (as str.isspace has it) and the lead bytes of U+0085, U+00A0,
-# U+1680, U+2000-U+205F and U+3000; columns without any need no stripping
-_SPACE_LEAD = _table(bytes([*range(9, 14), *range(28, 33), 0xC2, 0xE1, 0xE2, 0xE3]))
 
 
 def _stripped(column: pa.Array) -> pa.Array:
-    present = np.bincount(_utf8(column), minlength=256) > 0
-    return pc.utf8_trim_whitespace(column) if (present & _SPACE_LEAD).any() else column
+    """Cells without surrounding white space (as str.strip() removes it). ASCII text without bytes
+    up to 32 (where str.isspace finds its ASCII spaces) has none: the common case costs two scans."""
+    raw = _utf8(column)
+    if raw.size == 0 or (raw.min() > 32 and raw.max() < 0x80):
+        return column
+    return pc.utf8_trim_whitespace(column)
 
 
 def encode(column: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
@@ -206,11 +209,11 @@ def read_columns(path: str, required: tuple[str, ...], columns: tuple[str, ...])
     is not UTF-8 is a :class:`FileError`. Empty cells are not errors here: see ``empty_checks``."""
     data = _read_bytes(path)
     raw = np.frombuffer(data, dtype=np.uint8)
-    counts = np.bincount(raw, minlength=256)  # one pass: which of CR, quotes, non-ASCII occur at all
-    if counts[0x80:].any():
+    if not data.isascii():
         _check_utf8(path, data)
     start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    ends, lines_before, n_line_ends = _record_ends(raw, start, counts)
+    quoted = b'"' in data
+    ends, lines_before, n_line_ends = _record_ends(raw, start, b"\r" in data, quoted)
     header_end = int(ends[0]) if ends.size else len(data)
     header_text = data[start:header_end].decode("utf-8")
     rows = csv.reader(io.StringIO(header_text + "\n" if start < len(data) else "", newline=""))
@@ -219,7 +222,7 @@ def read_columns(path: str, required: tuple[str, ...], columns: tuple[str, ...])
     after = _after(raw, ends)  # where the record after each record end starts
     body = int(after[0]) if ends.size else len(data)
     try:
-        table = _parse(data, body, bool(counts[34]), [positions[name] for name in names])
+        table = _parse(data, body, quoted, [positions[name] for name in names])
     except (pa.ArrowInvalid, pa.ArrowKeyError):  # rows of differing lengths, or all shorter than the header
         return _read_slow(path, data, positions, names)
     # the data records: where each starts and ends, and the line it ends on (csv.reader.line_num)
@@ -231,9 +234,15 @@ def read_columns(path: str, required: tuple[str, ...], columns: tuple[str, ...])
     nonempty = record_end > record_start  # pyarrow skips empty lines
     if int(nonempty.sum()) != table.num_rows:
         return _read_slow(path, data, positions, names)
-    data_columns = {name: _stripped(table.column(f"f{positions[name]}").combine_chunks()) for name in names}
-    result = Columns(path, names, data_columns, lines[nonempty])
-    return _drop_blank_rows(result, data, record_start[nonempty], record_end[nonempty])
+    if not nonempty.all():
+        record_start, record_end, lines = record_start[nonempty], record_end[nonempty], lines[nonempty]
+    del after, ends, lines_before, nonempty
+    data_columns = {}
+    for name in names:  # one column at a time, each freed from the table as soon as it is copied
+        data_columns[name] = _stripped(table.column(f"f{positions[name]}").combine_chunks())
+        table = table.drop_columns([f"f{positions[name]}"])
+    result = Columns(path, names, data_columns, lines)
+    return _drop_blank_rows(result, data, record_start, record_end)
 
 
 def _read_bytes(path: str) -> bytes:
@@ -270,12 +279,14 @@ def _after(raw: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return ends + 1 + crlf
 
 
-def _record_ends(raw: np.ndarray, start: int, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _record_ends(
+    raw: np.ndarray, start: int, has_cr: bool, quoted: bool
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Positions where records end (line ends outside quotes; a CRLF counts from its CR), for each
     how many line ends precede it, and how many line ends there are: Python's universal newlines, as
     ``csv`` counts lines."""
     newline = np.flatnonzero(raw == 10)
-    ret = np.flatnonzero(raw == 13) if counts[13] else np.zeros(0, dtype=np.int64)
+    ret = np.flatnonzero(raw == 13) if has_cr else np.zeros(0, dtype=np.int64)
     if ret.size:
         after_cr = np.zeros(newline.size, dtype=bool)
         hit = np.searchsorted(ret, newline - 1)
@@ -285,7 +296,7 @@ def _record_ends(raw: np.ndarray, start: int, counts: np.ndarray) -> tuple[np.nd
     else:
         line_ends = newline
     line_ends = line_ends[line_ends >= start]
-    if counts[34]:
+    if quoted:
         quotes = np.flatnonzero(raw == 34)
         outside = np.searchsorted(quotes, line_ends) % 2 == 0
         index = np.flatnonzero(outside)

@@ -198,12 +198,14 @@ def read_scores(path: str, rubric: Rubric | None) -> tuple[ScoreTable, np.ndarra
     check = rubric or Rubric(tuple(Criterion(name) for name in criterion_labels))
     judges, judge = columns.codes("judge")
     entries, entry = columns.codes("entry")
+    lines = columns.lines
+    del columns  # the text of every row: only the codes and the distinct labels are needed from here
     try:
         table = score_table(judges, judge, entries, entry, criterion_labels, criterion, values, check)
     except InputError as error:
-        where = f" line {columns.lines[error.row - 1]}" if error.row is not None else ""
+        where = f" line {lines[error.row - 1]}" if error.row is not None else ""
         raise FileError(f"{path}{where}: {error.message}") from error
-    return table, columns.lines
+    return table, lines
 
 
 def score_table(
@@ -223,12 +225,15 @@ def score_table(
             raise InputError(
                 f"criterion {name!r} is not in the rubric", row=int(np.argmax(criterion == code)) + 1
             )
-    lo = np.array([rubric.get(c).min for c in criteria])[criterion]  # type: ignore[union-attr]
-    hi = np.array([rubric.get(c).max for c in criteria])[criterion]  # type: ignore[union-attr]
+    lo = np.array([rubric.get(c).min for c in criteria])  # type: ignore[union-attr]
+    hi = np.array([rubric.get(c).max for c in criteria])  # type: ignore[union-attr]
+    if len(criteria) > 1:  # one criterion: compare with numbers, not with a copy per row
+        lo, hi = lo[criterion], hi[criterion]
     out = np.flatnonzero((value < lo) | (value > hi))
     if out.size:
         r = int(out[0])
-        raise InputError(f"score {value[r]:g} is outside [{lo[r]:g}, {hi[r]:g}]", row=r + 1)
+        low, high = (lo[r], hi[r]) if lo.size > 1 else (lo[0], hi[0])
+        raise InputError(f"score {value[r]:g} is outside [{low:g}, {high:g}]", row=r + 1)
     key = (judge * len(entries) + entry) * len(criteria) + criterion
     order = np.argsort(key, kind="stable")
     ordered = key[order]
