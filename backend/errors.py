@@ -144,6 +144,30 @@ def problems(fields: dict[str, str]) -> str:
     return "; ".join(f"{name}: {message}" for name, message in fields.items())
 
 
+class FieldChecks:
+    """A service's checks of several fields, reported in one answer instead of one per request:
+    ``add`` each problem as it is found, then ``raise_if_any()``. One problem raises its own error;
+    several raise one with the first problem's code, every field's message and the detail
+    :data:`INVALID_INPUT` (so the field messages must read on their own: "must not be before the
+    start date"). The params of all problems share one namespace."""
+
+    def __init__(self) -> None:
+        self._problems: list[tuple[str, str, str, str, dict[str, object]]] = []
+
+    def add(self, code: str, detail: str, field: str, message: str, **params: object) -> None:
+        self._problems.append((code, detail, field, message, params))
+
+    def raise_if_any(self, status_code: int | None = None) -> None:
+        if not self._problems:
+            return
+        code, detail, *_ = self._problems[0]
+        if len(self._problems) > 1:
+            detail = INVALID_INPUT
+        params = {k: v for *_, more in self._problems for k, v in more.items()}
+        fields = {field: message for _, _, field, message, _ in self._problems}
+        raise DomainError(code, detail, status_code=status_code, fields=fields, params=params)
+
+
 class NotFound(DomainError):
     status_code = 404
 

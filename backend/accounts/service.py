@@ -117,7 +117,10 @@ async def set_locale(actor: Principal, locale: str) -> None:
     """Remember the caller's page language."""
     if locale not in _LOCALES:
         raise DomainError(
-            "validation_error", "Unknown language", fields={"locale": f"one of {', '.join(_LOCALES)}"}
+            "validation_error",
+            "Unknown language",
+            fields={"locale": "must be one of: {choices}"},
+            params={"choices": ", ".join(_LOCALES)},
         )
     async with transaction():
         await User.update({User.locale: locale}).where(User.id == actor.id)

@@ -16,7 +16,7 @@ from msgspec import UNSET, structs
 
 from backend import audit, policy
 from backend.db import fetch_one, locked_row, transaction
-from backend.errors import Conflict, DomainError, NotFound
+from backend.errors import Conflict, DomainError, FieldChecks, NotFound, Term, status_term
 from backend.events.schemas import (
     EventIn,
     EventOut,
@@ -50,21 +50,36 @@ def _event_out(row: dict[str, Any]) -> EventOut:
     return EventOut(**{f: row[column] for f, column in _EVENT_COLUMNS.items()})
 
 
-def _check_time_zone(name: str) -> None:
+def _check_time_zone(name: str, checks: FieldChecks | None = None) -> None:
+    own = checks or FieldChecks()
     if not is_time_zone(name):
-        raise DomainError("invalid_time_zone", f"Unknown time zone {name!r}", fields={"time_zone": "unknown"})
+        own.add(
+            "invalid_time_zone",
+            "{time_zone} is not a time zone such as Asia/Shanghai",
+            "time_zone",
+            "is not a time zone such as Asia/Shanghai",
+            time_zone=name,
+        )
+    if checks is None:
+        own.raise_if_any()
 
 
 def _check_event_fields(values: dict[str, Any]) -> None:
+    """The rules across an event's fields, every broken one reported at once."""
+    checks = FieldChecks()
     if values["ends_on"] < values["starts_on"]:
-        raise DomainError(
-            "invalid_dates", "The event ends before it starts", fields={"ends_on": "before starts_on"}
+        checks.add(
+            "invalid_dates", "The event ends before it starts", "ends_on", "must not be before the start date"
         )
     if not any(has_visible_text(values[f]) for f in ("name_zh", "name_en", "name_ru")):
-        raise DomainError(
-            "name_required", "Give the event a name in at least one language", fields={"name_en": "required"}
+        checks.add(
+            "name_required",
+            "Give the event a name in at least one language",
+            "name_en",
+            "give the event a name in at least one language",
         )
-    _check_time_zone(values["time_zone"])
+    _check_time_zone(values["time_zone"], checks)
+    checks.raise_if_any()
 
 
 async def visible_event_ids(principal: Principal | None) -> list[int] | None:
@@ -196,7 +211,11 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
 
 def _require_editable(event_row: dict[str, Any]) -> None:
     if event_row["status"] not in EDITABLE:
-        raise Conflict("event_locked", f"The event is {event_row['status']}; its set-up can no longer change")
+        raise Conflict(
+            "event_locked",
+            "The event is {status}; its set-up can no longer change",
+            params={"status": status_term(event_row["status"])},
+        )
 
 
 async def _editable_event(event_id: int) -> dict[str, Any]:
@@ -209,6 +228,14 @@ async def _editable_event(event_id: int) -> dict[str, Any]:
 
 
 # Status life cycle ----------------------------------------------------------------------------
+
+# Why a status change is refused, by the status asked for (``{status}``: the event's status now).
+_REFUSED_TRANSITION = {
+    EventStatus.open: "The event is {status}; only a draft event can be opened",
+    EventStatus.running: "The event is {status}; only an open event can be started",
+    EventStatus.closed: "The event is {status}; only a running event can be closed",
+    EventStatus.archived: "The event is {status}; only a closed event can be archived",
+}
 
 
 async def _transition(
@@ -236,7 +263,8 @@ async def _transition(
                 raise NotFound("Event")
             raise Conflict(
                 "invalid_transition",
-                f"The event is {row['status']}; only a {source.value} event can become {target.value}",
+                _REFUSED_TRANSITION.get(target, "The event is {status}; this status change is not possible"),
+                params={"status": status_term(row["status"])},
             )
         await audit.record(
             actor.id,
@@ -293,7 +321,7 @@ def _check_track(data: TrackIn) -> None:
 
 def _require_contest(event_row: dict[str, Any], what: str) -> None:
     if event_row["kind"] != EventKind.contest.value:
-        raise Conflict("wrong_event_kind", f"Only contests have {what}")
+        raise Conflict("wrong_event_kind", "Only contests have {what}", params={"what": Term(what, "part")})
 
 
 async def list_tracks(event_id: int) -> list[TrackOut]:
@@ -369,8 +397,9 @@ def _check_stage(data: StageIn, previous: dict[str, Any] | None) -> None:
     if LEVEL_ORDER[data.level] < LEVEL_ORDER[StageLevel(previous["level"])]:
         raise DomainError(
             "invalid_stage_order",
-            f"A {data.level.value} stage cannot follow a {previous['level']} stage",
+            "A stage of level {level} cannot follow one of level {previous}",
             fields={"level": "out of order"},
+            params={"level": Term(data.level.value, "level"), "previous": Term(previous["level"], "level")},
         )
     prev_end = previous["judging_deadline"] or previous["submission_deadline"]
     if prev_end and sub and sub < prev_end:
@@ -500,8 +529,13 @@ def _check_session(event: dict[str, Any], data: SessionIn) -> None:
     if first < event["starts_on"] or last > event["ends_on"]:
         raise DomainError(
             "outside_event_dates",
-            f"The session must fall within the event's dates ({event['starts_on']} to {event['ends_on']}, {event['time_zone']})",
+            "The session must fall within the event's dates ({starts_on} to {ends_on}, {time_zone})",
             fields={"starts_at": "outside event dates"},
+            params={
+                "starts_on": event["starts_on"],
+                "ends_on": event["ends_on"],
+                "time_zone": event["time_zone"],
+            },
         )
 
 

@@ -59,6 +59,7 @@ async def test_a_failing_write_leaves_nothing_behind(make_client, organizer, mon
     """A fault after the track row and its audit entry are written rolls both back."""
     _, event = organizer
     client = await make_client("organizer@example.org")
+    client.cookies.set("podium_lang", "en")  # the messages below are asserted in English
     before = (await Track.count(), await AuditEntry.count())
     seen_inside = []
     real_record = audit.record

@@ -179,6 +179,7 @@ async def admin(server) -> Iterator[httpx.AsyncClient]:
         client.headers[CSRF_HEADER] = client.cookies[CSRF_COOKIE]
         response = await client.post("/api/v1/auth/login", json={"email": ADMIN, "password": PASSWORD})
         assert response.status_code == 200, response.text
+        client.cookies.set("podium_lang", "en")  # refusals are asserted in English
         yield client
 
 

@@ -82,6 +82,7 @@ async def test_only_the_organizations_admins_create_its_events(
         assert (response.status_code, response.json()["code"]) == (403, "forbidden"), email
     assert await Event.count() == 1
     client = await make_client("orgadmin@example.org")
+    client.cookies.set("podium_lang", "en")  # the messages below are asserted in English
     unknown = await client.post("/api/v1/events", json={**CONTEST, "organization_id": 999, "slug": "x1"})
     assert (unknown.status_code, unknown.json()["code"], unknown.json()["fields"]) == (
         400,
@@ -100,6 +101,7 @@ async def test_only_the_organizations_admins_create_its_events(
 
 async def test_event_input_is_checked_field_by_field(make_client, admin):
     client = await make_client("admin@example.org")
+    client.cookies.set("podium_lang", "en")  # the messages below are asserted in English
     cases = [
         ({**CONTEST, "ends_on": "2027-02-01"}, "invalid_dates", "ends_on"),
         ({**CONTEST, "time_zone": "Mars/Olympus"}, "invalid_time_zone", "time_zone"),
@@ -219,6 +221,7 @@ async def test_concurrent_transitions_move_the_event_once(make_client, organizer
 async def test_tracks_are_validated_and_unique_per_event(make_client, organizer):
     _, event = organizer
     client = await make_client("organizer@example.org")
+    client.cookies.set("podium_lang", "en")  # the messages below are asserted in English
     created = await client.post(f"/api/v1/events/{event}/tracks", json=TRACK)
     assert created.status_code == 201
     assert created.json() == {

@@ -34,6 +34,7 @@ async def _user_ids() -> dict[str, int]:
 async def test_platform_admins_create_organizations_and_give_them_an_admin(make_client, make_user, admin):
     await make_user("zhang@example.org")
     client = await make_client("admin@example.org")
+    client.cookies.set("podium_lang", "en")  # the messages below are asserted in English
     created = await client.post("/api/v1/organizations", json=ALLIANCE)
     assert created.status_code == 201, created.text
     organization = created.json()

@@ -50,6 +50,7 @@ async def test_grants_refuse_foreign_tracks_and_unknown_users(
     user = await make_user("someone@example.org")
     await grant(user, Role.mentor, event)
     client = await make_client("organizer@example.org")
+    client.cookies.set("podium_lang", "en")  # the messages below are asserted in English
     wrong_track = await client.post(
         f"/api/v1/events/{event}/roles", json={"user_id": user, "role": "judge", "track_id": foreign[0]["id"]}
     )
