@@ -9,6 +9,7 @@ import datetime as dt
 import html
 import importlib
 import json
+import os
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,8 @@ from unittest import mock
 
 import httpx
 import pytest
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from backend.accounts.tables import Role, User
@@ -25,6 +28,7 @@ from backend.audit import AuditEntry
 from backend.events.tables import Event, EventSession, Stage, Track
 from backend.i18n import localized
 from backend.settings import Settings, SettingsError
+from tests.conftest import PG_SERVER, _admin
 from tests.integration.conftest import prime_csrf
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the parametrized ones
@@ -421,9 +425,30 @@ OLD_SCHEMA = (
 )
 
 
-async def test_the_migration_keeps_each_old_text_in_the_language_it_is_written_in(tmp_path):
+COLUMN_NAMES = {
+    "sqlite": "SELECT name FROM pragma_table_info('event')",
+    "postgresql": "SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'event'",
+}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def old_database(request, tmp_path) -> AsyncIterator[tuple[str, Engine]]:
+    """An empty database of either engine, apart from the one the tests run on."""
+    if request.param == "sqlite":
+        yield request.param, SQLiteEngine(path=str(tmp_path / "old.sqlite"))
+        return
+    name = f"podium_content_migration_{os.getpid()}"
+    await _admin(f'DROP DATABASE IF EXISTS "{name}"')
+    await _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield request.param, PostgresEngine(config={"dsn": f"{PG_SERVER}/{name}"})
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_the_migration_keeps_each_old_text_in_the_language_it_is_written_in(old_database):
     migration = importlib.import_module(MIGRATION)
-    engine = SQLiteEngine(path=str(tmp_path / "old.sqlite"))
+    kind, engine = old_database
     for sql in OLD_SCHEMA:
         await engine.run_ddl(sql)
     columns = ", ".join(f"{c}_{lang}" for c in ("edition", "venue") for lang in ("zh", "en", "ru"))
@@ -431,7 +456,7 @@ async def test_the_migration_keeps_each_old_text_in_the_language_it_is_written_i
         await migration.forwards_sql()
         moved = await engine.run_ddl(f"SELECT id, {columns} FROM event ORDER BY id")  # noqa: S608
         described = await engine.run_ddl("SELECT description_en, description_ru FROM event_session")
-        names = {r["name"] for r in await engine.run_ddl("PRAGMA table_info(event)")}
+        names = {r["name"] for r in await engine.run_ddl(COLUMN_NAMES[kind])}
         await migration.backwards_sql()
         back = await engine.run_ddl("SELECT id, edition, venue FROM event ORDER BY id")
     assert [{k: v for k, v in row.items() if v} for row in moved] == [
@@ -443,7 +468,7 @@ async def test_the_migration_keeps_each_old_text_in_the_language_it_is_written_i
     assert described == []
     assert not names & {"venue", "edition"}
     assert {"description_zh", "description_en", "description_ru"} <= names
-    assert back == [
+    assert [dict(row) for row in back] == [
         {"id": 1, "edition": "第十七届", "venue": "杭州国际博览中心"},
         {"id": 2, "edition": "2027", "venue": "Hangzhou Expo"},
         {"id": 3, "edition": "", "venue": "Москва, ВДНХ"},
