@@ -12,7 +12,7 @@ them, so messages are the ones the former row-by-row reader gave.
 
 A file pyarrow cannot take as a rectangle (rows with missing or extra cells) is read by Python's
 ``csv`` module instead: slower, same columns, same messages. Writing joins whole columns into CSV
-lines (``join_lines``) and writes their bytes in chunks.
+lines (``write_lines``) and writes their bytes a chunk of rows at a time.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ import pyarrow.csv as pacsv
 
 EXIT_INPUT_ERROR = 2
 
-# Numbers that pyarrow parses exactly as Python's float() does; anything else (a '+', '_', 'inf',
-# non-ASCII digits, garbage) is handed to float() itself, one cell at a time.
+# Numbers that pyarrow parses exactly as Python's float() does: the last resort of ``numbers`` for
+# cells of digits and signs that pyarrow refuses; the rest is handed to float() one cell at a time.
 _PLAIN_NUMBER = r"^-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _NEEDS_QUOTES = r"[,\"\n]"  # csv.writer's minimal quoting with lineterminator="\n"
 CHUNK_ROWS = 1 << 20  # rows per written chunk
@@ -53,16 +53,6 @@ def not_a_number(name: str, text: str) -> str:
 
 def not_finite(name: str, text: str) -> str:
     return f"{name} {text!r} is not a finite number"
-
-
-def parse_number(path: str, line: int, name: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise FileError(f"{path} line {line}: {not_a_number(name, text)}") from None
-    if not math.isfinite(value):
-        raise FileError(f"{path} line {line}: {not_finite(name, text)}")
-    return value
 
 
 def read_header(path: str, reader: Any, required: tuple[str, ...]) -> dict[str, int]:
@@ -173,13 +163,8 @@ def _utf8(column: pa.Array) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
 
 
-def _table(members: bytes) -> np.ndarray:
-    table = np.zeros(256, dtype=bool)
-    table[list(members)] = True
-    return table
-
-
-_UNUSUAL_IN_NUMBERS = ~_table(b"0123456789.-+eE")
+_UNUSUAL_IN_NUMBERS = np.ones(256, dtype=bool)  # bytes that cannot be part of a plain number
+_UNUSUAL_IN_NUMBERS[list(b"0123456789.-+eE")] = False
 
 
 def _stripped(column: pa.Array) -> pa.Array:
