@@ -28,7 +28,7 @@ import httpx
 import pytest
 
 from backend.accounts import passwords
-from backend.accounts.tables import ApiToken, RoleGrant, User
+from backend.accounts.tables import ApiToken, Invitation, RoleGrant, User
 from backend.accounts.tokens import token_digest
 from backend.audit import AuditEntry
 from backend.db import engine
@@ -50,6 +50,7 @@ ORG_ADMINS = frozenset({"orgadmin", "admin"})  # the admins of the organization 
 SEE_DRAFTS = EVENT_ADMINS  # who may see the draft contest and the draft forum
 ROLE_OF = {"member": "team_member", "judge": "judge", "checkin": "checkin_staff"}
 _HASH = passwords.hash_password(PASSWORD)
+INVITATION_TOKEN = "inv_matrix"  # a test invitation's link
 
 
 @dataclass
@@ -160,6 +161,16 @@ async def seed() -> World:
         .first()
     )
     world.ids["judge_grant"] = judge_grant["id"]
+    invitation = Invitation(  # to an address no role has, inside the scoped admin's track
+        email="invitee@matrix.example",
+        role="judge",
+        event=world.events["draft"],
+        track=world.ids["track_a"],
+        token_hash=token_digest(INVITATION_TOKEN),
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=14),
+    )
+    await invitation.save()
+    world.ids["invitation"] = invitation.id
     return world
 
 
@@ -304,7 +315,27 @@ MATRIX: dict[str, Row] = {
         lambda w, role: {"user_id": w.users["member"], "role": "mentor", "track_id": w.ids["track_a"]},
     ),
     "RevokeRole": Row(EVENT_ADMINS, "draft", _on("draft", grant_id="judge_grant")),
+    "UpdateMe": Row(LOGGED_IN, body=lambda w, role: {"display_name": "Renamed", "locale": "en"}),
+    "ChangePassword": Row(
+        LOGGED_IN, body=lambda w, role: {"current_password": PASSWORD, "new_password": "another password"}
+    ),
+    "ListInvitations": Row(EVENT_ADMINS, "draft", _on("draft")),
+    "CreateInvitation": Row(
+        EVENT_ADMINS,
+        "draft",
+        _on("draft"),
+        lambda w, role: {"email": "new@matrix.example", "role": "judge", "track_id": w.ids["track_a"]},
+    ),
+    "RevokeInvitation": Row(EVENT_ADMINS, "draft", _on("draft", invitation_id="invitation")),
+    "ResendInvitation": Row(EVENT_ADMINS, "draft", _on("draft", invitation_id="invitation")),
+    "SearchPeople": Row(EVENT_ADMINS, "draft", _on("draft")),
+    # only the invited address accepts: here an anonymous caller creating its account; every logged-in
+    # role is another address (403)
     "ListEventAudit": Row(ORGANIZERS, "draft", _on("draft")),
+    "AcceptInvitation": Row(
+        frozenset({"anonymous"}),
+        body=lambda w, role: {"token": INVITATION_TOKEN, "display_name": "Invitee", "password": PASSWORD},
+    ),
 }
 
 READS = {"GET", "HEAD"}
@@ -415,6 +446,17 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
         SEE_DRAFTS, "draft", lambda w, role: {"event": w.events["draft"]}, view=True
     ),
     ("GET", "/me"): Row(LOGGED_IN),
+    ("POST", "/me/profile"): Row(LOGGED_IN, body=lambda w, role: {"display_name": role, "locale": "en"}),
+    ("POST", "/me/password"): Row(
+        LOGGED_IN,
+        body=lambda w, role: {
+            "current_password": PASSWORD,
+            "new_password": "another password",
+            "new_password_again": "another password",
+        },
+    ),
+    # the invitation's link: its address has no account, so anonymous visitors create one (the first
+    # call accepts it); every logged-in role is another address
     # the organizer's workspace: "other" is an organization admin too, of another organization
     ("GET", "/workspace"): Row(LOGGED_IN),
     ("GET", "/workspace/organizations/new"): Row(ADMIN),
@@ -481,6 +523,36 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
         ORGANIZERS, "forum", _on("forum", session_id="session")
     ),
     ("GET", "/workspace/events/{event_id}/audit"): Row(ORGANIZERS, "draft", _on("draft")),
+    ("GET", "/workspace/events/{event_id}/people"): Row(EVENT_ADMINS, "draft", _on("draft")),
+    ("POST", "/workspace/events/{event_id}/people/invitations"): Row(
+        EVENT_ADMINS,
+        "draft",
+        _on("draft"),
+        lambda w, role: {"email": "new@matrix.example", "role": "judge", "track_id": w.ids["track_a"]},
+    ),
+    ("POST", "/workspace/events/{event_id}/people/invitations/{invitation_id}/resend"): Row(
+        EVENT_ADMINS, "draft", _on("draft", invitation_id="invitation")
+    ),
+    ("POST", "/workspace/events/{event_id}/people/invitations/{invitation_id}/revoke"): Row(
+        EVENT_ADMINS, "draft", _on("draft", invitation_id="invitation")
+    ),
+    ("POST", "/workspace/events/{event_id}/people/roles"): Row(
+        EVENT_ADMINS,
+        "draft",
+        _on("draft"),
+        lambda w, role: {"user_id": w.users["member"], "role": "mentor", "track_id": w.ids["track_a"]},
+    ),
+    ("POST", "/workspace/events/{event_id}/people/roles/{grant_id}/revoke"): Row(
+        EVENT_ADMINS, "draft", _on("draft", grant_id="judge_grant")
+    ),
+    ("GET", "/invitations/{token}"): Row(
+        frozenset({"anonymous"}), path=lambda w, role: {"token": INVITATION_TOKEN}
+    ),
+    ("POST", "/invitations/{token}"): Row(
+        frozenset({"anonymous"}),
+        path=lambda w, role: {"token": INVITATION_TOKEN},
+        body=lambda w, role: {"display_name": "Invitee", "password": PASSWORD, "password_again": PASSWORD},
+    ),
 }
 
 
