@@ -407,6 +407,7 @@ async def test_settings_save_and_refuse(login, contest):
         "name_ru": "Конкурс",
         "edition_en": "7th",
         "venue_en": "Ningbo",
+        "description_ru": "Конкурс для студентов\nи преподавателей",
         "starts_on": "2027-03-01",
         "ends_on": "2027-07-25",
         "time_zone": "Asia/Shanghai",
@@ -416,6 +417,9 @@ async def test_settings_save_and_refuse(login, contest):
     assert saved.headers["location"] == f"/workspace/events/{contest}/settings?done=saved"
     row = await Event.select().where(Event.id == contest).first()
     assert (row["name_ru"], row["venue_en"], row["edition_en"]) == ("Конкурс", "Ningbo", "7th")
+    assert row["description_ru"] == "Конкурс для студентов\nи преподавателей"  # several lines kept
+    page = await client.get(f"/workspace/events/{contest}/settings", headers=HTML)
+    assert 'lang="ru">Конкурс для студентов\nи преподавателей</textarea>' in page.text
     bad = await post_form(
         client,
         f"/workspace/events/{contest}/settings",
