@@ -379,13 +379,16 @@ def _stage_out(row: dict[str, Any]) -> StageOut:
 
 def _check_stage(data: StageIn, previous: dict[str, Any] | None) -> None:
     sub, judge = data.submission_deadline, data.judging_deadline
+    naive = FieldChecks()  # both deadlines at once
     for name, value in (("submission_deadline", sub), ("judging_deadline", judge)):
         if value is not None and value.tzinfo is None:
-            raise DomainError(
+            naive.add(
                 "naive_datetime",
                 "Give the time zone offset, e.g. 2026-05-01T18:00:00+08:00",
-                fields={name: "no time zone"},
+                name,
+                "no time zone",
             )
+    naive.raise_if_any()
     if sub and judge and judge < sub:
         raise DomainError(
             "invalid_deadlines",
@@ -513,13 +516,16 @@ def _session_out(row: dict[str, Any]) -> SessionOut:
 def _check_session(event: dict[str, Any], data: SessionIn) -> None:
     if event["kind"] == EventKind.contest.value:
         raise Conflict("wrong_event_kind", "Sessions belong to forums, fairs and trainings")
+    naive = FieldChecks()  # both times at once
     for name in ("starts_at", "ends_at"):
         if getattr(data, name).tzinfo is None:
-            raise DomainError(
+            naive.add(
                 "naive_datetime",
                 "Give the time zone offset, e.g. 2026-05-01T09:00:00+08:00",
-                fields={name: "no time zone"},
+                name,
+                "no time zone",
             )
+    naive.raise_if_any()
     if data.ends_at <= data.starts_at:
         raise DomainError(
             "invalid_times", "The session ends before it starts", fields={"ends_at": "before starts_at"}

@@ -177,6 +177,19 @@ async def test_the_rules_across_an_events_fields_are_all_reported(make_client, a
     assert await Event.count() == 0
 
 
+async def test_both_times_without_an_offset_are_reported(make_client, make_user, make_event, grant):
+    forum = await make_event("spring-forum", kind="forum")
+    await grant(await make_user("host@example.org"), Role.organizer, forum)
+    client = await make_client("host@example.org")
+    english(client)
+    response = await client.post(
+        f"/api/v1/events/{forum}/sessions",
+        json={"starts_at": "2027-03-01T09:00:00", "ends_at": "2027-03-01T10:00:00", "title_en": "Opening"},
+    )
+    body = assert_error_body(response, code="naive_datetime")
+    assert body["fields"] == {"starts_at": "no time zone", "ends_at": "no time zone"}
+
+
 async def test_refusals_of_the_life_cycle_are_grammatical(
     make_client, organizer, make_event, make_user, grant
 ):
