@@ -15,6 +15,7 @@ from backend.accounts.schemas import (
     LoginIn,
     MePatch,
     NewTokenOut,
+    OrganizationInvitationIn,
     PasswordIn,
     PersonOut,
     RoleGrantIn,
@@ -261,6 +262,43 @@ class InvitationController(Controller):
         """Mail the invitation again with a new link valid for 14 days (the old link stops working)."""
         return await invitations.resend_invitation(
             current(request), event_id, invitation_id, request.app.state.settings.base_url
+        )
+
+
+class OrganizationInvitationController(Controller):
+    path = "/api/v1/organizations/{organization_id:int}/invitations"
+    tags = ["organizations"]
+    guards = [may(Action.manage_organization)]
+
+    @get("", operation_id="ListOrganizationInvitations")
+    async def list_invitations(self, request: Request, organization_id: IdPath) -> list[InvitationOut]:
+        """The organization-level invitations, newest first (its admins)."""
+        return await invitations.list_organization_invitations(current(request), organization_id)
+
+    @post("", operation_id="CreateOrganizationInvitation")
+    async def create_invitation(
+        self, request: Request, organization_id: IdPath, data: JSONBody[OrganizationInvitationIn]
+    ) -> InvitationOut:
+        """Offer ``org_admin`` or ``organizer`` in the organization (every one of its events) to an
+        e-mail address, as for an event's invitations."""
+        return await invitations.invite_to_organization(
+            current(request), organization_id, data, request.app.state.settings.base_url
+        )
+
+    @delete("/{invitation_id:int}", operation_id="RevokeOrganizationInvitation")
+    async def revoke_invitation(
+        self, request: Request, organization_id: IdPath, invitation_id: IdPath
+    ) -> None:
+        """Withdraw an invitation: its link stops working (409 once accepted)."""
+        await invitations.revoke_organization_invitation(current(request), organization_id, invitation_id)
+
+    @post("/{invitation_id:int}/resend", operation_id="ResendOrganizationInvitation", status_code=200)
+    async def resend_invitation(
+        self, request: Request, organization_id: IdPath, invitation_id: IdPath
+    ) -> InvitationOut:
+        """Mail the invitation again with a new link valid for 14 days (the old link stops working)."""
+        return await invitations.resend_organization_invitation(
+            current(request), organization_id, invitation_id, request.app.state.settings.base_url
         )
 
 

@@ -27,7 +27,14 @@ from typing import Any
 
 from backend import audit, policy
 from backend.accounts import passwords
-from backend.accounts.schemas import AcceptIn, AcceptOut, InvitationIn, InvitationOut, PersonOut
+from backend.accounts.schemas import (
+    AcceptIn,
+    AcceptOut,
+    InvitationIn,
+    InvitationOut,
+    OrganizationInvitationIn,
+    PersonOut,
+)
 from backend.accounts.service import check_grant
 from backend.accounts.tables import Invitation, RoleGrant, User
 from backend.accounts.tokens import token_digest
@@ -35,6 +42,7 @@ from backend.db import locked_row, transaction, utcnow
 from backend.errors import Conflict, DomainError, Forbidden, NotFound
 from backend.events.tables import Event
 from backend.mail.service import queue_email
+from backend.organizations.tables import Organization
 from backend.policy import Principal, Scope
 from backend.schemas import contains
 
@@ -161,8 +169,6 @@ async def _target_name(row: dict[str, Any], locale: str) -> str:
             Event.id == row["event"]
         )
         return _name(names[0], locale) if names else ""
-    from backend.organizations.tables import Organization
-
     names = await Organization.select(Organization.name_zh, Organization.name_en, Organization.name_ru).where(
         Organization.id == row["organization"]
     )
@@ -195,71 +201,137 @@ async def _event_context(actor: Principal, event_id: int) -> policy.EventContext
 async def invite(actor: Principal, event_id: int, data: InvitationIn, base_url: str) -> InvitationOut:
     """Offer ``data.role`` in the event to an address; refreshes a pending invitation of the same
     address, role and scope (see the module docstring)."""
-    email = data.email.strip().lower()
-    token, digest = new_token()
-    now = utcnow()
     async with transaction():
         await check_grant(actor, event_id, data)  # policy, scope, track and institution; locks the event
-        account = await User.select(User.id, User.locale).where(User.email == email).first()
-        same_scope = (
-            (RoleGrant.role == data.role.value)
-            & (RoleGrant.event == event_id)
-            & _same(RoleGrant.track, data.track_id)
-            & _same(RoleGrant.region, data.region)
-            & _same(RoleGrant.institution, data.institution_id)
+        return await _offer(actor, {"event": event_id}, data, base_url)
+
+
+async def invite_to_organization(
+    actor: Principal, organization_id: int, data: OrganizationInvitationIn, base_url: str
+) -> InvitationOut:
+    """Offer an organization-level role (``org_admin`` or ``organizer``, every event of the
+    organization) to an address: for the organization's admins."""
+    async with transaction():
+        await _organization_context(actor, organization_id)
+        await locked_row(Organization, organization_id)
+        return await _offer(actor, {"organization": organization_id}, data, base_url)
+
+
+async def _offer(
+    actor: Principal, target: dict[str, int], data: InvitationIn | OrganizationInvitationIn, base_url: str
+) -> InvitationOut:
+    """The invitation of ``data`` to ``target`` (``{"event": id}`` or ``{"organization": id}``), new
+    or refreshed, mailed and audited; inside the caller's transaction, after its checks."""
+    email = data.email.strip().lower()
+    role = str(getattr(data.role, "value", data.role))  # a Role, or an organization role's name
+    token, digest = new_token()
+    now = utcnow()
+    scope = {
+        "track": getattr(data, "track_id", None),
+        "region": getattr(data, "region", None),
+        "institution": getattr(data, "institution_id", None),
+    }
+    where_target = {"event": None, "organization": None, **target}
+
+    def same(table: Any) -> Any:
+        condition = table.role == role
+        for name, value in (*where_target.items(), *scope.items()):
+            condition &= _same(getattr(table, name), value)
+        return condition
+
+    account = await User.select(User.id, User.locale).where(User.email == email).first()
+    if account and await RoleGrant.exists().where(same(RoleGrant) & (RoleGrant.user == account["id"])):
+        raise Conflict("role_exists", "The user already holds this role with this scope")
+    locale = data.locale or (account["locale"] if account else None) or actor.locale
+    pending = (
+        await Invitation.select(Invitation.id)
+        .where(
+            (Invitation.email == email)
+            & same(Invitation)
+            & Invitation.accepted_at.is_null()
+            & Invitation.revoked_at.is_null()
         )
-        if account and await RoleGrant.exists().where(same_scope & (RoleGrant.user == account["id"])):
-            raise Conflict("role_exists", "The user already holds this role with this scope")
-        locale = data.locale or (account["locale"] if account else None) or actor.locale
-        pending = (
-            await Invitation.select(Invitation.id)
-            .where(
-                (Invitation.email == email)
-                & (Invitation.role == data.role.value)
-                & (Invitation.event == event_id)
-                & _same(Invitation.track, data.track_id)
-                & _same(Invitation.region, data.region)
-                & _same(Invitation.institution, data.institution_id)
-                & Invitation.accepted_at.is_null()
-                & Invitation.revoked_at.is_null()
-            )
-            .first()
+        .first()
+    )
+    fresh = {
+        Invitation.token_hash: digest,
+        Invitation.expires_at: now + VALID_FOR,
+        Invitation.sent_at: now,
+        Invitation.locale: locale,
+        Invitation.invited_by: actor.id,
+    }
+    if pending is not None:
+        invitation_id = pending["id"]
+        await Invitation.update(fresh).where(Invitation.id == invitation_id)
+        action = "invitation.refresh"
+    else:
+        row = Invitation(
+            email=email,
+            role=role,
+            **target,
+            **scope,
+            **{column._meta.name: value for column, value in fresh.items()},
         )
-        fresh = {
-            Invitation.token_hash: digest,
-            Invitation.expires_at: now + VALID_FOR,
-            Invitation.sent_at: now,
-            Invitation.locale: locale,
-            Invitation.invited_by: actor.id,
-        }
-        if pending is not None:
-            invitation_id = pending["id"]
-            await Invitation.update(fresh).where(Invitation.id == invitation_id)
-            action = "invitation.refresh"
-        else:
-            row = Invitation(
-                email=email,
-                role=data.role.value,
-                event=event_id,
-                track=data.track_id,
-                region=data.region,
-                institution=data.institution_id,
-                **{column._meta.name: value for column, value in fresh.items()},
-            )
-            await row.save()
-            invitation_id = row.id
-            action = "invitation.create"
-        stored = await _row(invitation_id)
-        await _mail(stored, token, actor, base_url)
-        await audit.record(
-            actor.id,
-            action,
-            "invitation",
-            invitation_id,
-            event_id=event_id,
-            data={"email": email, "role": data.role.value},
-        )
+        await row.save()
+        invitation_id = row.id
+        action = "invitation.create"
+    stored = await _row(invitation_id)
+    await _mail(stored, token, actor, base_url)
+    await audit.record(
+        actor.id,
+        action,
+        "invitation",
+        invitation_id,
+        event_id=target.get("event"),
+        data={"email": email, "role": role, **target},
+    )
     return _out(stored)
+
+
+async def _organization_context(actor: Principal, organization_id: int) -> None:
+    """Refuse unless the caller manages the organization (404 when there is none)."""
+    context = await policy.organization_context(actor, organization_id)
+    if context is None:
+        raise NotFound("Organization")
+    policy.require(actor, policy.Action.manage_organization, organization=context)
+
+
+async def list_organization_invitations(actor: Principal, organization_id: int) -> list[InvitationOut]:
+    """The organization-level invitations of the organization, newest first."""
+    await _organization_context(actor, organization_id)
+    rows = (
+        await Invitation.select(*_COLUMNS)
+        .where(Invitation.organization == organization_id)
+        .order_by(Invitation.id, ascending=False)
+    )
+    return [_out(r) for r in rows]
+
+
+async def _in_organization(actor: Principal, organization_id: int, invitation_id: int) -> dict[str, Any]:
+    await _organization_context(actor, organization_id)
+    await locked_row(Invitation, invitation_id)
+    row = (
+        await Invitation.select(*_COLUMNS)
+        .where((Invitation.id == invitation_id) & (Invitation.organization == organization_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("Invitation")
+    return row
+
+
+async def revoke_organization_invitation(actor: Principal, organization_id: int, invitation_id: int) -> None:
+    async with transaction():
+        row = await _in_organization(actor, organization_id, invitation_id)
+        await _revoke(actor, row)
+
+
+async def resend_organization_invitation(
+    actor: Principal, organization_id: int, invitation_id: int, base_url: str
+) -> InvitationOut:
+    async with transaction():
+        row = await _in_organization(actor, organization_id, invitation_id)
+        return await _resend(actor, row, base_url)
 
 
 def _same(column: Any, value: Any) -> Any:
@@ -305,18 +377,7 @@ def _closed(row: dict[str, Any]) -> DomainError:
 async def revoke_invitation(actor: Principal, event_id: int, invitation_id: int) -> None:
     """Withdraw a pending (or expired) invitation: its link stops working."""
     async with transaction():
-        row = await _in_scope(actor, event_id, invitation_id)
-        if row["accepted_at"] is not None or row["revoked_at"] is not None:
-            raise _closed(row)
-        await Invitation.update({Invitation.revoked_at: utcnow()}).where(Invitation.id == invitation_id)
-        await audit.record(
-            actor.id,
-            "invitation.revoke",
-            "invitation",
-            invitation_id,
-            event_id=event_id,
-            data={"email": row["email"], "role": row["role"]},
-        )
+        await _revoke(actor, await _in_scope(actor, event_id, invitation_id))
 
 
 async def resend_invitation(
@@ -324,25 +385,42 @@ async def resend_invitation(
 ) -> InvitationOut:
     """Mail a pending or expired invitation again with a new link, valid for :data:`VALID_FOR` from now
     (the previous link stops working)."""
+    async with transaction():
+        return await _resend(actor, await _in_scope(actor, event_id, invitation_id), base_url)
+
+
+async def _revoke(actor: Principal, row: dict[str, Any]) -> None:
+    if row["accepted_at"] is not None or row["revoked_at"] is not None:
+        raise _closed(row)
+    await Invitation.update({Invitation.revoked_at: utcnow()}).where(Invitation.id == row["id"])
+    await audit.record(
+        actor.id,
+        "invitation.revoke",
+        "invitation",
+        row["id"],
+        event_id=row["event"],
+        data={"email": row["email"], "role": row["role"]},
+    )
+
+
+async def _resend(actor: Principal, row: dict[str, Any], base_url: str) -> InvitationOut:
+    if row["accepted_at"] is not None or row["revoked_at"] is not None:
+        raise _closed(row)
     token, digest = new_token()
     now = utcnow()
-    async with transaction():
-        row = await _in_scope(actor, event_id, invitation_id)
-        if row["accepted_at"] is not None or row["revoked_at"] is not None:
-            raise _closed(row)
-        await Invitation.update(
-            {Invitation.token_hash: digest, Invitation.expires_at: now + VALID_FOR, Invitation.sent_at: now}
-        ).where(Invitation.id == invitation_id)
-        stored = await _row(invitation_id)
-        await _mail(stored, token, actor, base_url)
-        await audit.record(
-            actor.id,
-            "invitation.resend",
-            "invitation",
-            invitation_id,
-            event_id=event_id,
-            data={"email": row["email"], "role": row["role"]},
-        )
+    await Invitation.update(
+        {Invitation.token_hash: digest, Invitation.expires_at: now + VALID_FOR, Invitation.sent_at: now}
+    ).where(Invitation.id == row["id"])
+    stored = await _row(row["id"])
+    await _mail(stored, token, actor, base_url)
+    await audit.record(
+        actor.id,
+        "invitation.resend",
+        "invitation",
+        row["id"],
+        event_id=row["event"],
+        data={"email": row["email"], "role": row["role"]},
+    )
     return _out(stored)
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -119,6 +119,15 @@ class InvitationIn(Struct):
     track_id: PositiveInt | None = None
     region: Region | None = None
     institution_id: PositiveInt | None = None
+    locale: Locale | None = None
+
+
+class OrganizationInvitationIn(Struct):
+    """An organization-level role offered by e-mail: ``org_admin`` (creates and runs the
+    organization's events, manages its people) or ``organizer`` (runs every one of its events)."""
+
+    email: Email
+    role: Literal["org_admin", "organizer"]
     locale: Locale | None = None
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 from backend.domain import Domain, WorkspaceSection
 from backend.policy import Action
 from backend.workspace.controllers import AuditController, WorkspaceController
-from backend.workspace.people import PeoplePages
+from backend.workspace.people import OrganizationInvitationPages, PeoplePages
 
 OTHER_KINDS = ("forum", "fair", "training")
 
 DOMAIN = Domain(
     name="workspace",
-    routes=(WorkspaceController, AuditController, PeoplePages),
+    routes=(WorkspaceController, AuditController, PeoplePages, OrganizationInvitationPages),
     workspace_sections=(
         WorkspaceSection("overview", "Overview", "/workspace/events/{event_id}", Action.edit_track, order=0),
         WorkspaceSection(

@@ -15,12 +15,14 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from backend.accounts import invitations
 from backend.accounts import service as accounts
-from backend.accounts.schemas import InvitationIn, RoleGrantIn
+from backend.accounts.schemas import InvitationIn, OrganizationInvitationIn, RoleGrantIn
 from backend.accounts.tables import Role
 from backend.errors import DomainError
 from backend.events import service as events
 from backend.guards import current, may
 from backend.i18n import LANGUAGE_NAMES, localized, request_locale
+from backend.organizations import service as organizations
+from backend.pages.controllers import page
 from backend.policy import Action
 from backend.schemas import IdPath, Search
 from backend.workspace.controllers import (
@@ -36,6 +38,7 @@ from backend.workspace.forms import FormErrors, decode
 
 # Event-level roles an organizer may give (organization admins are named on the organization).
 EVENT_ROLES = tuple(r.value for r in Role if r is not Role.org_admin)
+ORGANIZATION_ROLES = ("organizer", "org_admin")
 # The confirmations after this page's forms (``?done=<key>``).
 DONE = {
     "invited": "The invitation was sent.",
@@ -172,3 +175,82 @@ class PeoplePages(Controller):
                 request, event_id, exc.status_code, grant_form=_failed_form(request, exc, "grant-", {})
             )
         return _back(event_id, "role-revoked", "#roles")
+
+
+class OrganizationInvitationPages(Controller):
+    """The organization's own roles offered by e-mail: the form on the organization's page
+    (``workspace/people_organization_invite.html.jinja``) and a page listing its invitations."""
+
+    path = "/workspace/organizations/{organization_id:int}/invitations"
+    include_in_schema = False
+    guards = [may(Action.manage_organization)]
+
+    async def _page(
+        self, request: Request, organization_id: int, status_code: int = 200, form: Form | None = None
+    ) -> Template:
+        principal = current(request)
+        return page(
+            request,
+            "workspace/people_organization.html.jinja",
+            status_code=status_code,
+            organization=await organizations.get_organization(organization_id),
+            invitations=await invitations.list_organization_invitations(principal, organization_id),
+            invite_form=form or Form("org-invite-", {"role": "organizer"}),
+            role_options=_choices(request, ORGANIZATION_ROLES),
+            language_names=LANGUAGE_NAMES,
+            people_done=DONE.get(request.query_params.get("done", "")),
+        )
+
+    def _back(self, organization_id: int, done: str) -> Redirect:
+        return Redirect(
+            f"/workspace/organizations/{organization_id}/invitations?{urlencode({'done': done})}",
+            status_code=HTTP_303_SEE_OTHER,
+        )
+
+    @get("")
+    async def list_invitations(self, request: Request, organization_id: IdPath) -> Template:
+        """The organization's invitations, with the form to send another."""
+        return await self._page(request, organization_id)
+
+    @post("")
+    async def invite(self, request: Request, organization_id: IdPath) -> Response:
+        posted = await _posted(request)
+        try:
+            data = decode(
+                OrganizationInvitationIn, {k: v for k, v in posted.items() if v.strip() or k == "email"}
+            )
+            await invitations.invite_to_organization(
+                current(request), organization_id, data, request.app.state.settings.base_url
+            )
+        except (FormErrors, DomainError) as exc:
+            if isinstance(exc, DomainError) and exc.status_code == 404:
+                raise
+            form = _failed_form(request, exc, "org-invite-", posted)
+            return await self._page(request, organization_id, getattr(exc, "status_code", 400), form)
+        return self._back(organization_id, "invited")
+
+    @post("/{invitation_id:int}/resend")
+    async def resend(self, request: Request, organization_id: IdPath, invitation_id: IdPath) -> Response:
+        try:
+            await invitations.resend_organization_invitation(
+                current(request), organization_id, invitation_id, request.app.state.settings.base_url
+            )
+        except DomainError as exc:
+            if exc.status_code == 404:
+                raise
+            return await self._page(
+                request, organization_id, exc.status_code, _failed_form(request, exc, "org-invite-", {})
+            )
+        return self._back(organization_id, "invitation-resent")
+
+    @post("/{invitation_id:int}/revoke")
+    async def revoke(self, request: Request, organization_id: IdPath, invitation_id: IdPath) -> Response:
+        try:
+            await invitations.revoke_organization_invitation(current(request), organization_id, invitation_id)
+        except DomainError as exc:
+            if exc.status_code == 404:
+                raise
+            return await self._page(
+                request, organization_id, exc.status_code, _failed_form(request, exc, "org-invite-", {})
+            )
+        return self._back(organization_id, "invitation-revoked")

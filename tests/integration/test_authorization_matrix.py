@@ -171,6 +171,15 @@ async def seed() -> World:
     )
     await invitation.save()
     world.ids["invitation"] = invitation.id
+    org_invitation = Invitation(  # the organization's own role, to an address no role has
+        email="deputy@matrix.example",
+        role="organizer",
+        organization=world.ids["organization"],
+        token_hash=token_digest(INVITATION_TOKEN + "_org"),
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=14),
+    )
+    await org_invitation.save()
+    world.ids["org_invitation"] = org_invitation.id
     return world
 
 
@@ -281,6 +290,12 @@ MATRIX: dict[str, Row] = {
         ORG_ADMINS, path=_org(), body=lambda w, role: {"user_id": w.users["organizer"], "role": "organizer"}
     ),
     "RevokeOrganizationRole": Row(ORG_ADMINS, path=_org(grant_id="org_grant")),
+    "ListOrganizationInvitations": Row(ORG_ADMINS, path=_org()),
+    "CreateOrganizationInvitation": Row(
+        ORG_ADMINS, path=_org(), body=lambda w, role: {"email": "new@matrix.example", "role": "org_admin"}
+    ),
+    "RevokeOrganizationInvitation": Row(ORG_ADMINS, path=_org(invitation_id="org_invitation")),
+    "ResendOrganizationInvitation": Row(ORG_ADMINS, path=_org(invitation_id="org_invitation")),
     "ListTracks": Row(SEE_DRAFTS, "draft", _on("draft"), view=True),
     "CreateTrack": Row(ORGANIZERS, "draft", _on("draft"), lambda w, role: {"code": "NEW", "name_en": "New"}),
     "UpdateTrack": Row(
@@ -524,6 +539,16 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/workspace/events/{event_id}/audit"): Row(ORGANIZERS, "draft", _on("draft")),
     ("GET", "/workspace/events/{event_id}/people"): Row(EVENT_ADMINS, "draft", _on("draft")),
+    ("GET", "/workspace/organizations/{organization_id}/invitations"): Row(ORG_ADMINS, path=_org()),
+    ("POST", "/workspace/organizations/{organization_id}/invitations"): Row(
+        ORG_ADMINS, path=_org(), body=lambda w, role: {"email": "new@matrix.example", "role": "org_admin"}
+    ),
+    ("POST", "/workspace/organizations/{organization_id}/invitations/{invitation_id}/resend"): Row(
+        ORG_ADMINS, path=_org(invitation_id="org_invitation")
+    ),
+    ("POST", "/workspace/organizations/{organization_id}/invitations/{invitation_id}/revoke"): Row(
+        ORG_ADMINS, path=_org(invitation_id="org_invitation")
+    ),
     ("POST", "/workspace/events/{event_id}/people/invitations"): Row(
         EVENT_ADMINS,
         "draft",

@@ -324,3 +324,54 @@ async def test_people_search_finds_only_the_people_of_the_callers_events(
     judge = await make_client("alice@example.org")  # the draft does not exist for a judge
     assert (await judge.get(f"/api/v1/events/{event_id}/people")).status_code == 404
     assert (await (await make_client()).get(f"/api/v1/events/{event_id}/people")).status_code == 401
+
+
+async def test_organization_roles_by_e_mail(make_client, make_user, make_organization, admin):
+    """An organization admin invites another admin or organizer of the organization; the admin of
+    another organization and the organization's mere organizers cannot."""
+    organization = await make_organization()
+    elsewhere = await make_organization("elsewhere")
+    boss = await make_user("boss@example.org")
+    await RoleGrant.insert(RoleGrant(user=boss, role="org_admin", organization=organization))
+    runner = await make_user("runner@example.org")
+    await RoleGrant.insert(RoleGrant(user=runner, role="organizer", organization=organization))
+    stranger = await make_user("stranger@example.org")
+    await RoleGrant.insert(RoleGrant(user=stranger, role="org_admin", organization=elsewhere))
+    path = f"/api/v1/organizations/{organization}/invitations"
+    body = {"email": "deputy@example.org", "role": "org_admin"}
+    for email in ("stranger@example.org", "runner@example.org"):
+        refused = await (await make_client(email)).post(path, json=body)
+        assert refused.status_code == 403, (email, refused.text)
+    assert (await (await make_client()).post(path, json=body)).status_code == 401
+    client = await make_client("boss@example.org")
+    wrong = await client.post(path, json={**body, "role": "judge"})
+    assert wrong.status_code == 400
+    created = await client.post(path, json=body)
+    assert created.status_code == 201
+    assert created.json()["organization_id"] == organization
+    assert created.json()["event_id"] is None
+    assert await Invitation.count() == 1
+
+    token = await _last_token("deputy@example.org")
+    accepted = await (await make_client()).post(
+        "/api/v1/invitations/accept", json={"token": token, "display_name": "Deputy", "password": PASSWORD}
+    )
+    assert accepted.status_code == 201
+    assert accepted.json()["organization_id"] == organization
+    assert await RoleGrant.exists().where(
+        (RoleGrant.organization == organization) & (RoleGrant.role == "org_admin") & RoleGrant.event.is_null()
+    )
+    deputy = await make_client("deputy@example.org")
+    assert (await deputy.get(path)).status_code == 200  # now an admin of the organization itself
+    listed = (await client.get(path)).json()
+    assert [i["status"] for i in listed] == ["accepted"]
+    assert (await client.delete(f"{path}/{listed[0]['id']}")).status_code == 409
+    # the organization's page offers the form; its invitations page lists them
+    page = await client.get(f"/workspace/organizations/{organization}", headers={"accept": "text/html"})
+    assert 'id="org-invite-email"' in page.text
+    listing = await client.get(
+        f"/workspace/organizations/{organization}/invitations", headers={"accept": "text/html"}
+    )
+    assert "deputy@example.org" in listing.text
+    other = f"/api/v1/organizations/{elsewhere}/invitations/{listed[0]['id']}"
+    assert (await (await make_client("stranger@example.org")).delete(other)).status_code == 404
