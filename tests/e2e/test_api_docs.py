@@ -89,6 +89,9 @@ def test_the_page_names_no_other_host(server):
     assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page.text)
     assert not re.search(r"fonts\.googleapis|cdn\.|unpkg|jsdelivr", page.text)
     assert f'src="{VENDOR}swagger-ui-bundle.js"' in page.text
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert "connect-src 'self'" in policy
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "LICENSE"):
         assert httpx.get(f"{server.url}{VENDOR}{asset}").status_code == 200
 
@@ -117,6 +120,23 @@ def test_the_documentation_renders_with_the_network_cut_off(docs):
     expect(operation.locator(".parameters")).to_contain_text("limit")
     expect(operation.locator(".responses-table")).to_contain_text("200")
     assert_axe_clean(page, "/schema with ListEvents open")
+
+
+def test_the_browser_itself_refuses_other_hosts_on_the_docs_page(docs):
+    docs.open_docs()
+
+    refused = docs.page.evaluate(
+        """() => new Promise((resolve) => {
+          document.addEventListener("securitypolicyviolation", (e) => resolve(e.blockedURI), {once: true});
+          fetch("https://cdn.jsdelivr.net/npm/swagger-ui-dist/swagger-ui.css").catch(() => {});
+        })"""
+    )
+
+    assert refused.startswith("https://cdn.jsdelivr.net/")
+    assert not docs.blocked  # refused by the page's policy before it reached the network
+    assert docs.errors
+    assert all("Content Security Policy" in e or "Failed to fetch" in e for e in docs.errors), docs.errors
+    docs.errors.clear()
 
 
 def test_try_it_out_calls_the_api_from_the_page(docs):
