@@ -366,6 +366,17 @@ async def test_twenty_concurrent_wrong_passwords_fail_exactly_the_limit(db, sett
     assert await ApiToken.count() == 0
 
 
+async def test_without_redis_the_limits_hold_in_the_process(db, settings, make_user, cheap_hashes):
+    """The embedded mode (no ``PODIUM_REDIS_URL``): the same lock, counted in memory."""
+    await make_user("a@example.org")
+    changes = _login_limits(lockout_after=3, lockout_seconds=60, lockout_max_seconds=600)
+    async with app_clients(settings, redis_url=None, **changes) as [client]:
+        assert [await _token_status(client, "a@example.org", "typo") for _ in range(3)] == [401] * 3
+        locked = await client.post("/api/v1/auth/tokens", json=credentials("a@example.org"))
+        assert locked.status_code == 429
+        assert locked.headers["retry-after"] == "60"
+
+
 # The budget per client address --------------------------------------------------------------------
 
 
