@@ -9,6 +9,8 @@ a :class:`Term` (an event status, the kind of object) is translated too.
 
 from __future__ import annotations
 
+import re
+
 # Every stable error code a client can receive, with its meaning. Clients branch on these strings,
 # so a code is added here (one line) before it is raised, and never renamed. Listed in OpenAPI.
 CODES: dict[str, str] = {
@@ -128,15 +130,14 @@ class DomainError(Exception):
 INVALID_INPUT = "Invalid input: {problems}"
 
 
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
 def fill(template: str, params: dict[str, object]) -> str:
-    """``template`` with its placeholders filled; a text that is no template (an old f-string
-    holding a brace of user input) stays as it is."""
-    if "{" not in template:
-        return template
-    try:
-        return template.format(**params)
-    except (KeyError, IndexError, ValueError, AttributeError):
-        return template
+    """``template`` with its ``{name}`` placeholders filled from ``params``. Only plain names are
+    replaced (no format specs, so a brace of user input in an old f-string cannot ask for a
+    gigabyte of padding), and an unknown name stays as it is."""
+    return _PLACEHOLDER.sub(lambda m: str(params[m[1]]) if m[1] in params else m[0], template)
 
 
 def problems(fields: dict[str, str]) -> str:

@@ -566,3 +566,14 @@ def _handlers():
     for route in create_app(get_settings()).routes:
         if isinstance(route, HTTPRoute):
             yield from route.route_handlers
+
+
+def test_a_message_template_fills_plain_names_only():
+    """A detail that is an old f-string holding user input is no template: its braces stay, and a
+    format spec cannot make the server pad a string to a gigabyte."""
+    from backend.errors import DomainError, fill
+
+    assert fill("{what} not found", {"what": "Event"}) == "Event not found"
+    assert fill("zone {x:>999999999} {0} {unknown}", {"x": 1}) == "zone {x:>999999999} {0} {unknown}"
+    error = DomainError("invalid_time_zone", "Unknown zone {problems:>99999}", fields={"time_zone": "{x}"})
+    assert (error.detail, error.fields) == ("Unknown zone {problems:>99999}", {"time_zone": "{x}"})
