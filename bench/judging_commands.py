@@ -103,9 +103,9 @@ class Run:
     phases: dict[str, float] = field(default_factory=dict)
 
 
-def run_once(argv: list[str]) -> Run:
+def run_once(argv: list[str], cwd: str | None = None) -> Run:
     started = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
     assert child.stderr is not None
     err = child.stderr.read().decode("utf-8")
     _, status, usage = os.wait4(child.pid, 0)
@@ -121,10 +121,10 @@ def run_once(argv: list[str]) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, phases)
 
 
-def best_of(argv: list[str], runs: int) -> Run:
+def best_of(argv: list[str], runs: int, cwd: str | None = None) -> Run:
     results = []
     for attempt in range(runs):
-        result = run_once(argv)
+        result = run_once(argv, cwd)
         log(
             f"  run {attempt + 1}: {result.wall:.2f} s wall, {result.peak / GiB:.2f} GiB, phases {result.phases}"
         )
@@ -165,9 +165,9 @@ def main() -> None:
         "the before/after comparison under the same load; no phases are reported",
     )
     args = parser.parse_args()
-    podium = [str(Path(sys.executable).with_name("podium"))]
-    if args.baseline:
-        os.environ["PYTHONPATH"] = args.baseline
+    podium, cwd = [str(Path(sys.executable).with_name("podium"))], None
+    if args.baseline:  # run from that tree: `python -c` puts the working directory first on sys.path
+        os.environ["PYTHONPATH"] = cwd = str(Path(args.baseline).resolve())
         podium = [sys.executable, "-c", BASELINE]
     with tempfile.TemporaryDirectory(prefix="podium-bench-") as scratch:
         directory = Path(args.dir or scratch)
@@ -183,7 +183,7 @@ def main() -> None:
                 log(f"podium rank --method {method}: {size:,} rows ({mib:.0f} MiB), load {load()}")
                 argv = [*podium, "rank", str(scores), "--method", method, *timings(args)]
                 argv += ["--out", str(directory / "ranking.csv")]
-                rows.append((f"`rank --method {method}`", f"{size:,}", best_of(argv, args.runs), load()))
+                rows.append((f"`rank --method {method}`", f"{size:,}", best_of(argv, args.runs, cwd), load()))
         if not args.skip_assign:
             entries, judges = directory / "entries.csv", directory / "judges.csv"
             if not (entries.exists() and judges.exists()):
@@ -195,7 +195,12 @@ def main() -> None:
             argv = [*podium, "assign", str(entries), str(judges), "--per-entry", str(K_ASSIGN), "--seed", "1"]
             argv += [*timings(args), "--out", str(directory / "assignment.csv")]
             rows.append(
-                ("`assign --per-entry 3`", f"{ASSIGN_ENTRIES:,} entries", best_of(argv, args.runs), load())
+                (
+                    "`assign --per-entry 3`",
+                    f"{ASSIGN_ENTRIES:,} entries",
+                    best_of(argv, args.runs, cwd),
+                    load(),
+                )
             )
     print(f"Best of {args.runs} runs, whole command as a subprocess; phases from `--timings` of that run.\n")
     print(
