@@ -80,7 +80,7 @@ EVENT_FORM = {
 async def test_the_start_page_lists_the_callers_organizations_and_events(
     login, org_admin, make_event, make_organization
 ):
-    user_id, organization_id = org_admin
+    _user_id, organization_id = org_admin
     event_id = await make_event("cbec-2027", name_en="CBEC 2027")
     await make_event("other-2027", organization="elsewhere", name_en="Not mine")
     client = await login("orgadmin@example.org")
@@ -88,8 +88,10 @@ async def test_the_start_page_lists_the_callers_organizations_and_events(
     assert response.status_code == 200
     text = main_text(response.text)
     assert "Organization alliance" in text
-    assert "CBEC 2027" in text and "Draft" in text
-    assert "Not mine" not in text and "Organization elsewhere" not in text
+    assert "CBEC 2027" in text
+    assert "Draft" in text
+    assert "Not mine" not in text
+    assert "Organization elsewhere" not in text
     assert f'href="/workspace/events/new?organization_id={organization_id}"' in response.text
     assert f'href="/workspace/events/{event_id}"' in response.text
     assert "/workspace/organizations/new" not in response.text  # platform admins only
@@ -104,7 +106,8 @@ async def test_a_platform_admin_sees_every_organization(login, admin, make_organ
     client = await login("admin@example.org")
     response = await client.get("/workspace", headers=HTML)
     text = main_text(response.text)
-    assert "Organization alliance" in text and "Organization elsewhere" in text
+    assert "Organization alliance" in text
+    assert "Organization elsewhere" in text
     assert 'href="/workspace/organizations/new"' in response.text
 
 
@@ -152,7 +155,8 @@ async def test_a_platform_admin_creates_an_organization(login, admin):
     assert response.status_code == 303, response.text
     row = await Organization.select().where(Organization.slug == "zju").first()
     assert response.headers["location"] == f"/workspace/organizations/{row['id']}?done=organization-created"
-    assert row["name_zh"] == "浙江大学" and row["kind"] == "university"
+    assert row["name_zh"] == "浙江大学"
+    assert row["kind"] == "university"
     assert await audit_actions() == ["organization.create"]
 
 
@@ -169,17 +173,19 @@ async def test_a_bad_organization_form_shows_every_problem_and_keeps_the_values(
         assert f'id="organization-{field}-error"' in response.text, field
         assert re.search(rf'id="organization-{field}"[^>]*aria-invalid="true"', response.text, re.S), field
     assert 'value="Союз"' in response.text  # what was typed stays
-    assert await Organization.count() == 1 and await audit_actions() == []
+    assert await Organization.count() == 1
+    assert await audit_actions() == []
 
 
 async def test_the_organization_page_for_its_admin(login, org_admin, make_event, make_user, grant):
-    user_id, organization_id = org_admin
+    _user_id, organization_id = org_admin
     draft = await make_event("cbec-2027", name_en="CBEC 2027")
     client = await login("orgadmin@example.org")
     response = await client.get(f"/workspace/organizations/{organization_id}", headers=HTML)
     assert response.status_code == 200
     text = main_text(response.text)
-    assert "CBEC 2027" in text and "orgadmin@example.org" in text
+    assert "CBEC 2027" in text
+    assert "orgadmin@example.org" in text
     assert f"/workspace/organizations/{organization_id}/roles" in response.text  # may grant
     assert f'href="/workspace/events/{draft}"' in response.text
 
@@ -187,7 +193,7 @@ async def test_the_organization_page_for_its_admin(login, org_admin, make_event,
 async def test_an_org_admin_grants_and_revokes_organization_roles(
     login, org_admin, make_event, make_user, grant
 ):
-    user_id, organization_id = org_admin
+    _user_id, organization_id = org_admin
     event_id = await make_event()
     judge = await make_user("judge@example.org")
     await grant(judge, Role.judge, event_id)  # someone the admin knows: a judge of their event
@@ -205,14 +211,17 @@ async def test_an_org_admin_grants_and_revokes_organization_roles(
     assert (row["user"], row["role"]) == (judge, "organizer")
     # the same again: the form says so and nothing changes
     again = await post_form(client, url, {"user_id": str(judge), "role": "organizer"})
-    assert again.status_code == 409 and 'id="error-summary"' in again.text
+    assert again.status_code == 409
+    assert 'id="error-summary"' in again.text
     # a stranger and nonsense: refused, nothing written
     stranger = await make_user("stranger@example.org")
     refused = await post_form(client, url, {"user_id": str(stranger), "role": "organizer"})
-    assert refused.status_code == 400 and 'id="grant-user_id-error"' in refused.text
+    assert refused.status_code == 400
+    assert 'id="grant-user_id-error"' in refused.text
     bad = await post_form(client, url, {"user_id": "abc", "role": "king"})
     assert bad.status_code == 400
-    assert 'id="grant-user_id-error"' in bad.text and 'id="grant-role-error"' in bad.text
+    assert 'id="grant-user_id-error"' in bad.text
+    assert 'id="grant-role-error"' in bad.text
     revoke = await post_form(client, f"{url}/{row['id']}/revoke")
     assert revoke.status_code == 303
     assert not await RoleGrant.exists().where(RoleGrant.id == row["id"])
@@ -244,7 +253,8 @@ async def test_organization_pages_refuse_others(
         assert grant_attempt.status_code == 403, email
     missing = await client.get("/workspace/organizations/999", headers=HTML)
     assert missing.status_code == 404
-    assert await audit_actions() == [] and await Event.count() == 1
+    assert await audit_actions() == []
+    assert await Event.count() == 1
 
 
 # Creating an event -----------------------------------------------------------------------------
@@ -254,14 +264,16 @@ async def test_an_org_admin_creates_an_event(login, org_admin):
     _, organization_id = org_admin
     client = await login("orgadmin@example.org")
     form = await client.get(f"/workspace/events/new?organization_id={organization_id}", headers=HTML)
-    assert form.status_code == 200 and 'name="organization_id"' in form.text
+    assert form.status_code == 200
+    assert 'name="organization_id"' in form.text
     response = await post_form(
         client, "/workspace/events", {**EVENT_FORM, "organization_id": str(organization_id)}
     )
     assert response.status_code == 303, response.text
     row = await Event.select().where(Event.slug == "cbec-2028").first()
     assert response.headers["location"] == f"/workspace/events/{row['id']}?done=created"
-    assert row["organization"] == organization_id and row["status"] == "draft"
+    assert row["organization"] == organization_id
+    assert row["status"] == "draft"
     assert (row["name_zh"], row["venue_en"], row["starts_on"]) == (
         "跨境电商大赛",
         "Hangzhou",
@@ -300,8 +312,10 @@ async def test_a_bad_event_form_reports_every_field_at_once(login, org_admin):
         "/workspace/events",
         {**EVENT_FORM, "organization_id": str(organization_id), "ends_on": "2028-01-01"},
     )
-    assert ru.status_code == 400 and 'id="event-ends_on-error"' in ru.text
-    assert await Event.count() == 0 and await audit_actions() == []
+    assert ru.status_code == 400
+    assert 'id="event-ends_on-error"' in ru.text
+    assert await Event.count() == 0
+    assert await audit_actions() == []
 
 
 async def test_a_taken_slug_is_shown_next_to_its_field(login, org_admin, make_event):
@@ -400,7 +414,8 @@ async def test_event_pages_refuse_outsiders(login, contest, make_user, grant, ma
 async def test_settings_save_and_refuse(login, contest):
     client = await login("orgadmin@example.org")
     page = await client.get(f"/workspace/events/{contest}/settings", headers=HTML)
-    assert page.status_code == 200 and 'value="CBEC 2027"' in page.text
+    assert page.status_code == 200
+    assert 'value="CBEC 2027"' in page.text
     form = {
         "name_zh": "大赛",
         "name_en": "CBEC 2027",
@@ -425,7 +440,8 @@ async def test_settings_save_and_refuse(login, contest):
         f"/workspace/events/{contest}/settings",
         {**form, "time_zone": "Mars/Olympus", "venue_en": "Beijing"},
     )
-    assert bad.status_code == 400 and 'id="event-time_zone-error"' in bad.text
+    assert bad.status_code == 400
+    assert 'id="event-time_zone-error"' in bad.text
     assert 'value="Beijing"' in bad.text
     assert (await Event.select(Event.venue_en).where(Event.id == contest).first())["venue_en"] == "Ningbo"
     assert await audit_actions(contest) == ["event.update"]
@@ -465,18 +481,20 @@ async def test_tracks_are_added_edited_and_removed(login, contest):
     )
     assert bad.status_code == 400
     assert f'id="track-{track["id"]}-team_max-error"' in bad.text
-    assert re.search(rf"<details open>\s*<summary><strong>Business to business", bad.text)
+    assert re.search(r"<details open>\s*<summary><strong>Business to business", bad.text)
     too_big = await post_form(
         client, f"/workspace/events/{contest}/tracks/{track['id']}", {**TRACK, "team_min": "7"}
     )
-    assert too_big.status_code == 400 and f'id="track-{track["id"]}-team_min-error"' in too_big.text
+    assert too_big.status_code == 400
+    assert f'id="track-{track["id"]}-team_min-error"' in too_big.text
     saved = await post_form(
         client, f"/workspace/events/{contest}/tracks/{track['id']}", {**TRACK, "team_max": "8"}
     )
     assert saved.status_code == 303
     assert (await Track.select(Track.team_max).where(Track.id == track["id"]).first())["team_max"] == 8
     removed = await post_form(client, f"/workspace/events/{contest}/tracks/{track['id']}/delete")
-    assert removed.status_code == 303 and await Track.count() == 0
+    assert removed.status_code == 303
+    assert await Track.count() == 0
     assert await audit_actions(contest) == ["track.create", "track.update", "track.delete"]
 
 
@@ -505,13 +523,15 @@ async def test_stages_take_deadlines_in_the_events_time_zone(login, contest):
         f"/workspace/events/{contest}/stages",
         {"level": "province", "submission_deadline": "2027-04-05T18:00", "judging_deadline": "not a time"},
     )
-    assert bad.status_code == 400 and 'id="stage-new-judging_deadline-error"' in bad.text
+    assert bad.status_code == 400
+    assert 'id="stage-new-judging_deadline-error"' in bad.text
     worse = await post_form(
         client,
         f"/workspace/events/{contest}/stages",
         {"level": "province", "submission_deadline": "2027-04-05T18:00"},
     )
-    assert worse.status_code == 400 and 'id="stage-new-submission_deadline-error"' in worse.text
+    assert worse.status_code == 400
+    assert 'id="stage-new-submission_deadline-error"' in worse.text
     assert await Stage.count() == 1
     edited = await post_form(
         client,
@@ -520,7 +540,8 @@ async def test_stages_take_deadlines_in_the_events_time_zone(login, contest):
     )
     assert edited.status_code == 303
     row = await Stage.select().where(Stage.id == stage["id"]).first()
-    assert row["name_en"] == "Campus round" and row["judging_deadline"] is None
+    assert row["name_en"] == "Campus round"
+    assert row["judging_deadline"] is None
     assert (
         await post_form(client, f"/workspace/events/{contest}/stages/{stage['id']}/delete")
     ).status_code == 303
@@ -531,7 +552,9 @@ async def test_sessions_of_a_forum(login, org_admin, make_event):
     forum = await make_event("forum-2027", kind="forum", time_zone="Europe/Moscow")
     client = await login("orgadmin@example.org")
     page = await client.get(f"/workspace/events/{forum}/structure", headers=HTML)
-    assert page.status_code == 200 and "Add a session" in page.text and "Add a track" not in page.text
+    assert page.status_code == 200
+    assert "Add a session" in page.text
+    assert "Add a track" not in page.text
     form = {
         "title_en": "Opening",
         "room": "A1",
@@ -547,7 +570,8 @@ async def test_sessions_of_a_forum(login, org_admin, make_event):
     bad = await post_form(
         client, f"/workspace/events/{forum}/sessions/{session['id']}", {**form, "ends_at": "2027-03-02T09:00"}
     )
-    assert bad.status_code == 400 and f'id="session-{session["id"]}-ends_at-error"' in bad.text
+    assert bad.status_code == 400
+    assert f'id="session-{session["id"]}-ends_at-error"' in bad.text
     assert (
         await post_form(client, f"/workspace/events/{forum}/sessions/{session['id']}/delete")
     ).status_code == 303
@@ -563,8 +587,10 @@ async def test_a_scoped_admin_sees_and_edits_only_its_track(login, contest, make
     client = await login("scoped@example.org")
     page = await client.get(f"/workspace/events/{contest}/structure", headers=HTML)
     assert page.status_code == 200
-    assert "Track A" in page.text and "Track B" not in page.text
-    assert "Add a track" not in page.text and "/delete" not in page.text
+    assert "Track A" in page.text
+    assert "Track B" not in page.text
+    assert "Add a track" not in page.text
+    assert "/delete" not in page.text
     overview = await client.get(f"/workspace/events/{contest}", headers=HTML)
     assert f'href="/workspace/events/{contest}/settings"' not in overview.text  # not its section
     assert f'href="/workspace/events/{contest}/audit"' not in overview.text
@@ -593,12 +619,16 @@ async def test_the_audit_trail_page_and_api(login, contest):
     page = await client.get(f"/workspace/events/{contest}/audit", headers=HTML)
     assert page.status_code == 200
     text = main_text(page.text)
-    assert text.count("track.create") == 3 and "orgadmin@example.org" in text
+    assert text.count("track.create") == 3
+    assert "orgadmin@example.org" in text
     api = (await client.get(f"/api/v1/events/{contest}/audit?limit=2")).json()
-    assert api["total"] == 3 and len(api["items"]) == 2
+    assert api["total"] == 3
+    assert len(api["items"]) == 2
     newest = api["items"][0]
-    assert newest["action"] == "track.create" and newest["data"] == {"code": "C"}
-    assert newest["actor_email"] == "orgadmin@example.org" and newest["channel"] == "session"
+    assert newest["action"] == "track.create"
+    assert newest["data"] == {"code": "C"}
+    assert newest["actor_email"] == "orgadmin@example.org"
+    assert newest["channel"] == "session"
     assert newest["client_address"]
 
 
@@ -609,6 +639,50 @@ async def test_the_audit_trail_is_paginated(login, contest):
         )
     client = await login("orgadmin@example.org")
     first = await client.get(f"/workspace/events/{contest}/audit", headers=HTML)
-    assert "test.54" in first.text and "test.4<" not in first.text and 'rel="next"' in first.text
+    assert "test.54" in first.text
+    assert "test.4<" not in first.text
+    assert 'rel="next"' in first.text
     second = await client.get(f"/workspace/events/{contest}/audit?page_number=2", headers=HTML)
-    assert "test.4<" in second.text and "test.54" not in second.text and 'rel="prev"' in second.text
+    assert "test.4<" in second.text
+    assert "test.54" not in second.text
+    assert 'rel="prev"' in second.text
+
+
+async def test_other_domains_add_sections_the_policy_shows_to_whom_it_allows(
+    login, contest, make_user, grant, monkeypatch
+):
+    from backend import domain
+
+    installed = domain.installed()
+    extra = domain.Domain(
+        name="later",
+        workspace_sections=(
+            domain.WorkspaceSection(
+                "judging", "Judging", "/workspace/events/{event_id}/judging", "edit_event", 50
+            ),
+            domain.WorkspaceSection(
+                "agenda", "Agenda", "/workspace/events/{event_id}/agenda", "edit_track", 60, kinds=("forum",)
+            ),
+        ),
+    )
+    monkeypatch.setattr(domain, "installed", lambda: (*installed, extra))
+    track = Track(event=contest, code="A")
+    await track.save()
+    scoped = await make_user("scoped@example.org")
+    await grant(scoped, Role.organizer, contest, track=track.id)
+    admin_page = (
+        await (await login("orgadmin@example.org")).get(f"/workspace/events/{contest}", headers=HTML)
+    ).text
+    nav = admin_page.split('class="subnav"')[1].split("</nav>")[0]
+    assert f'href="/workspace/events/{contest}/judging"' in nav
+    assert "/agenda" not in nav  # a forum's section, and this is a contest
+    hrefs = re.findall(r'href="([^"]+)"', nav)
+    assert (
+        hrefs.index(f"/workspace/events/{contest}/structure")
+        < hrefs.index(f"/workspace/events/{contest}/judging")
+        < hrefs.index(f"/workspace/events/{contest}/audit")
+    )  # in the sections' order
+    scoped_page = (
+        await (await login("scoped@example.org")).get(f"/workspace/events/{contest}", headers=HTML)
+    ).text
+    assert "/judging" not in scoped_page  # edit_event: not for a scoped admin
