@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", metavar="FILE", help="write the assignment here instead of stdout")
     parser.add_argument(
-        "--timings", action="store_true", help="print the time of each phase (read, assign, write) to stderr"
+        "--timings", action="store_true", help="print the time of each phase (read, engine, write) to stderr"
     )
     parser.set_defaults(handler=run)
 
@@ -147,11 +148,14 @@ def summary(result: Assignment, n_entries: int, n_judges: int, per_entry: int, s
     return "\n".join(lines)
 
 
+@dataclass
 class People:
     """Entries or judges as read: labels (file order), institutions, track/capacity, file lines."""
 
-    def __init__(self, labels: pa.Array, institution: pa.Array, extra: dict, lines: np.ndarray) -> None:
-        self.labels, self.institution, self.extra, self.lines = labels, institution, extra, lines
+    labels: pa.Array
+    institution: pa.Array
+    extra: dict[str, pa.Array | np.ndarray]
+    lines: np.ndarray
 
 
 class Labels:
