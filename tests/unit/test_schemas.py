@@ -72,7 +72,14 @@ def test_iana_zones_are_time_zones(name):
     ],
 )
 def test_dates_outside_the_calendar_are_refused_with_the_field(value, field):
-    body = {"kind": "forum", "slug": "x-1", "starts_on": "2027-01-01", "ends_on": "2027-01-02", **value}
+    body = {
+        "organization_id": 1,
+        "kind": "forum",
+        "slug": "x-1",
+        "starts_on": "2027-01-01",
+        "ends_on": "2027-01-02",
+        **value,
+    }
     with pytest.raises(DomainError) as refused:
         msgspec.convert(body, EventIn)
     assert refused.value.code == "validation_error"
