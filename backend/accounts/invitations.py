@@ -39,7 +39,7 @@ from backend.accounts.service import check_grant
 from backend.accounts.tables import Invitation, RoleGrant, User
 from backend.accounts.tokens import token_digest
 from backend.db import locked_row, transaction, utcnow
-from backend.errors import Conflict, DomainError, Forbidden, NotFound
+from backend.errors import Conflict, DomainError, NotFound
 from backend.events.tables import Event
 from backend.mail.service import queue_email
 from backend.organizations.tables import Organization
@@ -647,9 +647,3 @@ async def _organizer_scopes(actor: Principal) -> dict[int, list[Scope]]:
         for r in await Event.select(Event.id).where(Event.organization.is_in(organizations)):
             scopes[r["id"]] = [policy.WHOLE_EVENT]
     return scopes
-
-
-def forbid_wrong_account(principal: Principal | None, view: InvitationView) -> None:
-    """For pages: refuse a logged-in caller who is not the invited address."""
-    if principal is not None and principal.email.lower() != view.email:
-        raise Forbidden("This invitation is for another e-mail address")

@@ -13,6 +13,14 @@ from backend.events.tables import Track
 from backend.mail.tables import OutboxEmail
 from tests.integration.conftest import PASSWORD
 
+
+async def english(make_client, *args, **kwargs):
+    """A client whose pages are in English (the accounts here read Chinese by default)."""
+    client = await make_client(*args, **kwargs)
+    client.cookies.set("podium_lang", "en", domain="podium.test")
+    return client
+
+
 LINK = re.compile(r"https?://\S+/invitations/(inv_[A-Za-z0-9_-]+)")
 
 
@@ -375,3 +383,72 @@ async def test_organization_roles_by_e_mail(make_client, make_user, make_organiz
     assert "deputy@example.org" in listing.text
     other = f"/api/v1/organizations/{elsewhere}/invitations/{listed[0]['id']}"
     assert (await (await make_client("stranger@example.org")).delete(other)).status_code == 404
+
+
+async def test_the_people_page(make_client, make_user, grant, organizer):
+    """The event's "People and roles" page: invite (with every wrong field reported), find someone of
+    the organizer's events and grant a role, withdraw and revoke; a scoped admin is offered its track
+    only and sees nothing outside it."""
+    _, event_id = organizer
+    track_a, track_b = await _tracks(event_id)
+    scoped = await make_user("scoped@example.org")
+    await grant(scoped, Role.organizer, event_id, track=track_a)
+    judge = await make_user("judy@example.org", name="Judy Judge")
+    await grant(judge, Role.judge, event_id, track=track_b)
+    html = {"accept": "text/html"}
+    path = f"/workspace/events/{event_id}/people"
+    org = await english(make_client, "organizer@example.org")
+
+    bad = await org.post(
+        f"{path}/invitations", data={"email": "not an address", "role": "nobody"}, headers=html
+    )
+    assert bad.status_code == 400
+    assert 'id="invite-email-error"' in bad.text
+    assert 'id="invite-role-error"' in bad.text
+    assert 'value="not an address"' in bad.text  # what was typed stays
+    sent = await org.post(
+        f"{path}/invitations",
+        data={"email": "Pat@Example.org", "role": "mentor", "track_id": str(track_b)},
+        headers=html,
+    )
+    assert sent.status_code == 303
+    shown = await org.get(sent.headers["location"], headers=html)
+    assert "pat@example.org" in shown.text
+    assert "The invitation was sent." in shown.text
+    invitation_id = (await Invitation.select(Invitation.id).first())["id"]
+
+    found = await org.get(path, params={"q": "judy"}, headers=html)
+    assert "Judy Judge" in found.text
+    granted = await org.post(
+        f"{path}/roles",
+        data={"user_id": str(judge), "role": "mentor", "track_id": "", "q": "judy"},
+        headers=html,
+    )
+    assert granted.status_code == 303
+    assert await RoleGrant.exists().where((RoleGrant.user == judge) & (RoleGrant.role == "mentor"))
+
+    client = await english(make_client, "scoped@example.org")
+    page = await client.get(path, headers=html)
+    assert page.status_code == 200
+    assert "pat@example.org" not in page.text  # an invitation to track B
+    assert f'<option value="{track_b}"' not in page.text
+    assert f'<option value="{track_a}"' in page.text
+    outside = await client.post(f"{path}/invitations/{invitation_id}/revoke", headers=html)
+    assert outside.status_code == 404
+    widen = await client.post(
+        f"{path}/invitations", data={"email": "x@example.org", "role": "judge"}, headers=html
+    )
+    assert widen.status_code == 403
+
+    withdrawn = await org.post(f"{path}/invitations/{invitation_id}/revoke", headers=html)
+    assert withdrawn.status_code == 303
+    again = await org.post(f"{path}/invitations/{invitation_id}/revoke", headers=html)
+    assert again.status_code == 409
+    assert "already revoked" in again.text
+    judge_grant = (
+        await RoleGrant.select(RoleGrant.id)
+        .where((RoleGrant.user == judge) & (RoleGrant.role == "judge"))
+        .first()
+    )
+    assert (await org.post(f"{path}/roles/{judge_grant['id']}/revoke", headers=html)).status_code == 303
+    assert not await RoleGrant.exists().where((RoleGrant.user == judge) & (RoleGrant.role == "judge"))

@@ -11,12 +11,21 @@ from backend.mail.tables import OutboxEmail
 from tests.integration.conftest import PASSWORD
 
 HTML = {"accept": "text/html"}
+
+
+async def english(make_client, *args, **kwargs):
+    """A client whose pages are in English (the accounts here read Chinese by default)."""
+    client = await make_client(*args, **kwargs)
+    client.cookies.set("podium_lang", "en", domain="podium.test")
+    return client
+
+
 LINK = re.compile(r"https?://\S+/invitations/(inv_[A-Za-z0-9_-]+)")
 
 
 async def test_changing_name_and_language(make_client, make_user):
     await make_user("me@example.org")
-    client = await make_client("me@example.org")
+    client = await english(make_client, "me@example.org")
     changed = await client.patch("/api/v1/auth/me", json={"display_name": "Wang Fang", "locale": "ru"})
     assert changed.status_code == 200
     assert (changed.json()["display_name"], changed.json()["locale"]) == ("Wang Fang", "ru")
@@ -38,8 +47,8 @@ async def test_changing_name_and_language(make_client, make_user):
 
 async def test_a_password_change_needs_the_current_one_and_ends_the_other_sessions(make_client, make_user):
     await make_user("me@example.org")
-    here = await make_client("me@example.org")
-    elsewhere = await make_client("me@example.org")
+    here = await english(make_client, "me@example.org")
+    elsewhere = await english(make_client, "me@example.org")
     token = (await elsewhere.post("/api/v1/auth/tokens", json={"name": "script"})).json()["token"]
 
     wrong = await here.post(
@@ -58,14 +67,18 @@ async def test_a_password_change_needs_the_current_one_and_ends_the_other_sessio
     assert changed.status_code == 204
     assert (await here.get("/api/v1/auth/me")).status_code == 200  # this browser got a new session
     assert (await elsewhere.get("/api/v1/auth/me")).status_code == 401  # every other session ended
-    bearer = await make_client()
+    bearer = await english(
+        make_client,
+    )
     bearer.headers["authorization"] = f"Bearer {token}"
     assert (await bearer.get("/api/v1/auth/me")).status_code == 200  # tokens are revoked on their own
-    old = await (await make_client()).post(
-        "/api/v1/auth/login", json={"email": "me@example.org", "password": PASSWORD}
-    )
+    old = await (
+        await english(
+            make_client,
+        )
+    ).post("/api/v1/auth/login", json={"email": "me@example.org", "password": PASSWORD})
     assert old.status_code == 401
-    await make_client("me@example.org", password="brand new secret")
+    await english(make_client, "me@example.org", password="brand new secret")
     assert await AuditEntry.count().where(AuditEntry.action == "user.change_password") == 1
 
     # the form: the two new passwords must agree, the current one must be right
@@ -91,11 +104,11 @@ async def test_me_lists_events_by_role_with_the_next_step(
     judge = await make_user("judge@example.org")
     await grant(judge, Role.judge, opened)
     await grant(judge, Role.judge, event_id)  # a draft: not shown to a judge
-    page = await (await make_client("judge@example.org")).get("/me", headers=HTML)
+    page = await (await english(make_client, "judge@example.org")).get("/me", headers=HTML)
     assert "Open Cup" in page.text
     assert "Scoring opens when the organizer assigns entries to you." in page.text
     assert "Event cbec-2027" not in page.text
-    org_page = await (await make_client("organizer@example.org")).get("/me", headers=HTML)
+    org_page = await (await english(make_client, "organizer@example.org")).get("/me", headers=HTML)
     assert f'href="/workspace/events/{event_id}"' in org_page.text
 
 
@@ -103,7 +116,7 @@ async def test_the_invitation_page_for_each_visitor(make_client, make_user, orga
     _, event_id = organizer
     await make_user("known@example.org")
     await make_user("other@example.org")
-    org = await make_client("organizer@example.org")
+    org = await english(make_client, "organizer@example.org")
     for email in ("new@example.org", "known@example.org"):
         response = await org.post(
             f"/api/v1/events/{event_id}/invitations", json={"email": email, "role": "judge"}
@@ -115,14 +128,16 @@ async def test_the_invitation_page_for_each_visitor(make_client, make_user, orga
         return LINK.search(row["body_text"])[1]
 
     new_token, known_token = await token_for("new@example.org"), await token_for("known@example.org")
-    anonymous = await make_client()
+    anonymous = await english(
+        make_client,
+    )
     assert (await anonymous.get("/invitations/inv_nothing", headers=HTML)).status_code == 404
     create = await anonymous.get(f"/invitations/{new_token}", headers=HTML)
     assert create.status_code == 200
     assert 'name="password_again"' in create.text
     log_in = await anonymous.get(f"/invitations/{known_token}", headers=HTML)
     assert f"/login?next=/invitations/{known_token}" in log_in.text
-    other = await make_client("other@example.org")
+    other = await english(make_client, "other@example.org")
     assert (await other.get(f"/invitations/{known_token}", headers=HTML)).status_code == 403
     refused = await other.post(f"/invitations/{known_token}", headers=HTML)
     assert refused.status_code == 403
@@ -144,10 +159,14 @@ async def test_the_invitation_page_for_each_visitor(make_client, make_user, orga
     assert await User.exists().where(User.email == "new@example.org")
     assert (await anonymous.get(f"/invitations/{new_token}", headers=HTML)).status_code == 200  # yours
 
-    known = await make_client("known@example.org")
+    known = await english(make_client, "known@example.org")
     button = await known.get(f"/invitations/{known_token}", headers=HTML)
     assert "Accept the invitation" in button.text
     assert (await known.post(f"/invitations/{known_token}", headers=HTML)).status_code == 303
     assert await RoleGrant.count().where(RoleGrant.role == "judge") == 2
-    stale = await (await make_client()).get(f"/invitations/{known_token}", headers=HTML)
+    stale = await (
+        await english(
+            make_client,
+        )
+    ).get(f"/invitations/{known_token}", headers=HTML)
     assert stale.status_code == 410
