@@ -125,7 +125,13 @@ class AuthController(Controller):
         """Change your own name or language."""
         return await service.update_me(current(request), data)
 
-    @post("/password", operation_id="ChangePassword", status_code=204, guards=[requires_login])
+    @post(
+        "/password",
+        operation_id="ChangePassword",
+        status_code=204,
+        guards=[requires_login],
+        middleware=[LoginRateLimitMiddleware()],  # the current password is checked here
+    )
     async def change_password(self, request: Request, data: JSONBody[PasswordIn]) -> Response[None]:
         """Change your password (the current one is required). Every login session of the account
         ends; when called with the session cookie, the response carries a new session for this

@@ -150,13 +150,28 @@ async def update_me(actor: Principal, data: MePatch) -> UserOut:
 
 
 async def change_password(actor: Principal, data: PasswordIn) -> None:
-    """Set a new password when the current one is right (400 ``wrong_password`` otherwise).
+    """Set a new password when the current one is right (400 ``wrong_password`` otherwise; behind
+    the login limits, a wrong one counts as a failed login of the account).
 
     Bumps the account's ``auth_epoch``, which ends every login session of the account: the web
     layer starts a new one for the browser that made the change. Bearer tokens stay valid (they are
     listed and revoked on their own, ``/api/v1/auth/tokens``)."""
-    row = await User.select(User.password).where(User.id == actor.id).first()
-    if row is None or not passwords.verify_password(row["password"], data.current_password):
+    throttle = login_throttle.get()  # guessing the current password counts like failed logins
+    key = actor.email.strip().lower()
+    if throttle is not None:
+        await throttle.admit(key)
+    settled = False
+    try:
+        row = await User.select(User.password).where(User.id == actor.id).first()
+        right = row is not None and passwords.verify_password(row["password"], data.current_password)
+        if throttle is not None:
+            settled = True
+            await throttle.settle(key, "ok" if right else "failed")
+    except BaseException:
+        if throttle is not None and not settled:
+            await throttle.settle(key, "aborted")
+        raise
+    if not right:
         raise DomainError(
             "wrong_password", "The current password is wrong", fields={"current_password": "wrong"}
         )

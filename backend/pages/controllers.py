@@ -35,7 +35,7 @@ from backend.i18n import (
     translations,
 )
 from backend.schemas import is_printable
-from backend.security import end_session, start_session
+from backend.security import LoginRateLimitMiddleware, end_session, start_session
 
 
 def same_site(target: str | None) -> str:
@@ -292,7 +292,7 @@ class PageController(Controller):
         response.set_cookie(LANG_COOKIE, data.locale, max_age=365 * 24 * 3600, samesite="lax", path="/")
         return response
 
-    @post("/me/password", guards=[requires_login])
+    @post("/me/password", guards=[requires_login], middleware=[LoginRateLimitMiddleware()])
     async def change_password(self, request: Request, data: Annotated[PasswordForm, FormBody]) -> Response:
         """Change your password: every other session of the account ends, this one goes on."""
         errors = {}
@@ -341,10 +341,10 @@ class PageController(Controller):
             state, status_code = "unknown", 404
         elif found.status == "accepted" and user is not None and found.accepted_by == user.id:
             state = "accepted_by_you"
-        elif found.status != "pending":
-            state, status_code = found.status, 410
         elif user is not None and user.email.lower() != found.email:
             state, status_code = "wrong_account", 403
+        elif found.status != "pending":
+            state, status_code = found.status, 410
         elif user is not None:
             state = "accept"
         elif found.has_account:

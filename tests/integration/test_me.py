@@ -170,3 +170,20 @@ async def test_the_invitation_page_for_each_visitor(make_client, make_user, orga
         )
     ).get(f"/invitations/{known_token}", headers=HTML)
     assert stale.status_code == 410
+
+
+async def test_guessing_the_current_password_locks_the_account_like_failed_logins(
+    make_client, make_user, settings
+):
+    await make_user("me@example.org")
+    client = await english(make_client, "me@example.org")
+    guess = {"current_password": "a wrong guess", "new_password": "brand new secret"}
+    for _ in range(settings.login_lockout_after):
+        assert (await client.post("/api/v1/auth/password", json=guess)).status_code == 400
+    locked = await client.post("/api/v1/auth/password", json={**guess, "current_password": PASSWORD})
+    assert locked.status_code == 429
+    login = await (await make_client()).post(
+        "/api/v1/auth/login", json={"email": "me@example.org", "password": PASSWORD}
+    )
+    assert login.status_code == 429
+    assert not await AuditEntry.exists().where(AuditEntry.action == "user.change_password")
