@@ -43,7 +43,7 @@ from litestar.openapi.spec import (
     Schema,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.utils.empty import value_or_default
+from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
 from backend.errors import CODES, INVALID_INPUT, DomainError, Term, fill, problems
@@ -141,7 +141,9 @@ def _length(value: Any, info: Any, unit: str) -> Message | None:
         if info.min_length == 1:
             return Message("must not be empty")
         if unit == "characters":
-            return _plural("must be at least {n} character", "must be at least {n} characters", info.min_length)
+            return _plural(
+                "must be at least {n} character", "must be at least {n} characters", info.min_length
+            )
         return _plural("must have at least {n} item", "must have at least {n} items", info.min_length)
     return None
 
@@ -243,9 +245,7 @@ def _check(value: Any, info: mi.Type, path: str, out: Problems) -> None:
         if not ok:
             if isinstance(value, str) and _DATETIME_SHAPE.match(value):
                 return problem(Message("{value} is not a date and time", {"value": value}))
-            return problem(
-                Message("must be a date and time such as 2027-03-01T09:00:00+08:00")
-            )
+            return problem(Message("must be a date and time such as 2027-03-01T09:00:00+08:00"))
         if info.tz and moment.tzinfo is None:
             return problem(Message("must give the time zone offset, such as +08:00"))
         return problem(_calendar(moment))
@@ -332,7 +332,9 @@ def input_problems(request: Request, exc: ValidationException) -> Problems:
                 continue
             body_checked = True
             body = _decoded_body(request)
-            if body is not None and "data" in annotations:
+            if body is Empty:  # no body at all
+                out["body"] = REQUIRED
+            elif "data" in annotations:
                 out.update(value_problems(body, annotations["data"]))
             if not out:
                 out["body" if key in ("data", "") else key] = NOT_VALID
@@ -344,11 +346,13 @@ def input_problems(request: Request, exc: ValidationException) -> Problems:
 
 
 def _decoded_body(request: Request) -> Any:
+    """The body as Litestar decoded it (JSON or a form), or ``Empty`` when there was none."""
     state = ScopeState.from_scope(request.scope)
-    json_body = value_or_default(state.json, None)
-    if json_body is not None:
-        return json_body
-    return value_or_default(state.form, None)
+    if state.json is not Empty:
+        return state.json
+    if state.form is not Empty and state.form:
+        return state.form
+    return Empty
 
 
 def _raw_parameter(request: Request, key: str, source: str, annotation: Any) -> Any:
@@ -385,7 +389,9 @@ def _locale(request: Request | None) -> str:
         return "en"
 
 
-def error_body(exc: Exception, request: Request | None = None, locale: str | None = None) -> tuple[int, dict[str, Any]]:
+def error_body(
+    exc: Exception, request: Request | None = None, locale: str | None = None
+) -> tuple[int, dict[str, Any]]:
     """Status and body for any exception, in the request's language (``locale`` overrides it);
     unknown exceptions become a logged 500."""
     t = translations(locale or _locale(request))
@@ -395,12 +401,18 @@ def error_body(exc: Exception, request: Request | None = None, locale: str | Non
             for name, template in exc.field_templates.items()
         }
         params = {"problems": problems(fields), **_translated_params(exc.params, t)}
-        return exc.status_code, {"code": exc.code, "detail": fill(t.gettext(exc.template), params), "fields": fields}
+        return exc.status_code, {
+            "code": exc.code,
+            "detail": fill(t.gettext(exc.template), params),
+            "fields": fields,
+        }
     if isinstance(exc, ValidationException):
         found = input_problems(request, exc) if request is not None else {}
         fields = {name: message.render(t) for name, message in found.items()}
-        detail = fill(t.gettext(INVALID_INPUT), {"problems": problems(fields)}) if fields else t.gettext(
-            _HTTP_DETAILS[400]
+        detail = (
+            fill(t.gettext(INVALID_INPUT), {"problems": problems(fields)})
+            if fields
+            else t.gettext(_HTTP_DETAILS[400])
         )
         return 400, {"code": "validation_error", "detail": detail, "fields": fields}
     if isinstance(exc, NotAuthorizedException):
@@ -485,7 +497,8 @@ def error_statuses(method: str, operation: Operation, handler: Any) -> set[int]:
     write = method.upper() in _WRITES
     guarded = bool(handler.resolve_guards())
     behind_login_limit = any(
-        type(m).__name__ == "LoginRateLimitMiddleware" or getattr(m, "__name__", "") == "LoginRateLimitMiddleware"
+        type(m).__name__ == "LoginRateLimitMiddleware"
+        or getattr(m, "__name__", "") == "LoginRateLimitMiddleware"
         for m in handler.resolve_middleware()
     )
     statuses: set[int] = set()
@@ -544,7 +557,7 @@ def document_error_responses(app: Litestar) -> None:
     """Make the app's OpenAPI document list the real error answers (built when first asked for)."""
     plugin = app.plugins.get(OpenAPIPlugin)
     plugin.__class__ = _ErrorDocumentingOpenAPIPlugin
-    plugin._openapi = None  # noqa: SLF001 - rebuilt with the errors on first use
+    plugin._openapi = None  # rebuilt with the errors on first use
 
 
 def error_response() -> OpenAPIResponse:

@@ -106,6 +106,11 @@ async def test_a_body_that_is_no_object_and_types_that_do_not_fit(make_client, a
     english(client)
     not_object = await client.post("/api/v1/events", json=["a", "list"])
     assert assert_error_body(not_object)["fields"] == {"body": "must be an object"}
+    for nothing in (b"", b"null"):
+        missing = await client.post(
+            "/api/v1/events", content=nothing, headers={"content-type": "application/json"}
+        )
+        assert assert_error_body(missing)["fields"] == {"body": "is required"}
     types = await client.post(
         "/api/v1/events",
         json={
