@@ -151,7 +151,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"\nDemo loaded. Log in at {get_settings().base_url}/login with password {DEMO_PASSWORD!r}:")
         for role, email in DEMO_LOGINS.items():
             print(f"  {role:<19} {email}")
-        print("  (also judge02..30, team002..300 and booth01..40 @podium.example; workspace: /workspace; back office: /admin/)")
+        print(
+            "  (also judge02..30, team002..300 and booth01..40 @podium.example; workspace: /workspace; back office: /admin/)"
+        )
     return status
 
 

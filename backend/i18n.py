@@ -39,7 +39,9 @@ def translations(locale: str) -> Translations:
             for message in read_po(f, locale=locale):
                 if not message.id:
                     continue
-                if catalog.get(message.id, context=message.context) is not None:  # "open" ≠ "open" as a status
+                if (
+                    catalog.get(message.id, context=message.context) is not None
+                ):  # "open" ≠ "open" as a status
                     raise ValueError(
                         f"{path.name}: {message.id!r} is already translated in another catalogue"
                     )

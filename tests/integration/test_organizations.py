@@ -97,7 +97,9 @@ async def test_an_organization_admin_runs_every_event_of_its_organization_and_no
     # the other organization's draft does not exist for them; its events cannot be created by them
     for client in (head, runner):
         assert (await client.get(f"/api/v1/events/{their_draft}")).status_code == 404
-        assert (await client.patch(f"/api/v1/events/{their_draft}", json={"venue_en": "X"})).status_code == 404
+        assert (
+            await client.patch(f"/api/v1/events/{their_draft}", json={"venue_en": "X"})
+        ).status_code == 404
         assert (await client.post("/api/v1/events", json=contest(theirs, "sneaky"))).status_code == 403
         assert (await client.get(f"/api/v1/organizations/{theirs}/roles")).status_code == 403
     listed = (await head.get(f"/api/v1/organizations/{ours}/events")).json()
