@@ -42,8 +42,9 @@ def _admin_views() -> list:
                 Invitation.revoked_at,
             ],
         ),
-        TableConfig(
-            ApiToken, visible_columns=[ApiToken.id, ApiToken.user, ApiToken.name, ApiToken.revoked_at]
+        # a token's scopes and life never exceed its parent's: revoked through the API, not edited here
+        read_only(
+            ApiToken, [ApiToken.id, ApiToken.user, ApiToken.name, ApiToken.scopes, ApiToken.revoked_at]
         ),
     ]
 

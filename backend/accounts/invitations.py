@@ -389,13 +389,15 @@ async def resend_invitation(
         return await _resend(actor, await _in_scope(actor, event_id, invitation_id), base_url)
 
 
-async def _revoke(actor: Principal, row: dict[str, Any]) -> None:
+def _require_open(row: dict[str, Any]) -> None:
     if row["accepted_at"] is not None or row["revoked_at"] is not None:
         raise _closed(row)
-    await Invitation.update({Invitation.revoked_at: utcnow()}).where(Invitation.id == row["id"])
+
+
+async def _record(actor: Principal, action: str, row: dict[str, Any]) -> None:
     await audit.record(
         actor.id,
-        "invitation.revoke",
+        action,
         "invitation",
         row["id"],
         event_id=row["event"],
@@ -403,9 +405,14 @@ async def _revoke(actor: Principal, row: dict[str, Any]) -> None:
     )
 
 
+async def _revoke(actor: Principal, row: dict[str, Any]) -> None:
+    _require_open(row)
+    await Invitation.update({Invitation.revoked_at: utcnow()}).where(Invitation.id == row["id"])
+    await _record(actor, "invitation.revoke", row)
+
+
 async def _resend(actor: Principal, row: dict[str, Any], base_url: str) -> InvitationOut:
-    if row["accepted_at"] is not None or row["revoked_at"] is not None:
-        raise _closed(row)
+    _require_open(row)
     token, digest = new_token()
     now = utcnow()
     await Invitation.update(
@@ -413,14 +420,7 @@ async def _resend(actor: Principal, row: dict[str, Any], base_url: str) -> Invit
     ).where(Invitation.id == row["id"])
     stored = await _row(row["id"])
     await _mail(stored, token, actor, base_url)
-    await audit.record(
-        actor.id,
-        "invitation.resend",
-        "invitation",
-        row["id"],
-        event_id=row["event"],
-        data={"email": row["email"], "role": row["role"]},
-    )
+    await _record(actor, "invitation.resend", row)
     return _out(stored)
 
 

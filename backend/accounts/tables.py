@@ -1,5 +1,6 @@
-"""Account tables. ``User`` extends Piccolo's ``BaseUser`` so Piccolo Admin logs in with the same
-account, but passwords are argon2id hashes instead of Piccolo's PBKDF2.
+"""Account tables. ``User`` extends Piccolo's ``BaseUser`` (Piccolo Admin's user table), with
+argon2id password hashes instead of Piccolo's PBKDF2. The back office admits platform admins by their
+site session (``backend.admin``), never by a login of its own.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class TokenScope(StrEnum):
 
 
 class User(BaseUser, tablename="podium_user"):
-    """A person. ``superuser`` marks a platform admin; ``admin`` lets them into Piccolo Admin.
+    """A person. ``superuser`` marks a platform admin (``admin`` is kept equal to it for Piccolo Admin).
 
     ``auth_epoch`` is copied into every login session; a session whose epoch differs is dead. A
     database trigger (migration 2026-11-28T15:38:14) bumps it and revokes the user's tokens whenever
@@ -78,14 +79,6 @@ class User(BaseUser, tablename="podium_user"):
                 f"The password must be {passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters long."
             )
 
-    @classmethod
-    async def login(cls, username: str, password: str) -> int | None:
-        """Piccolo Admin's login: only active users with the ``admin`` flag (platform admins)."""
-        user_id = await authenticate(username, password)
-        if user_id is None or not await cls.exists().where((cls.id == user_id) & (cls.admin == True)):  # noqa: E712
-            return None
-        return user_id
-
 
 async def authenticate(username: str, password: str) -> int | None:
     """The id of the active user with this username (or e-mail) and password, else ``None``."""
@@ -108,7 +101,8 @@ async def authenticate(username: str, password: str) -> int | None:
 
 
 class AdminSession(SessionsBase, tablename="podium_admin_session"):
-    """Piccolo Admin's own login sessions (the rest of Podium uses Litestar's session store)."""
+    """Required by Piccolo Admin's app; always empty: its login, which would fill it, is refused, and
+    the back office runs on the site session (``backend.admin``)."""
 
 
 class RoleGrant(Table):

@@ -32,8 +32,9 @@ HTML = {"accept": "text/html,application/xhtml+xml", "accept-language": "en"}
 # what the admin's single-page app sends with its API calls (axios)
 JSON = {"accept": "application/json, text/plain, */*"}
 
-EDITABLE = {"institution", "podium_user", "api_token", "outbox_email"}
+EDITABLE = {"institution", "podium_user", "outbox_email"}
 READ_ONLY = {
+    "api_token",  # a token never outgrows its parent: the API's rule, not the back office's
     "event",
     "track",
     "stage",
