@@ -105,6 +105,14 @@ class AdminSession(SessionsBase, tablename="podium_admin_session"):
     the back office runs on the site session (``backend.admin``)."""
 
 
+def _optional_reference(table: str, module: str) -> ForeignKey:
+    """A nullable foreign key to a table of another domain, deleted with it: what a role grant and an
+    invitation name (the event or organization, and the scope inside it)."""
+    return ForeignKey(
+        LazyTableReference(table, module_path=module), null=True, default=None, on_delete=OnDelete.cascade
+    )
+
+
 class RoleGrant(Table):
     """A role held by a user in an event (narrowed, where it applies, to a track, region or
     institution) or, with ``organization`` set instead of ``event``, in every event of an
@@ -112,31 +120,11 @@ class RoleGrant(Table):
 
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
     role = Varchar(length=20, choices=Role)
-    event = ForeignKey(
-        LazyTableReference("Event", module_path="backend.events.tables"),
-        null=True,
-        default=None,
-        on_delete=OnDelete.cascade,
-    )
-    track = ForeignKey(
-        LazyTableReference("Track", module_path="backend.events.tables"),
-        null=True,
-        default=None,
-        on_delete=OnDelete.cascade,
-    )
+    event = _optional_reference("Event", "backend.events.tables")
+    track = _optional_reference("Track", "backend.events.tables")
     region = Varchar(length=100, null=True, default=None)
-    institution = ForeignKey(
-        LazyTableReference("Institution", module_path="backend.institutions.tables"),
-        null=True,
-        default=None,
-        on_delete=OnDelete.cascade,
-    )
-    organization = ForeignKey(
-        LazyTableReference("Organization", module_path="backend.organizations.tables"),
-        null=True,
-        default=None,
-        on_delete=OnDelete.cascade,
-    )
+    institution = _optional_reference("Institution", "backend.institutions.tables")
+    organization = _optional_reference("Organization", "backend.organizations.tables")
     granted_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -170,31 +158,12 @@ class Invitation(Table):
 
     email = Varchar(length=255)
     role = Varchar(length=20, choices=Role)
-    event = ForeignKey(
-        LazyTableReference("Event", module_path="backend.events.tables"),
-        null=True,
-        default=None,
-        on_delete=OnDelete.cascade,
-    )
-    track = ForeignKey(
-        LazyTableReference("Track", module_path="backend.events.tables"),
-        null=True,
-        default=None,
-        on_delete=OnDelete.cascade,
-    )
+    event = _optional_reference("Event", "backend.events.tables")
+    track = _optional_reference("Track", "backend.events.tables")
     region = Varchar(length=100, null=True, default=None)
-    institution = ForeignKey(
-        LazyTableReference("Institution", module_path="backend.institutions.tables"),
-        null=True,
-        default=None,
-        on_delete=OnDelete.cascade,
-    )
-    organization = ForeignKey(  # instead of ``event``, for an organization-level role
-        LazyTableReference("Organization", module_path="backend.organizations.tables"),
-        null=True,
-        default=None,
-        on_delete=OnDelete.cascade,
-    )
+    institution = _optional_reference("Institution", "backend.institutions.tables")
+    # instead of ``event``, for an organization-level role
+    organization = _optional_reference("Organization", "backend.organizations.tables")
     locale = Varchar(length=5, default="zh")  # the language of the mail and of the account it creates
     token_hash = Varchar(length=64, unique=True)
     invited_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
