@@ -20,6 +20,7 @@ INSTALLED = (
     "backend.institutions.domain",
     "backend.organizations.domain",
     "backend.events.domain",
+    "backend.teams.domain",
     "backend.mail.domain",
     "backend.pages.domain",
     "backend.workspace.domain",

@@ -18,6 +18,11 @@ once and holds on every path. The rules:
   organization: ``organizer`` runs them all like an unscoped organizer, ``org_admin`` also creates
   the organization's events, archives them and grants and revokes the organization's own roles.
 - Organizations, the directory and user accounts belong to platform admins.
+- Teams (``backend.teams``): any signed-in user may register a team in a visible contest (the
+  contest's rules decide the rest). A team is private: its confirmed members and advisors see it, its
+  leader manages it, and organizers see, manage and review it when their scope covers the team's
+  (track, region and institution of the team), so a school admin sees their own school's teams only.
+  To everyone else a team does not exist (404).
 """
 
 from __future__ import annotations
@@ -67,6 +72,13 @@ class Action(StrEnum):
     manage_directory = "manage_directory"  # institutions
     manage_users = "manage_users"
     view_audit = "view_audit"  # the event's audit trail: who changed what, when, from where
+    register_team = "register_team"  # create a team in a contest (its rules decide eligibility)
+    view_team = "view_team"  # a team's page, members, advisors and materials
+    manage_team = "manage_team"  # change a team: members, advisors, names, withdrawal
+    submit_materials = "submit_materials"  # upload a team's materials
+    view_teams = "view_teams"  # the organizers' lists, counts and exports, within their scope
+    review_team = "review_team"  # approve or reject a registration, within the organizer's scope
+    import_teams = "import_teams"  # bulk import, each row within the organizer's scope
 
 
 class Outcome(StrEnum):
@@ -128,6 +140,17 @@ class EventContext:
 
 
 @dataclass(frozen=True)
+class TeamContext:
+    """A team as the policy needs it: where it sits in its event (``scope``: its track, region and
+    institution) and who is in it (confirmed members and advisors, the leader included)."""
+
+    team_id: int
+    scope: Scope
+    leader_id: int | None
+    member_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class OrganizationContext:
     """An organization and the caller's organization-level roles in it."""
 
@@ -144,7 +167,17 @@ _ORGANIZATION_ACTIONS = {
 _WHOLE_EVENT_ORGANIZER = frozenset(
     {Action.edit_event, Action.run_event, Action.edit_structure, Action.view_audit}
 )
-_SCOPED_ORGANIZER = frozenset({Action.edit_track, Action.view_roles, Action.manage_roles})
+_SCOPED_ORGANIZER = frozenset(
+    {
+        Action.edit_track,
+        Action.view_roles,
+        Action.manage_roles,
+        Action.view_teams,
+        Action.review_team,
+        Action.import_teams,
+    }
+)
+_TEAM_ACTIONS = frozenset({Action.view_team, Action.manage_team, Action.submit_materials})
 
 
 def may_see(principal: Principal | None, event: EventContext) -> bool:
@@ -161,9 +194,10 @@ def decide(
     event: EventContext | None = None,
     target: Scope | None = None,
     organization: OrganizationContext | None = None,
+    team: TeamContext | None = None,
 ) -> Outcome:
     """May ``principal`` do ``action`` (inside ``event`` for event actions, ``organization`` for
-    organization actions)?
+    organization actions, ``team`` too for team actions)?
 
     ``target`` is the part of the event acted on (a track, or the scope of a grant being given or
     taken); ``None`` asks whether the caller may do it to some part of the event, which is the
@@ -185,6 +219,10 @@ def decide(
     if not may_see(principal, event):
         return Outcome.hidden
     scopes = event.organizer_scopes()
+    if action is Action.register_team:
+        return Outcome.allowed
+    if action in _TEAM_ACTIONS or (action is Action.review_team and team is not None):
+        return _decide_team(principal, action, scopes, team)
     if action is Action.archive_event:
         return Outcome.allowed if event.by_organization_admin else Outcome.forbidden
     if action in _WHOLE_EVENT_ORGANIZER:
@@ -193,6 +231,21 @@ def decide(
         covered = any(target is None or s.contains(target) for s in scopes)
         return Outcome.allowed if covered else Outcome.forbidden
     return Outcome.forbidden
+
+
+def _decide_team(
+    principal: Principal, action: Action, scopes: list[Scope], team: TeamContext | None
+) -> Outcome:
+    assert team is not None, f"{action} needs the team"
+    if any(s.contains(team.scope) for s in scopes):
+        return Outcome.allowed
+    if action is Action.review_team:
+        return Outcome.hidden if principal.id not in team.member_ids else Outcome.forbidden
+    if principal.id == team.leader_id:
+        return Outcome.allowed
+    if principal.id in team.member_ids:
+        return Outcome.forbidden if action is Action.manage_team else Outcome.allowed
+    return Outcome.hidden
 
 
 _DENIED_DETAIL = {
@@ -210,6 +263,10 @@ _DENIED_DETAIL = {
     Action.view_roles: "Only the event's organizers may see its roles",
     Action.manage_roles: "Only the event's organizers may grant roles, and only within their own scope",
     Action.view_audit: "Only the event's organizers may read its audit trail",
+    Action.manage_team: "Only the team's leader may change the team",
+    Action.view_teams: "Only the event's organizers may see its teams, and only within their scope",
+    Action.review_team: "Only the event's organizers may review teams, and only within their scope",
+    Action.import_teams: "Only the event's organizers may import teams, and only within their scope",
 }
 
 
@@ -231,9 +288,11 @@ def require(
     event: EventContext | None = None,
     target: Scope | None = None,
     organization: OrganizationContext | None = None,
+    team: TeamContext | None = None,
 ) -> None:
     """:func:`decide`, raising when refused: what services call for object-level checks."""
-    refuse_unless_allowed(decide(principal, action, event, target, organization), action)
+    what = "Team" if team is not None else "Event"
+    refuse_unless_allowed(decide(principal, action, event, target, organization, team), action, what)
 
 
 def within_scope(principal: Principal, event: EventContext, scopes: Iterable[Scope]) -> list[bool]:

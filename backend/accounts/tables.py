@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
-from piccolo.columns import ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import Date, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
@@ -173,3 +173,35 @@ class Invitation(Table):
     accepted_at = Timestamptz(null=True, default=None)
     accepted_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class StudyStatus(StrEnum):
+    """Where a person stands, as contests' eligibility rules ask it."""
+
+    student = "student"  # enrolled full-time
+    graduate = "graduate"  # graduated (``graduation_year`` says when)
+    teacher = "teacher"  # university staff: a university advisor
+    professional = "professional"  # employed elsewhere: an enterprise advisor
+    other = "other"
+
+
+class Profile(Table):
+    """What registration asks of a person, one row per account: the name in native script and in
+    Latin letters (badges, certificates, the international contests), the institution from the
+    directory, study status, graduation year, date of birth and country (ISO 3166-1 alpha-2).
+    The contests' eligibility rules (``backend.teams.rules``) read it."""
+
+    user = ForeignKey(User, null=False, unique=True, on_delete=OnDelete.cascade)
+    name_native = Varchar(length=200, default="")
+    name_latin = Varchar(length=200, default="")
+    institution = ForeignKey(
+        LazyTableReference("Institution", module_path="backend.institutions.tables"),
+        null=True,
+        default=None,
+        on_delete=OnDelete.set_null,
+    )
+    study_status = Varchar(length=20, choices=StudyStatus, default=StudyStatus.other.value)
+    graduation_year = Integer(null=True, default=None)
+    birth_date = Date(null=True, default=None)
+    country = Varchar(length=2, default="")
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -17,6 +17,7 @@ from backend.policy import (
     Outcome,
     Principal,
     Scope,
+    TeamContext,
     decide,
     require,
     within_scope,
@@ -24,11 +25,14 @@ from backend.policy import (
 
 PLATFORM_ACTIONS = [Action.create_organization, Action.manage_directory, Action.manage_users]
 ORGANIZATION_ACTIONS = [Action.view_organization, Action.manage_organization, Action.create_event]
+# about one team (or, for register_team, open to everyone signed in): tested below
+TEAM_ACTIONS = (Action.register_team, Action.view_team, Action.manage_team, Action.submit_materials)
 EVENT_ACTIONS = [
     a
     for a in Action
     if a not in PLATFORM_ACTIONS
     and a not in ORGANIZATION_ACTIONS
+    and a not in TEAM_ACTIONS
     and a not in (Action.view_event, Action.archive_event)
 ]
 
@@ -179,3 +183,55 @@ def test_within_scope_filters_what_a_scoped_admin_sees():
     assert within_scope(person(), event("open", ORGANIZER), scopes) == [True] * 4
     assert within_scope(person(admin=True), event("open"), scopes) == [True] * 4
     assert within_scope(person(), event("open", JUDGE), scopes) == [False] * 4
+
+
+# Teams -----------------------------------------------------------------------------------------
+
+TEAM_SCOPE = Scope(track_id=10, region="Zhejiang", institution_id=5)
+
+
+def team(leader: int = 1, *members: int) -> TeamContext:
+    return TeamContext(
+        team_id=3, scope=TEAM_SCOPE, leader_id=leader, member_ids=frozenset({leader, *members})
+    )
+
+
+def test_anyone_signed_in_may_register_a_team_in_a_visible_contest_but_not_in_a_draft():
+    assert decide(person(), Action.register_team, event("open")) is Outcome.allowed
+    assert decide(None, Action.register_team, event("open")) is Outcome.unauthenticated
+    assert decide(person(), Action.register_team, event("draft")) is Outcome.hidden
+
+
+def test_the_leader_manages_the_team_members_see_it_and_strangers_do_not_know_it_exists():
+    leader, member, stranger = person(), Principal(8, "m@x", "M", "en", False, "session"), person()
+    assert decide(leader, Action.manage_team, event("open"), team=team(7)) is Outcome.allowed
+    assert decide(member, Action.view_team, event("open"), team=team(7, 8)) is Outcome.allowed
+    assert decide(member, Action.submit_materials, event("open"), team=team(7, 8)) is Outcome.allowed
+    assert decide(member, Action.manage_team, event("open"), team=team(7, 8)) is Outcome.forbidden
+    assert decide(member, Action.review_team, event("open"), team=team(7, 8)) is Outcome.forbidden
+    for action in (*TEAM_ACTIONS[1:], Action.review_team):
+        assert decide(stranger, action, event("open", JUDGE), team=team(1, 2)) is Outcome.hidden, action
+
+
+@pytest.mark.parametrize(
+    ("scope", "covers"),
+    [
+        (WHOLE_EVENT, True),
+        (Scope(track_id=10), True),
+        (Scope(region="Zhejiang"), True),
+        (Scope(institution_id=5), True),
+        (Scope(region="Zhejiang", institution_id=5), True),
+        (Scope(track_id=11), False),
+        (Scope(region="Jiangsu"), False),
+        (Scope(institution_id=6), False),
+        (Scope(region="Zhejiang", institution_id=6), False),
+    ],
+)
+def test_organizers_reach_a_team_only_when_their_scope_covers_it(scope, covers):
+    ctx = event("open", Grant("organizer", scope))
+    expected = Outcome.allowed if covers else Outcome.hidden
+    for action in (*TEAM_ACTIONS[1:], Action.review_team):
+        assert decide(person(), action, ctx, team=team(1, 2)) is expected, action
+    # without a team, the route-level question: any organizer grant may ask for its own part
+    for action in (Action.view_teams, Action.review_team, Action.import_teams):
+        assert decide(person(), action, ctx, target=None) is Outcome.allowed
