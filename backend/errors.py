@@ -73,6 +73,10 @@ CODES: dict[str, str] = {
     "invalid_stage_order": "The stage's level cannot follow the previous stage's level",
     "invalid_times": "The session ends before it starts",
     "outside_event_dates": "The session falls outside the event's dates",
+    # Self-service accounts (backend.accounts: sign-up, confirmation, reset, profile, consents, erasure)
+    # Teams and the contests' registration rules (backend.teams.service, backend.teams.rules)
+    # Materials (backend.teams.materials)
+    # Organizers' review, exports and imports (backend.teams.review, backend.teams.imports)
 }
 
 
