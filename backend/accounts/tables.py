@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
-from piccolo.columns import Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
@@ -56,6 +56,9 @@ class User(BaseUser, tablename="podium_user"):
     locale = Varchar(length=5, default="zh")
     created_at = Timestamptz(default=TimestamptzNow())
     auth_epoch = Integer(default=0)
+    # NULL while a signed-up address is unconfirmed; "now" for every account made another way (admin,
+    # invitation, import): only sign-up (``backend.accounts.signup``) writes NULL.
+    email_confirmed_at = Timestamptz(null=True, default=TimestamptzNow())
 
     def __init__(self, **kwargs: Any) -> None:
         password = kwargs.get("password")
@@ -205,3 +208,39 @@ class Profile(Table):
     birth_date = Date(null=True, default=None)
     country = Varchar(length=2, default="")
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ConsentKind(StrEnum):
+    terms = "terms"  # required to sign up
+    share_sponsors = "share_sponsors"
+    share_employers = "share_employers"
+    share_incubators = "share_incubators"
+
+
+class Consent(Table):
+    """One consent given or withdrawn, with the version of the text, the time and the client address.
+    Append-only: the current state of a kind is its latest row (``backend.accounts.consents``)."""
+
+    user = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
+    kind = Varchar(length=30, choices=ConsentKind)
+    version = Varchar(length=20)
+    granted = Boolean()
+    client_address = Varchar(length=45, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class TokenPurpose(StrEnum):
+    confirm_email = "confirm_email"
+    reset_password = "reset_password"  # noqa: S105 (a purpose, not a secret)
+
+
+class AccountToken(Table):
+    """A one-time link mailed to the account's address; only its SHA-256 is stored. Used once
+    (``used_at``), dead after ``expires_at``."""
+
+    user = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
+    purpose = Varchar(length=20, choices=TokenPurpose)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
