@@ -135,26 +135,48 @@ def trimmed(
 
 @dataclass(frozen=True)
 class _Cells:
-    """The non-empty (entry, criterion) cells, with rows sorted by cell then value.
+    """The non-empty (entry, criterion) cells, and the marks sorted by cell then value.
 
-    ``cell = entry * n_criteria + criterion``; the rows of cell ``i`` are
-    ``order[start[i] : start[i] + count[i]]``, lowest mark first.
+    ``cell = entry * n_criteria + criterion``; the marks of cell ``i`` are
+    ``value[start[i] : start[i] + count[i]]``, lowest first.
     """
 
     cell: np.ndarray
     start: np.ndarray
     count: np.ndarray
-    order: np.ndarray
-    first_row: np.ndarray  # 0-based input row of each cell's first mark
+    value: np.ndarray
+    cell_of_row: np.ndarray  # each input row's cell
+
+    def first_row(self, i: int) -> int:
+        """The 0-based input row of cell ``i``'s first mark."""
+        return int(np.argmax(self.cell_of_row == self.cell[i]))
 
 
 def _cells(table: ScoreTable) -> _Cells:
+    """One sort of integer keys (cell, mark) when every mark is a short decimal, as marks are;
+    otherwise a sort by cell, then by value. Either gives the same order of marks in a cell."""
+    n_cells = len(table.entries) * len(table.criteria)
     cell_of_row = table.entry * len(table.criteria) + table.criterion
-    order = np.lexsort((table.value, cell_of_row))
-    sorted_cell = cell_of_row[order]
+    value = table.value
+    scaled = _decimal_places(value) if value.size else None
+    negative_zero = bool(np.any(np.signbit(value) & (value == 0)))  # -0.0 would come back as 0.0
+    if scaled is not None and not negative_zero:
+        marks, places = scaled
+        low, high = float(marks.min()), float(marks.max())
+        if max(-low, high) < 2.0**53 and (int(high) - int(low) + 1) * max(n_cells, 1) < 2**62:
+            span = int(high) - int(low) + 1
+            key = np.sort(cell_of_row * span + (marks.astype(np.int64) - int(low)))
+            sorted_cell = key // span
+            sorted_value = (key % span + int(low)) / 10.0**places  # the marks exactly, as checked
+            return _runs(sorted_cell, sorted_value, cell_of_row)
+    order = np.lexsort((value, cell_of_row))
+    return _runs(cell_of_row[order], value[order], cell_of_row)
+
+
+def _runs(sorted_cell: np.ndarray, sorted_value: np.ndarray, cell_of_row: np.ndarray) -> _Cells:
     start = np.flatnonzero(np.r_[True, sorted_cell[1:] != sorted_cell[:-1]])
     count = np.diff(np.r_[start, sorted_cell.size])
-    return _Cells(sorted_cell[start], start, count, order, np.minimum.reduceat(order, start))
+    return _Cells(sorted_cell[start], start, count, sorted_value, cell_of_row)
 
 
 def _aggregate(
@@ -191,7 +213,7 @@ def _aggregate(
                 f"entry {table.entries[cells.cell[bad] // n_crit]!r} has {cells.count[bad]} marks "
                 f"for criterion {table.criteria[cells.cell[bad] % n_crit]!r}: too few to drop "
                 f"{trim_high} highest and {trim_low} lowest",
-                row=int(cells.first_row[bad]) + 1,
+                row=cells.first_row(bad) + 1,
             )
         lo = cells.start + trim_low
         hi = cells.start + cells.count - trim_high  # exclusive
@@ -200,8 +222,8 @@ def _aggregate(
 
     exact: tuple[Decimal, ...] | None = None
     if any(places is not None for places in rounding):
-        ints, places = _scaled_integers(table)
-        sorted_ints = ints[cells.order]
+        places = _scaled_integers(table)
+        sorted_ints = np.rint(cells.value * 10.0**places).astype(np.int64)
         if method == "median":
             numerator = sorted_ints[lo] + sorted_ints[hi]
         else:
@@ -213,9 +235,12 @@ def _aggregate(
         panel = np.array([float(x) for x in panel_exact])
         score = np.array([float(x) for x in exact])
     else:
-        sorted_values = table.value[cells.order]
+        sorted_values = cells.value
         if method == "median":
             panel = (sorted_values[lo] + sorted_values[hi]) / divisor
+        elif trim_high == trim_low == 0:  # every mark kept: added in the same order as below
+            group = np.repeat(np.arange(cells.cell.size), cells.count)
+            panel = np.bincount(group, weights=sorted_values, minlength=cells.cell.size) / divisor
         else:
             position = np.arange(sorted_values.size) - np.repeat(cells.start, cells.count)
             keep = (position >= trim_low) & (position < np.repeat(cells.count, cells.count) - trim_high)
@@ -299,23 +324,33 @@ def _entry_factors(table: ScoreTable, entry_factor: Mapping[str, Factor] | None)
     return [to_decimal(entry_factor[e]) for e in table.entries]
 
 
-def _scaled_integers(table: ScoreTable) -> tuple[np.ndarray, int]:
-    """Marks as integers ``k`` with ``mark = k / 10**places``, for the fewest places that is exact."""
-    value = table.value
+def _decimal_places(value: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """The fewest decimals (at most 9) that write every mark exactly, with the marks times
+    ``10**places`` (whole floats); None when more are needed."""
     for places in range(_MAX_PLACES + 1):
         scaled = np.rint(value * 10.0**places)
         if np.array_equal(scaled / 10.0**places, value):
-            break
-    else:
+            return scaled, places
+    return None
+
+
+def _scaled_integers(table: ScoreTable) -> int:
+    """How many decimals the marks need, checked to be at most 9 and small enough that integer
+    sums of ``mark * 10**places`` are exact."""
+    value = table.value
+    found = _decimal_places(value)
+    if found is None:
+        scaled = np.rint(value * 10.0**_MAX_PLACES)
         bad = int(np.flatnonzero(scaled / 10.0**_MAX_PLACES != value)[0])
         raise InputError(
             f"score {value[bad]!r} has more than {_MAX_PLACES} decimals and cannot be rounded exactly",
             row=bad + 1,
         )
+    scaled, places = found
     # Integer sums over all marks must fit in int64 (and each mark in a float's 53-bit mantissa).
     if np.abs(scaled).max() >= min(2.0**53, 2.0**62 / value.size):
         raise InputError("scores are too large to add up exactly")
-    return scaled.astype(np.int64), places
+    return places
 
 
 def _exact_totals(
@@ -358,5 +393,8 @@ def _matrix(table: ScoreTable, cells: _Cells, per_cell: np.ndarray) -> np.ndarra
 
 
 def _judges_per_entry(table: ScoreTable) -> np.ndarray:
-    pairs = np.unique(table.entry * len(table.judges) + table.judge)
-    return np.bincount(pairs // len(table.judges), minlength=len(table.entries))
+    if len(table.criteria) == 1:  # one score per (judge, entry, criterion): each row is one judge
+        return np.bincount(table.entry, minlength=len(table.entries))
+    pairs = np.sort(table.entry * len(table.judges) + table.judge)
+    distinct = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
+    return np.bincount(distinct // len(table.judges), minlength=len(table.entries))

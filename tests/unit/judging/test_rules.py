@@ -222,3 +222,69 @@ def test_dispatcher_rounds_other_methods_afterwards(monkeypatch):
     assert r.exact == (Decimal("0.13"), Decimal("0.13"), Decimal("-0.50"))
     assert r.rank.tolist() == [1, 1, 3]
     assert "scores rounded half up to 2 decimals; equal rounded scores tie" in r.notes
+
+
+def random_design(rng: np.random.Generator) -> list[tuple[str, str, str, float]]:
+    """Entries × criteria with 1–8 distinct judges each; marks of one kind: quarter points, short
+    decimals of either sign, arbitrary floats (the slower sort), or zeros of both signs."""
+    kind = rng.integers(4)
+    marks = {
+        0: lambda: float(rng.integers(0, 41)) / 4,
+        1: lambda: round(float(rng.uniform(-50, 50)), int(rng.integers(0, 4))),
+        2: lambda: float(rng.normal()),
+        3: lambda: float(rng.choice([0.0, -0.0, 1.5, -1.5, 0.1, 0.2, 0.3])),
+    }[int(kind)]
+    items = []
+    for e in range(int(rng.integers(1, 25))):
+        for c in ("x", "y", "z")[: int(rng.integers(1, 4))]:
+            judges = rng.choice(8, size=rng.integers(1, 9), replace=False)
+            items += [(f"j{j}", f"e{e}", c, marks()) for j in judges]
+    return [items[i] for i in rng.permutation(len(items))]
+
+
+def plain_panel(marks: list[float], statistic: str, high: int, low: int) -> float:
+    """One panel score the obvious way: sort, drop, add up from the lowest kept mark."""
+    kept = sorted(marks)[low : len(marks) - high]
+    if statistic == "median":
+        return (kept[(len(kept) - 1) // 2] + kept[len(kept) // 2]) / 2
+    total = 0.0
+    for mark in kept:
+        total += mark
+    return total / len(kept)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_rule_methods_match_a_plain_reference_and_ignore_row_order(seed):
+    rng = np.random.default_rng(seed)
+    items = random_design(rng)
+    table = rows(items)
+    # another row order, its criteria first seen in the same order (the total adds them in that order)
+    firsts = sorted({item[2]: i for i, item in reversed(list(enumerate(items)))}.values())
+    rest = [i for i in rng.permutation(len(items)) if i not in firsts]
+    shuffled = rows([items[i] for i in [*firsts, *rest]])
+    for method, options, statistic, high, low in [
+        (rules.mean, {}, "mean", 0, 0),
+        (rules.median, {}, "median", 0, 0),
+        (rules.trimmed, {"trim_high": 1, "trim_low": 1}, "mean", 1, 1),
+    ]:
+        marks: dict[tuple[str, str], list[float]] = {}
+        for _judge, entry, criterion, mark in items:
+            marks.setdefault((entry, criterion), []).append(mark)
+        if any(len(m) <= high + low for m in marks.values()):  # the plain way has no mark left either
+            with pytest.raises(InputError, match="too few to drop"):
+                method(table, missing="zero", **options)
+            continue
+        result = method(table, missing="zero", **options)
+        expected = [
+            sum(plain_panel(m, statistic, high, low) for (e, _c), m in marks.items() if e == entry)
+            for entry in table.entries
+        ]
+        np.testing.assert_allclose(result.score, expected, rtol=1e-12, atol=1e-12)
+        # the same marks in another order give the very same floats, so equal panels tie
+        again = method(shuffled, missing="zero", **options)
+        by_entry = dict(zip(again.entries, again.score.tolist(), strict=True))
+        assert [by_entry[e] for e in table.entries] == result.score.tolist()
+        judges = {(e, j) for j, e, _c, _m in items}
+        assert result.columns["n_judges"].tolist() == [
+            sum(1 for e, _j in judges if e == entry) for entry in table.entries
+        ]
