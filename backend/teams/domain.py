@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from backend.domain import Domain
+from backend.teams import controllers
 
 DOMAIN = Domain(
     name="teams",
     tables=("backend.teams.tables",),
+    routes=(
+        controllers.create_team,
+        controllers.TeamController,
+        controllers.TeamInvitationController,
+        controllers.RegistrationRulesController,
+        controllers.PastWinnerController,
+    ),
 )

@@ -1,0 +1,494 @@
+"""A contest's registration rules and every check of them, in one place.
+
+The rules are declared per contest (``RegistrationRules`` with no track) and overridden per track (a
+row for the track: only the keys it sets); team size and advisor limits are the track's own columns.
+:func:`rules_for` merges the three into one :class:`Rules`.
+
+The checks that span rows (seats in a team, a person's teams, an advisor's entries) run inside the
+transaction that makes the change, after :func:`lock` has taken the team's row and then the people's
+rows by ascending id: two requests racing for the last seat or an advisor's last entry queue on the
+same row, and the second sees the first's seat. Each refusal has a stable code, the rule's limit in
+``params`` and an English message id that the reader's language translates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from backend.accounts.tables import Profile, StudyStatus, User
+from backend.db import locked_row, utcnow
+from backend.errors import Conflict, DomainError, FieldChecks
+from backend.events.tables import Event, EventKind, EventStatus, Track
+from backend.institutions.tables import Institution, InstitutionKind
+from backend.schemas import Struct
+from backend.teams.tables import (
+    ADVISOR_ROLES,
+    HOLDS_SEAT,
+    STUDENT_ROLES,
+    PastWinner,
+    RegistrationRules,
+    SeatState,
+    Team,
+    TeamMember,
+    TeamStatus,
+)
+
+Count = Annotated[int, msgspec.Meta(ge=0, le=1000)]
+Length = Annotated[int, msgspec.Meta(ge=1, le=100)]
+Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+Prize = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
+TeamsPerPerson = Literal["one_per_track", "one_regular_one_practical", "one_per_contest"]
+TrackCategory = Literal["regular", "practical"]
+
+
+class RulesIn(Struct, kw_only=True):
+    """The rules an organizer declares (for a contest, or a track's overrides): each key is optional
+    and a track's row only holds the keys it overrides."""
+
+    team_name_max: Length | msgspec.UnsetType = msgspec.UNSET
+    entry_title_max: Length | msgspec.UnsetType = msgspec.UNSET
+    registration_opens_at: dt.datetime | msgspec.UnsetType | None = msgspec.UNSET
+    registration_closes_at: dt.datetime | msgspec.UnsetType | None = msgspec.UNSET
+    member_changes_lock_at: dt.datetime | msgspec.UnsetType | None = msgspec.UNSET
+    teams_per_person: TeamsPerPerson | msgspec.UnsetType = msgspec.UNSET
+    track_category: TrackCategory | msgspec.UnsetType = msgspec.UNSET
+    first_advisor_entries_max: Count | msgspec.UnsetType | None = msgspec.UNSET
+    age_max: Annotated[int, msgspec.Meta(ge=10, le=120)] | msgspec.UnsetType | None = msgspec.UNSET
+    age_reference_date: dt.date | msgspec.UnsetType | None = msgspec.UNSET
+    statuses: Annotated[list[StudyStatus], msgspec.Meta(max_length=5)] | msgspec.UnsetType = msgspec.UNSET
+    graduated_within_years: Annotated[int, msgspec.Meta(ge=0, le=50)] | msgspec.UnsetType | None = (
+        msgspec.UNSET
+    )
+    countries: Annotated[list[Country], msgspec.Meta(max_length=300)] | msgspec.UnsetType = msgspec.UNSET
+    institution_kinds: Annotated[list[InstitutionKind], msgspec.Meta(max_length=5)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    exclude_past_prizes: Annotated[list[Prize], msgspec.Meta(max_length=20)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    approval_required: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class Rules(msgspec.Struct, kw_only=True):
+    """The rules in force in one track: the contest's, the track's overrides and the track's columns.
+    Empty lists and ``None`` mean "no such rule"."""
+
+    team_name_max: int = 16
+    entry_title_max: int = 30
+    registration_opens_at: dt.datetime | None = None
+    registration_closes_at: dt.datetime | None = None
+    member_changes_lock_at: dt.datetime | None = None  # unset: the registration deadline
+    teams_per_person: TeamsPerPerson = "one_per_track"
+    track_category: TrackCategory = "regular"
+    first_advisor_entries_max: int | None = 2
+    age_max: int | None = None
+    age_reference_date: dt.date | None = None  # unset: the day of the check
+    statuses: list[str] = msgspec.field(default_factory=list)
+    graduated_within_years: int | None = None
+    countries: list[str] = msgspec.field(default_factory=list)
+    institution_kinds: list[str] = msgspec.field(default_factory=list)
+    exclude_past_prizes: list[str] = msgspec.field(default_factory=list)
+    approval_required: bool = False
+    # The track's columns
+    team_min: int = 3
+    team_max: int = 5
+    university_advisors_max: int = 2
+    enterprise_advisors_max: int = 2
+    entries_per_advisor_max: int = 4
+
+    def advisors_max(self, role: str) -> int:
+        return self.university_advisors_max if role == "university_advisor" else self.enterprise_advisors_max
+
+    @property
+    def changes_lock_at(self) -> dt.datetime | None:
+        return self.member_changes_lock_at or self.registration_closes_at
+
+
+TRACK_COLUMNS = (
+    "team_min",
+    "team_max",
+    "university_advisors_max",
+    "enterprise_advisors_max",
+    "entries_per_advisor_max",
+)
+
+
+def declared(value: Any) -> dict[str, Any]:
+    """The keys a stored rule set (JSON) declares: a dict, or a JSON text on SQLite."""
+    if isinstance(value, str):
+        value = msgspec.json.decode(value or "{}")
+    return value if isinstance(value, dict) else {}
+
+
+async def declared_rules(event_id: int, track_id: int | None) -> dict[str, Any]:
+    """What the contest (``track_id`` None) or the track itself declares."""
+    row = (
+        await RegistrationRules.select(RegistrationRules.rules)
+        .where(
+            (RegistrationRules.event == event_id)
+            & (RegistrationRules.track.is_null() if track_id is None else RegistrationRules.track == track_id)
+        )
+        .first()
+    )
+    return declared(row["rules"]) if row else {}
+
+
+async def rules_for(event_id: int, track_id: int) -> Rules:
+    """The rules in force in the track (see the module docstring)."""
+    track = (
+        await Track.select(*(getattr(Track, c) for c in TRACK_COLUMNS))
+        .where((Track.id == track_id) & (Track.event == event_id))
+        .first()
+    )
+    merged = {**await declared_rules(event_id, None), **await declared_rules(event_id, track_id)}
+    return msgspec.convert({**merged, **(track or {})}, Rules)
+
+
+# Refusals ---------------------------------------------------------------------------------------
+
+
+def _refuse(code: str, detail: str, **params: Any) -> Conflict:
+    return Conflict(code, detail, params=params)
+
+
+def _when(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def check_names(rules: Rules, name: str | None, entry_title: str | None) -> None:
+    """The team's name and entry title within the contest's limits (400 naming each field)."""
+    checks = FieldChecks()
+    if name is not None and len(name.strip()) > rules.team_name_max:
+        checks.add(
+            "team_name_too_long",
+            "The team name may have at most {limit} characters",
+            "name",
+            "may have at most {limit} characters",
+            limit=rules.team_name_max,
+        )
+    if entry_title is not None and len(entry_title.strip()) > rules.entry_title_max:
+        checks.add(
+            "entry_title_too_long",
+            "The entry title may have at most {title_limit} characters",
+            "entry_title",
+            "may have at most {title_limit} characters",
+            title_limit=rules.entry_title_max,
+        )
+    checks.raise_if_any()
+
+
+def check_registration_open(event: dict[str, Any], rules: Rules, now: dt.datetime | None = None) -> None:
+    """New teams only in an open contest, inside its registration window."""
+    now = now or utcnow()
+    if event["kind"] != EventKind.contest.value:
+        raise _refuse("wrong_event_kind", "Only contests have teams")
+    if event["status"] != EventStatus.open.value:
+        raise _refuse("registration_not_open", "Registration is not open in this contest")
+    if rules.registration_opens_at is not None and now < rules.registration_opens_at:
+        raise _refuse(
+            "registration_not_open",
+            "Registration opens on {opens_at}",
+            opens_at=_when(rules.registration_opens_at),
+        )
+    if rules.registration_closes_at is not None and now >= rules.registration_closes_at:
+        raise _refuse(
+            "registration_closed",
+            "Registration closed on {closes_at}",
+            closes_at=_when(rules.registration_closes_at),
+        )
+
+
+def check_changes_open(team: dict[str, Any], rules: Rules, now: dt.datetime | None = None) -> None:
+    """Members and advisors change only before the contest's lock date (the registration deadline
+    when it sets none), and never in a withdrawn team."""
+    check_not_withdrawn(team)
+    lock_at = rules.changes_lock_at
+    if lock_at is not None and (now or utcnow()) >= lock_at:
+        raise _refuse(
+            "member_changes_locked",
+            "Members and advisors cannot change after {locked_at}",
+            locked_at=_when(lock_at),
+        )
+
+
+def check_not_withdrawn(team: dict[str, Any]) -> None:
+    if team["status"] == TeamStatus.withdrawn.value:
+        raise _refuse("team_withdrawn", "The team has withdrawn from the contest")
+
+
+def require_confirmed_email(user: dict[str, Any]) -> None:
+    """Signed-up addresses must be confirmed before their owner creates or joins a team."""
+    if user["email_confirmed_at"] is None:
+        raise DomainError(
+            "email_unconfirmed",
+            "Confirm your e-mail address first: open the link we sent you",
+            status_code=403,
+        )
+
+
+# Locks ----------------------------------------------------------------------------------------
+
+
+async def lock(team_id: int | None, user_ids: Iterable[int | None]) -> dict[str, Any] | None:
+    """Take the locks of a change in their fixed order: the team's row, then the people's rows by
+    ascending id. Returns the team's row as locked (``None`` when ``team_id`` is)."""
+    team = await locked_row(Team, team_id) if team_id is not None else None
+    for user_id in sorted({u for u in user_ids if u is not None}):
+        await locked_row(User, user_id)
+    return team
+
+
+# Seats in a team ------------------------------------------------------------------------------
+
+
+async def held_seats(team_id: int) -> list[dict[str, Any]]:
+    """The team's seats that hold a place (invited or confirmed)."""
+    return await TeamMember.select(
+        TeamMember.id, TeamMember.role, TeamMember.position, TeamMember.state, TeamMember.user
+    ).where((TeamMember.team == team_id) & TeamMember.state.is_in(list(HOLDS_SEAT)))
+
+
+def check_room(rules: Rules, seats: list[dict[str, Any]], role: str) -> None:
+    """A place left for one more ``role`` in the team (seats held: invited or confirmed)."""
+    if role in STUDENT_ROLES:
+        taken = sum(1 for s in seats if s["role"] in STUDENT_ROLES)
+        if taken >= rules.team_max:
+            raise _refuse("team_full", "The team is full: at most {limit} members", limit=rules.team_max)
+        return
+    limit = rules.advisors_max(role)
+    if sum(1 for s in seats if s["role"] == role) >= limit:
+        if role == "university_advisor":
+            raise _refuse(
+                "advisors_full", "The team has its {limit} university advisors already", limit=limit
+            )
+        raise _refuse("advisors_full", "The team has its {limit} enterprise advisors already", limit=limit)
+
+
+def next_position(seats: list[dict[str, Any]]) -> int:
+    """The place of a new advisor in the team's order (1 is the first advisor)."""
+    return max((s["position"] for s in seats if s["role"] in ADVISOR_ROLES), default=0) + 1
+
+
+def unmet(rules: Rules, seats: list[dict[str, Any]], leader_id: int | None) -> list[tuple[str, str, dict]]:
+    """What keeps the team from being complete: (code, English message id, params) for each unmet
+    requirement; empty when the team is complete."""
+    students = [s for s in seats if s["role"] in STUDENT_ROLES and s["state"] == SeatState.confirmed.value]
+    found: list[tuple[str, str, dict]] = []
+    if leader_id is None:
+        found.append(("leader_missing", "The team needs a leader", {}))
+    if len(students) < rules.team_min:
+        found.append(
+            ("team_too_small", "The team needs at least {limit} confirmed members", {"limit": rules.team_min})
+        )
+    if len(students) > rules.team_max:
+        found.append(("team_full", "The team is full: at most {limit} members", {"limit": rules.team_max}))
+    pending = sum(1 for s in seats if s["state"] == SeatState.invited.value)
+    if pending:
+        found.append(("invitations_pending", "{count} invitations are not answered yet", {"count": pending}))
+    for role in ADVISOR_ROLES:
+        count = sum(1 for s in seats if s["role"] == role)
+        if count > rules.advisors_max(role):
+            found.append(("advisors_full", "Too many advisors", {"limit": rules.advisors_max(role)}))
+    return found
+
+
+# An advisor's entries -------------------------------------------------------------------------
+
+
+async def check_advisor_entries(
+    rules: Rules, event_id: int, person: dict[str, Any], position: int, *, exclude_seat: int | None = None
+) -> None:
+    """The advisor's entries in the contest (seats held in teams that have not withdrawn) leave room
+    for one more, and as first advisor (``position`` 1) too. ``person``: ``user`` (id or None) and
+    ``email``. Accepting an invitation counts confirmed entries only (``exclude_seat``: its own)."""
+    who = TeamMember.email == person["email"]
+    if person.get("user") is not None:
+        who |= TeamMember.user == person["user"]
+    states = [SeatState.confirmed.value] if exclude_seat is not None else list(HOLDS_SEAT)
+    where = (
+        (TeamMember.event == event_id)
+        & TeamMember.role.is_in(list(ADVISOR_ROLES))
+        & TeamMember.state.is_in(states)
+        & (TeamMember.team.status != TeamStatus.withdrawn.value)
+        & who
+    )
+    if exclude_seat is not None:
+        where &= TeamMember.id != exclude_seat
+    rows = await TeamMember.select(TeamMember.position).where(where)
+    if len(rows) >= rules.entries_per_advisor_max:
+        raise _refuse(
+            "advisor_entries_limit",
+            "This advisor already advises {limit} entries in the contest, the most allowed",
+            limit=rules.entries_per_advisor_max,
+        )
+    first_max = rules.first_advisor_entries_max
+    if position == 1 and first_max is not None and sum(1 for r in rows if r["position"] == 1) >= first_max:
+        raise _refuse(
+            "first_advisor_limit",
+            "This advisor is already first advisor of {limit} entries, the most allowed",
+            limit=first_max,
+        )
+
+
+# A student's teams and eligibility ------------------------------------------------------------
+
+
+async def check_student(
+    rules: Rules,
+    event: dict[str, Any],
+    track_id: int,
+    user: dict[str, Any],
+    *,
+    exclude_seat: int | None = None,
+    today: dt.date | None = None,
+) -> None:
+    """May ``user`` (a User row) take a student's seat in the track: no other team where the contest
+    forbids it, and eligible (age, study status, graduation, past prizes). ``exclude_seat``: the
+    seat being confirmed (an invitation already held)."""
+    await check_other_teams(rules, event["id"], track_id, user["id"], exclude_seat=exclude_seat)
+    await check_eligible(rules, event, user, today=today)
+
+
+async def check_other_teams(
+    rules: Rules, event_id: int, track_id: int, user_id: int, *, exclude_seat: int | None = None
+) -> None:
+    """The person holds no student's seat that the contest's ``teams_per_person`` rules out."""
+    where = (
+        (TeamMember.event == event_id)
+        & (TeamMember.user == user_id)
+        & TeamMember.role.is_in(list(STUDENT_ROLES))
+        & TeamMember.state.is_in(list(HOLDS_SEAT))
+    )
+    if exclude_seat is not None:
+        where &= TeamMember.id != exclude_seat
+    held = await TeamMember.select(TeamMember.track).where(where)
+    tracks = {r["track"] for r in held}
+    if track_id in tracks:
+        raise _refuse("already_in_track", "You are already in a team in this track")
+    if not tracks or rules.teams_per_person == "one_per_track":
+        return
+    if rules.teams_per_person == "one_per_contest":
+        raise _refuse("already_in_contest", "The contest allows one team per person")
+    for other in tracks:
+        if (await rules_for(event_id, other)).track_category == rules.track_category:
+            raise _refuse(
+                "already_in_category",
+                "The contest allows one team in a {category} track per person",
+                category=rules.track_category,
+            )
+
+
+async def check_eligible(
+    rules: Rules, event: dict[str, Any], user: dict[str, Any], *, today: dt.date | None = None
+) -> None:
+    """Age, study status, graduation year and past prizes, from the person's profile."""
+    needs_profile = rules.age_max is not None or rules.statuses or rules.graduated_within_years is not None
+    profile = None
+    if needs_profile:
+        profile = (
+            await Profile.select(Profile.birth_date, Profile.study_status, Profile.graduation_year)
+            .where(Profile.user == user["id"])
+            .first()
+        )
+        if profile is None:
+            raise _refuse("profile_incomplete", "Complete your profile first: {missing}", missing="profile")
+    today = today or utcnow().date()
+    if profile is not None and rules.age_max is not None:
+        if profile["birth_date"] is None:
+            raise _refuse(
+                "profile_incomplete", "Complete your profile first: {missing}", missing="birth_date"
+            )
+        on = rules.age_reference_date or today
+        born = profile["birth_date"]
+        age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        if age > rules.age_max:
+            raise _refuse("age_limit", "The contest is for people aged at most {limit}", limit=rules.age_max)
+    if profile is not None and rules.statuses and profile["study_status"] not in rules.statuses:
+        raise _refuse(
+            "study_status_not_eligible",
+            "The contest is open to: {statuses}",
+            statuses=", ".join(rules.statuses),
+        )
+    if (
+        profile is not None
+        and rules.graduated_within_years is not None
+        and profile["study_status"] == StudyStatus.graduate.value
+    ):
+        if profile["graduation_year"] is None:
+            raise _refuse(
+                "profile_incomplete", "Complete your profile first: {missing}", missing="graduation_year"
+            )
+        if profile["graduation_year"] < today.year - rules.graduated_within_years:
+            raise _refuse(
+                "graduated_too_long_ago",
+                "Graduates may take part up to {limit} years after graduating",
+                limit=rules.graduated_within_years,
+            )
+    if rules.exclude_past_prizes:
+        won = (
+            await PastWinner.select(PastWinner.prize)
+            .where(
+                (PastWinner.organization == event["organization"])
+                & PastWinner.prize.is_in(rules.exclude_past_prizes)
+                & ((PastWinner.email == user["email"].lower()) | (PastWinner.user == user["id"]))
+            )
+            .first()
+        )
+        if won is not None:
+            raise _refuse(
+                "past_winner",
+                "Past winners of a {prize} prize cannot take part again",
+                prize=won["prize"],
+            )
+
+
+async def check_institution(rules: Rules, institution_id: int | None) -> dict[str, Any] | None:
+    """The team's institution exists and is of a country and kind the contest admits; its row."""
+    row = None
+    if institution_id is not None:
+        row = (
+            await Institution.select(
+                Institution.id, Institution.kind, Institution.country, Institution.region
+            )
+            .where(Institution.id == institution_id)
+            .first()
+        )
+        if row is None:
+            raise DomainError(
+                "unknown_institution",
+                "The referenced institution does not exist",
+                fields={"institution_id": "does not exist"},
+            )
+    if not rules.countries and not rules.institution_kinds:
+        return row
+    if row is None:
+        raise DomainError(
+            "institution_required",
+            "The contest admits teams of listed institutions only: choose the team's institution",
+            fields={"institution_id": "required"},
+        )
+    if rules.countries and row["country"] not in rules.countries:
+        raise _refuse(
+            "institution_not_eligible",
+            "The contest admits institutions from: {countries}",
+            countries=", ".join(rules.countries),
+        )
+    if rules.institution_kinds and row["kind"] not in rules.institution_kinds:
+        raise _refuse(
+            "institution_not_eligible",
+            "The contest admits institutions of these kinds: {kinds}",
+            kinds=", ".join(rules.institution_kinds),
+        )
+    return row
+
+
+async def event_row(event_id: int) -> dict[str, Any] | None:
+    return (
+        await Event.select(Event.id, Event.kind, Event.status, Event.organization)
+        .where(Event.id == event_id)
+        .first()
+    )

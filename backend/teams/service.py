@@ -1,0 +1,884 @@
+"""Teams: every change is one named function here, in one transaction, with its audit entry and
+timeline line (``backend.teams.history.team_changed``), under the contest's rules
+(``backend.teams.rules``, checked after the locks of :func:`backend.teams.rules.lock`).
+
+- The leader creates the team (and holds its first seat); members join by an invitation mailed to
+  their address, or ask with the team's join code and the leader approves; advisors are invited.
+- A seat is held while invited or confirmed: invitations count against the team's size and the
+  advisor's entries. The team is complete when the leader is there, the confirmed members are
+  within the track's limits, no invitation is pending and the advisors are within theirs
+  (:func:`refresh_status`, after every change). A change of members after an organizer's review
+  drops the review (recorded), and the team is forming or complete again.
+- Invitation links carry a token of which only the SHA-256 is stored (``TeamMember.token_hash``),
+  valid for :data:`VALID_FOR`. Accepting: logged in, as the invited address; not logged in, an
+  address without an account gives a name and password and the account is created (confirmed: the
+  link proves the address); an address with one must log in first.
+- Withdrawal is final and frees every seat of the team.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+import msgspec
+
+from backend import audit, policy
+from backend.accounts import passwords
+from backend.accounts.tables import Profile, User
+from backend.accounts.tokens import token_digest
+from backend.db import locked_row, transaction, utcnow
+from backend.errors import Conflict, DomainError, NotFound
+from backend.events.tables import Event, Track
+from backend.policy import Action, Principal
+from backend.settings import get_settings
+from backend.teams import mail, rules
+from backend.teams.access import team_access
+from backend.teams.history import team_changed
+from backend.teams.rules import RulesIn
+from backend.teams.schemas import (
+    JoinIn,
+    LeaderIn,
+    PastWinnerIn,
+    PastWinnerOut,
+    Requirement,
+    RulesOut,
+    SeatInviteIn,
+    SeatOut,
+    TeamAcceptIn,
+    TeamDetailOut,
+    TeamIn,
+    TeamInvitationOut,
+    TeamOut,
+    TeamPatch,
+    TimelineOut,
+)
+from backend.teams.tables import (
+    ADVISOR_ROLES,
+    HOLDS_SEAT,
+    STUDENT_ROLES,
+    JoinedVia,
+    MemberRole,
+    PastWinner,
+    RegistrationRules,
+    SeatState,
+    Team,
+    TeamEvent,
+    TeamMember,
+    TeamStatus,
+)
+
+VALID_FOR = dt.timedelta(days=14)
+TOKEN_PREFIX = "tinv_"  # noqa: S105 - a marker, not a secret
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CODE_LENGTH = 8
+LIVE = (SeatState.invited.value, SeatState.requested.value, SeatState.confirmed.value)
+
+_SEAT_COLUMNS = (
+    TeamMember.id,
+    TeamMember.team,
+    TeamMember.user,
+    TeamMember.email,
+    TeamMember.role,
+    TeamMember.position,
+    TeamMember.state,
+    TeamMember.joined_via,
+    TeamMember.locale,
+    TeamMember.created_at,
+    TeamMember.expires_at,
+    TeamMember.confirmed_at,
+    TeamMember.user.display_name.as_alias("display_name"),
+)
+_USER_COLUMNS = (User.id, User.email, User.display_name, User.locale, User.email_confirmed_at)
+
+
+# Reading --------------------------------------------------------------------------------------
+
+
+def _seat_out(row: dict[str, Any]) -> SeatOut:
+    return SeatOut(
+        id=row["id"],
+        team_id=row["team"],
+        user_id=row["user"],
+        email=row["email"],
+        display_name=row.get("display_name") or "",
+        role=row["role"],
+        position=row["position"],
+        state=row["state"],
+        joined_via=row["joined_via"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        confirmed_at=row["confirmed_at"],
+    )
+
+
+def _team_fields(row: dict[str, Any], *, show_code: bool) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "event_id": row["event"],
+        "track_id": row["track"],
+        "name": row["name"],
+        "entry_title": row["entry_title"],
+        "leader_id": row["leader"],
+        "institution_id": row["institution"],
+        "region": row["region"],
+        "country": row["country"],
+        "status": row["status"],
+        "join_code": row["join_code"] if show_code else None,
+        "created_at": row["created_at"],
+        "completed_at": row["completed_at"],
+        "withdrawn_at": row["withdrawn_at"],
+    }
+
+
+async def _team_row(team_id: int) -> dict[str, Any]:
+    return await Team.select().where(Team.id == team_id).first()
+
+
+async def _seat(seat_id: int, team_id: int | None = None) -> dict[str, Any]:
+    where = TeamMember.id == seat_id
+    if team_id is not None:
+        where &= TeamMember.team == team_id
+    row = await TeamMember.select(*_SEAT_COLUMNS).where(where).first()
+    if row is None:
+        raise NotFound("Seat")
+    return row
+
+
+async def _user(user_id: int) -> dict[str, Any]:
+    return await User.select(*_USER_COLUMNS).where(User.id == user_id).first()
+
+
+async def get_team(actor: Principal, team_id: int) -> TeamDetailOut:
+    """The team with its live seats, what keeps it from being complete, and its timeline."""
+    access = await team_access(actor, team_id, Action.view_team)
+    manages = policy.decide(actor, Action.manage_team, access.event, team=access.team)
+    seats = (
+        await TeamMember.select(*_SEAT_COLUMNS)
+        .where((TeamMember.team == team_id) & TeamMember.state.is_in(list(LIVE)))
+        .order_by(TeamMember.id)
+    )
+    team_rules = await rules.rules_for(access.row["event"], access.row["track"])
+    held = [s for s in seats if s["state"] in HOLDS_SEAT]
+    unmet = rules.unmet(team_rules, held, access.row["leader"])
+    timeline = (
+        await TeamEvent.select(TeamEvent.kind, TeamEvent.actor, TeamEvent.data, TeamEvent.created_at)
+        .where(TeamEvent.team == team_id)
+        .order_by(TeamEvent.id)
+    )
+    mine = next((s for s in seats if s["user"] == actor.id), None)
+    return TeamDetailOut(
+        **_team_fields(access.row, show_code=manages is policy.Outcome.allowed),
+        my_role=mine["role"] if mine else None,
+        my_state=mine["state"] if mine else None,
+        seats=[_seat_out(s) for s in seats],
+        unmet=[Requirement(code, message, params) for code, message, params in unmet],
+        timeline=[
+            TimelineOut(
+                kind=t["kind"],
+                actor_id=t["actor"],
+                data=rules.declared(t["data"]),
+                created_at=t["created_at"],
+            )
+            for t in timeline
+        ],
+    )
+
+
+async def my_teams(actor: Principal) -> list[TeamOut]:
+    """The teams in which the caller holds a live seat (invited, asked to join, or in it)."""
+    seats = await TeamMember.select(TeamMember.team, TeamMember.role, TeamMember.state).where(
+        (TeamMember.user == actor.id) & TeamMember.state.is_in(list(LIVE))
+    )
+    if not seats:
+        return []
+    mine = {s["team"]: s for s in seats}
+    rows = await Team.select().where(Team.id.is_in(sorted(mine))).order_by(Team.id)
+    return [
+        TeamOut(
+            **_team_fields(r, show_code=r["leader"] == actor.id),
+            my_role=mine[r["id"]]["role"],
+            my_state=mine[r["id"]]["state"],
+        )
+        for r in rows
+    ]
+
+
+# Creating a team ------------------------------------------------------------------------------
+
+
+async def _new_code() -> str:
+    """A join code no other team has (retried on the rare collision)."""
+    for _ in range(10):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not await Team.exists().where(Team.join_code == code):
+            return code
+    raise Conflict("conflict", "The change clashes with data written at the same time; reload and retry")
+
+
+def normalize_code(code: str) -> str:
+    return code.strip().upper().replace("-", "")
+
+
+async def _event_for(actor: Principal, event_id: int, action: Action) -> dict[str, Any]:
+    context = await policy.event_context(actor, event_id)
+    if context is None:
+        raise NotFound("Event")
+    policy.require(actor, action, context)
+    return await rules.event_row(event_id)
+
+
+async def _check_track(event_id: int, track_id: int) -> None:
+    if not await Track.exists().where((Track.id == track_id) & (Track.event == event_id)):
+        raise DomainError(
+            "unknown_track",
+            "The referenced track is not part of this event",
+            fields={"track_id": "is not a track of this event"},
+        )
+
+
+async def _profile_institution(user_id: int) -> int | None:
+    row = await Profile.select(Profile.institution).where(Profile.user == user_id).first()
+    return row["institution"] if row else None
+
+
+async def create_team(actor: Principal, event_id: int, data: TeamIn) -> TeamOut:
+    """Register a team in a track of a contest; the caller becomes its leader."""
+    async with transaction():
+        event = await _event_for(actor, event_id, Action.register_team)
+        await _check_track(event_id, data.track_id)
+        team_rules = await rules.rules_for(event_id, data.track_id)
+        rules.check_registration_open(event, team_rules)
+        rules.check_names(team_rules, data.name, data.entry_title)
+        await rules.lock(None, [actor.id])
+        user = await _user(actor.id)
+        rules.require_confirmed_email(user)
+        await rules.check_student(team_rules, event, data.track_id, user)
+        institution_id = data.institution_id or await _profile_institution(actor.id)
+        institution = await rules.check_institution(team_rules, institution_id)
+        team = Team(
+            event=event_id,
+            track=data.track_id,
+            name=data.name.strip(),
+            entry_title=data.entry_title.strip(),
+            leader=actor.id,
+            institution=institution_id,
+            region=institution["region"] if institution else "",
+            country=institution["country"] if institution else "",
+            join_code=await _new_code(),
+        )
+        await team.save()
+        await TeamMember(
+            team=team.id,
+            event=event_id,
+            track=data.track_id,
+            user=actor.id,
+            email=user["email"],
+            role=MemberRole.leader.value,
+            state=SeatState.confirmed.value,
+            joined_via=JoinedVia.creation.value,
+            locale=user["locale"],
+            confirmed_at=utcnow(),
+        ).save()
+        row = await _team_row(team.id)
+        await team_changed(actor.id, row, "created", name=row["name"], track_id=data.track_id)
+        await refresh_status(team.id, actor.id)
+        row = await _team_row(team.id)
+    return TeamOut(**_team_fields(row, show_code=True), my_role=MemberRole.leader.value, my_state="confirmed")
+
+
+# Status ---------------------------------------------------------------------------------------
+
+
+async def refresh_status(team_id: int, actor_id: int | None = None, *, members_changed: bool = False) -> str:
+    """Recompute forming / complete after a change (in the caller's transaction, under its lock of
+    the team). A review (approved, rejected) stands unless ``members_changed``: then it is dropped
+    and recorded. A withdrawn team stays withdrawn. Mails the team when it becomes complete."""
+    async with transaction():
+        team = await _team_row(team_id)
+        status = team["status"]
+        if status == TeamStatus.withdrawn.value:
+            return status
+        reviewed = status in (TeamStatus.approved.value, TeamStatus.rejected.value)
+        if reviewed and not members_changed:
+            return status
+        team_rules = await rules.rules_for(team["event"], team["track"])
+        complete = not rules.unmet(team_rules, await rules.held_seats(team_id), team["leader"])
+        new = TeamStatus.complete.value if complete else TeamStatus.forming.value
+        if reviewed:
+            await team_changed(actor_id, team, "review_dropped", previous=status)
+        if new == status:
+            return status
+        now = utcnow()
+        changes: dict[Any, Any] = {Team.status: new, Team.updated_at: now}
+        if complete:
+            changes[Team.completed_at] = now
+        await Team.update(changes).where(Team.id == team_id)
+        if complete:
+            await team_changed(actor_id, team, "completed")
+            await _mail_complete(team)
+        elif status == TeamStatus.complete.value:
+            await team_changed(actor_id, team, "incomplete")
+        return new
+
+
+async def _mail_complete(team: dict[str, Any]) -> None:
+    event = (
+        await Event.select(Event.name_zh, Event.name_en, Event.name_ru)
+        .where(Event.id == team["event"])
+        .first()
+    )
+    people = await TeamMember.select(TeamMember.email, TeamMember.user.locale.as_alias("user_locale")).where(
+        (TeamMember.team == team["id"]) & (TeamMember.state == SeatState.confirmed.value)
+    )
+    link = mail.team_link(get_settings().base_url, team["id"])
+    for person in people:
+        await mail.complete(
+            person["email"], mail.locale_of(person["user_locale"]), team=team["name"], event=event, link=link
+        )
+
+
+# Invitations ----------------------------------------------------------------------------------
+
+
+def _new_token() -> tuple[str, str]:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
+def accept_path(token: str) -> str:
+    return f"/team-invitations/{token}"
+
+
+async def invite(actor: Principal, team_id: int, data: SeatInviteIn, base_url: str) -> SeatOut:
+    """Invite an address to a member's or advisor's seat; the seat is held until answered."""
+    email = data.email.strip().lower()
+    async with transaction():
+        await team_access(actor, team_id, Action.manage_team)
+        account = await User.select(*_USER_COLUMNS).where(User.email == email).first()
+        team = await rules.lock(team_id, [account["id"] if account else None])
+        team_rules = await rules.rules_for(team["event"], team["track"])
+        rules.check_changes_open(team, team_rules)
+        seats = await rules.held_seats(team_id)
+        rules.check_room(team_rules, seats, data.role)
+        position = 0
+        if data.role in ADVISOR_ROLES:
+            position = data.position or rules.next_position(seats)
+            if any(s["position"] == position for s in seats if s["role"] in ADVISOR_ROLES):
+                raise DomainError(
+                    "advisor_position_taken",
+                    "Another advisor of the team has place {position}",
+                    status_code=409,
+                    fields={"position": "is taken"},
+                    params={"position": position},
+                )
+            person = {"user": account["id"] if account else None, "email": email}
+            await rules.check_advisor_entries(team_rules, team["event"], person, position)
+        elif account is not None:
+            await rules.check_other_teams(team_rules, team["event"], team["track"], account["id"])
+        token, digest = _new_token()
+        locale = mail.locale_of(data.locale, account["locale"] if account else None, actor.locale)
+        seat = TeamMember(
+            team=team_id,
+            event=team["event"],
+            track=team["track"],
+            user=account["id"] if account else None,
+            email=email,
+            role=data.role,
+            position=position,
+            state=SeatState.invited.value,
+            joined_via=JoinedVia.invitation.value,
+            token_hash=digest,
+            locale=locale,
+            invited_by=actor.id,
+            expires_at=utcnow() + VALID_FOR,
+        )
+        await seat.save()
+        await team_changed(actor.id, team, "invited", seat_id=seat.id, email=email, role=data.role)
+        event = (
+            await Event.select(Event.name_zh, Event.name_en, Event.name_ru)
+            .where(Event.id == team["event"])
+            .first()
+        )
+        await mail.invitation(
+            email,
+            locale,
+            team=team["name"],
+            event=event,
+            role=data.role,
+            inviter=actor.display_name or actor.email,
+            days=VALID_FOR.days,
+            link=base_url.rstrip("/") + accept_path(token),
+        )
+        await refresh_status(team_id, actor.id, members_changed=True)
+        return _seat_out(await _seat(seat.id))
+
+
+def _digest(token: str) -> str | None:
+    return token_digest(token) if token.startswith(TOKEN_PREFIX) and len(token) <= 200 else None
+
+
+def invitation_status(seat: dict[str, Any], now: dt.datetime | None = None) -> str:
+    """``pending``, ``expired``, ``accepted``, ``declined`` or ``revoked`` (removed or withdrawn)."""
+    state = seat["state"]
+    if state == SeatState.confirmed.value:
+        return "accepted"
+    if state == SeatState.declined.value:
+        return "declined"
+    if state != SeatState.invited.value:
+        return "revoked"
+    return "expired" if seat["expires_at"] <= (now or utcnow()) else "pending"
+
+
+async def _invited_seat(token: str) -> dict[str, Any]:
+    found = await TeamMember.select(TeamMember.id).where(TeamMember.token_hash == _digest(token)).first()
+    if found is None:
+        raise NotFound("Invitation")
+    return await _seat(found["id"])
+
+
+async def view_invitation(token: str) -> TeamInvitationOut:
+    """What an invitation link is about (the link is its holder's credential)."""
+    seat = await _invited_seat(token)
+    team = await _team_row(seat["team"])
+    return TeamInvitationOut(
+        status=invitation_status(seat),
+        email=seat["email"],
+        role=seat["role"],
+        team_id=team["id"],
+        team_name=team["name"],
+        event_id=team["event"],
+        has_account=await User.exists().where(User.email == seat["email"]),
+    )
+
+
+def _gone(code: str, detail: str) -> DomainError:
+    return DomainError(code, detail, status_code=410)
+
+
+def _require_pending(seat: dict[str, Any]) -> None:
+    status = invitation_status(seat)
+    if status in ("accepted", "declined"):
+        raise _gone("invitation_used", "This invitation has already been answered")
+    if status == "revoked":
+        raise _gone("invitation_revoked", "The team withdrew this invitation")
+    if status == "expired":
+        raise _gone(
+            "invitation_expired", "This invitation has expired; ask the team's leader to invite you again"
+        )
+
+
+def _require_holder(principal: Principal | None, seat: dict[str, Any]) -> None:
+    if principal is not None and principal.email.lower() != seat["email"]:
+        raise DomainError(
+            "invitation_wrong_account",
+            "This invitation is for another e-mail address; log out and open the link again",
+            status_code=403,
+        )
+
+
+async def accept_invitation(
+    principal: Principal | None, token: str, data: TeamAcceptIn | None = None
+) -> SeatOut:
+    """Take the seat of an invitation (see the module docstring for who may); a repeat by the
+    same person gives the same answer."""
+    data = data or TeamAcceptIn()
+    password = passwords.hash_password(data.password) if principal is None and data.password else None
+    async with transaction():
+        found = await _invited_seat(token)
+        _require_holder(principal, found)
+        account = await User.select(User.id).where(User.email == found["email"]).first()
+        team = await rules.lock(found["team"], [account["id"] if account else None])
+        seat = await _seat(found["id"])
+        if (
+            principal is not None
+            and seat["state"] == SeatState.confirmed.value
+            and seat["user"] == principal.id
+        ):
+            return _seat_out(seat)
+        _require_pending(seat)
+        team_rules = await rules.rules_for(team["event"], team["track"])
+        rules.check_changes_open(team, team_rules)
+        if principal is None:
+            if account is not None:
+                raise DomainError(
+                    "invitation_login_required",
+                    "An account with this e-mail exists: log in to accept the invitation",
+                    status_code=401,
+                )
+            missing = {f: "required" for f in ("display_name", "password") if not getattr(data, f)}
+            if missing:
+                raise DomainError("validation_error", "Give your name and a password", fields=missing)
+            new = User(
+                username=seat["email"],
+                email=seat["email"],
+                password=password,
+                display_name=data.display_name,
+                locale=seat["locale"],
+                active=True,
+                admin=False,
+                superuser=False,
+            )
+            await new.save()
+            user_id = new.id
+        else:
+            user_id = principal.id
+        user = await _user(user_id)
+        if user["email_confirmed_at"] is None:  # the mailed link proves the address
+            await User.update({User.email_confirmed_at: utcnow()}).where(User.id == user_id)
+        event = await rules.event_row(team["event"])
+        if seat["role"] in STUDENT_ROLES:
+            await rules.check_student(team_rules, event, team["track"], user, exclude_seat=seat["id"])
+        else:
+            person = {"user": user_id, "email": seat["email"]}
+            await rules.check_advisor_entries(
+                team_rules, team["event"], person, seat["position"], exclude_seat=seat["id"]
+            )
+        await TeamMember.update(
+            {
+                TeamMember.user: user_id,
+                TeamMember.state: SeatState.confirmed.value,
+                TeamMember.confirmed_at: utcnow(),
+            }
+        ).where(TeamMember.id == seat["id"])
+        await team_changed(user_id, team, "member_confirmed", seat_id=seat["id"], role=seat["role"])
+        await refresh_status(team["id"], user_id, members_changed=True)
+        return _seat_out(await _seat(seat["id"]))
+
+
+async def decline_invitation(principal: Principal | None, token: str) -> SeatOut:
+    """Say no to an invitation: the seat is freed."""
+    async with transaction():
+        found = await _invited_seat(token)
+        _require_holder(principal, found)
+        team = await rules.lock(found["team"], [])
+        seat = await _seat(found["id"])
+        _require_pending(seat)
+        await TeamMember.update(
+            {TeamMember.state: SeatState.declined.value, TeamMember.ended_at: utcnow()}
+        ).where(TeamMember.id == seat["id"])
+        actor_id = principal.id if principal else None
+        await team_changed(actor_id, team, "invitation_declined", seat_id=seat["id"], email=seat["email"])
+        await refresh_status(team["id"], actor_id, members_changed=True)
+        return _seat_out(await _seat(seat["id"]))
+
+
+# Join codes -----------------------------------------------------------------------------------
+
+
+async def join_by_code(actor: Principal, data: JoinIn) -> SeatOut:
+    """Ask to join the team of a join code; the leader approves or refuses (and is mailed)."""
+    async with transaction():
+        found = (
+            await Team.select(Team.id, Team.event).where(Team.join_code == normalize_code(data.code)).first()
+        )
+        if found is None:
+            raise DomainError(
+                "invalid_join_code", "No team has this join code", status_code=404, fields={"code": "unknown"}
+            )
+        event = await _event_for(actor, found["event"], Action.register_team)
+        team = await rules.lock(found["id"], [actor.id])
+        team_rules = await rules.rules_for(team["event"], team["track"])
+        rules.check_changes_open(team, team_rules)
+        user = await _user(actor.id)
+        rules.require_confirmed_email(user)
+        rules.check_room(team_rules, await rules.held_seats(team["id"]), MemberRole.member.value)
+        await rules.check_student(team_rules, event, team["track"], user)
+        seat = TeamMember(
+            team=team["id"],
+            event=team["event"],
+            track=team["track"],
+            user=actor.id,
+            email=user["email"],
+            role=MemberRole.member.value,
+            state=SeatState.requested.value,
+            joined_via=JoinedVia.code.value,
+            locale=user["locale"],
+        )
+        await seat.save()
+        await team_changed(actor.id, team, "join_requested", seat_id=seat.id)
+        leader = await _user(team["leader"]) if team["leader"] else None
+        if leader is not None:
+            await mail.join_request(
+                leader["email"],
+                mail.locale_of(leader["locale"]),
+                team=team["name"],
+                person=user["display_name"],
+                email=user["email"],
+                link=mail.team_link(get_settings().base_url, team["id"]),
+            )
+        return _seat_out(await _seat(seat.id))
+
+
+async def answer_request(actor: Principal, team_id: int, seat_id: int, approve: bool) -> SeatOut:
+    """The leader approves (the person joins, if the rules still allow) or refuses a join request."""
+    async with transaction():
+        await team_access(actor, team_id, Action.manage_team)
+        found = await _seat(seat_id, team_id)
+        team = await rules.lock(team_id, [found["user"]])
+        seat = await _seat(seat_id, team_id)
+        if seat["state"] != SeatState.requested.value:
+            raise Conflict("seat_not_pending", "This request has already been answered")
+        team_rules = await rules.rules_for(team["event"], team["track"])
+        if approve:
+            rules.check_changes_open(team, team_rules)
+            rules.check_room(team_rules, await rules.held_seats(team_id), MemberRole.member.value)
+            event = await rules.event_row(team["event"])
+            await rules.check_student(team_rules, event, team["track"], await _user(seat["user"]))
+            state, kind = SeatState.confirmed.value, "join_approved"
+            changes = {TeamMember.state: state, TeamMember.confirmed_at: utcnow()}
+        else:
+            rules.check_not_withdrawn(team)
+            state, kind = SeatState.refused.value, "join_refused"
+            changes = {TeamMember.state: state, TeamMember.ended_at: utcnow()}
+        await TeamMember.update(changes).where(TeamMember.id == seat_id)
+        await team_changed(actor.id, team, kind, seat_id=seat_id, user_id=seat["user"])
+        if approve:
+            await refresh_status(team_id, actor.id, members_changed=True)
+        return _seat_out(await _seat(seat_id))
+
+
+async def rotate_code(actor: Principal, team_id: int) -> TeamOut:
+    """A new join code; the old one stops working."""
+    async with transaction():
+        await team_access(actor, team_id, Action.manage_team)
+        team = await rules.lock(team_id, [])
+        rules.check_not_withdrawn(team)
+        await Team.update({Team.join_code: await _new_code(), Team.updated_at: utcnow()}).where(
+            Team.id == team_id
+        )
+        await team_changed(actor.id, team, "join_code_rotated")
+        return TeamOut(**_team_fields(await _team_row(team_id), show_code=True))
+
+
+# Leaving, removing, handing over, withdrawing, renaming -------------------------------------------
+
+
+async def _end_seat(seat_id: int) -> None:
+    await TeamMember.update({TeamMember.state: SeatState.left.value, TeamMember.ended_at: utcnow()}).where(
+        TeamMember.id == seat_id
+    )
+
+
+def _leader_stays() -> Conflict:
+    return Conflict(
+        "leader_cannot_leave", "The leader cannot leave: hand over the leadership or withdraw the team"
+    )
+
+
+async def remove_seat(actor: Principal, team_id: int, seat_id: int) -> None:
+    """Remove a member or advisor, revoke an invitation or drop a join request (the leader's own
+    seat goes only with a hand-over)."""
+    async with transaction():
+        await team_access(actor, team_id, Action.manage_team)
+        team = await rules.lock(team_id, [])
+        seat = await _seat(seat_id, team_id)
+        if seat["state"] not in LIVE:
+            raise Conflict("seat_not_pending", "This seat is already free")
+        if seat["role"] == MemberRole.leader.value:
+            raise _leader_stays()
+        rules.check_changes_open(team, await rules.rules_for(team["event"], team["track"]))
+        await _end_seat(seat_id)
+        await team_changed(
+            actor.id, team, "seat_removed", seat_id=seat_id, email=seat["email"], role=seat["role"]
+        )
+        await refresh_status(team_id, actor.id, members_changed=True)
+
+
+async def leave(actor: Principal, team_id: int) -> None:
+    """Leave a team (members and advisors; the leader hands over first)."""
+    async with transaction():
+        await team_access(actor, team_id, Action.view_team)
+        team = await rules.lock(team_id, [actor.id])
+        seat = (
+            await TeamMember.select(TeamMember.id, TeamMember.role)
+            .where(
+                (TeamMember.team == team_id)
+                & (TeamMember.user == actor.id)
+                & TeamMember.state.is_in(list(LIVE))
+            )
+            .first()
+        )
+        if seat is None:
+            raise NotFound("Seat")
+        if seat["role"] == MemberRole.leader.value:
+            raise _leader_stays()
+        rules.check_changes_open(team, await rules.rules_for(team["event"], team["track"]))
+        await _end_seat(seat["id"])
+        await team_changed(actor.id, team, "member_left", seat_id=seat["id"], role=seat["role"])
+        await refresh_status(team_id, actor.id, members_changed=True)
+
+
+async def hand_over(actor: Principal, team_id: int, data: LeaderIn) -> TeamOut:
+    """Make a confirmed member the leader; the leader becomes a member."""
+    async with transaction():
+        access = await team_access(actor, team_id, Action.manage_team)
+        team = await rules.lock(team_id, [access.row["leader"], data.user_id])
+        rules.check_not_withdrawn(team)
+        target = (
+            await TeamMember.select(TeamMember.id)
+            .where(
+                (TeamMember.team == team_id)
+                & (TeamMember.user == data.user_id)
+                & (TeamMember.role == MemberRole.member.value)
+                & (TeamMember.state == SeatState.confirmed.value)
+            )
+            .first()
+        )
+        if target is None:
+            raise DomainError(
+                "leader_must_be_member",
+                "The new leader must be a confirmed member of the team",
+                status_code=409,
+                fields={"user_id": "is not a confirmed member"},
+            )
+        await TeamMember.update({TeamMember.role: MemberRole.member.value}).where(
+            (TeamMember.team == team_id) & (TeamMember.role == MemberRole.leader.value)
+        )
+        await TeamMember.update({TeamMember.role: MemberRole.leader.value}).where(
+            TeamMember.id == target["id"]
+        )
+        await Team.update({Team.leader: data.user_id, Team.updated_at: utcnow()}).where(Team.id == team_id)
+        await team_changed(actor.id, team, "leader_changed", previous=team["leader"], leader=data.user_id)
+        row = await _team_row(team_id)
+    return TeamOut(**_team_fields(row, show_code=actor.id == data.user_id or actor.id != team["leader"]))
+
+
+async def withdraw(actor: Principal, team_id: int) -> TeamOut:
+    """Withdraw the team from the contest: final; every seat is freed."""
+    async with transaction():
+        await team_access(actor, team_id, Action.manage_team)
+        team = await rules.lock(team_id, [])
+        rules.check_not_withdrawn(team)
+        now = utcnow()
+        await TeamMember.update({TeamMember.state: SeatState.left.value, TeamMember.ended_at: now}).where(
+            (TeamMember.team == team_id) & TeamMember.state.is_in(list(LIVE))
+        )
+        await Team.update(
+            {Team.status: TeamStatus.withdrawn.value, Team.withdrawn_at: now, Team.updated_at: now}
+        ).where(Team.id == team_id)
+        await team_changed(actor.id, team, "withdrawn", previous=team["status"])
+        row = await _team_row(team_id)
+    return TeamOut(**_team_fields(row, show_code=False))
+
+
+async def update_team(actor: Principal, team_id: int, data: TeamPatch) -> TeamOut:
+    """Rename the team or its entry, within the contest's limits."""
+    async with transaction():
+        await team_access(actor, team_id, Action.manage_team)
+        team = await rules.lock(team_id, [])
+        rules.check_not_withdrawn(team)
+        team_rules = await rules.rules_for(team["event"], team["track"])
+        name = data.name.strip() if isinstance(data.name, str) else None
+        title = data.entry_title.strip() if isinstance(data.entry_title, str) else None
+        rules.check_names(team_rules, name, title)
+        changes: dict[Any, Any] = {Team.updated_at: utcnow()}
+        if name is not None:
+            changes[Team.name] = name
+        if title is not None:
+            changes[Team.entry_title] = title
+        await Team.update(changes).where(Team.id == team_id)
+        await team_changed(actor.id, team, "renamed", name=name, entry_title=title)
+        row = await _team_row(team_id)
+    return TeamOut(**_team_fields(row, show_code=True))
+
+
+# The contests' rules and the organizations' past winners ------------------------------------------
+
+
+async def get_rules(event_id: int, track_id: int | None) -> RulesOut:
+    """What the contest (or the track) declares and, for a track, the rules in force there."""
+    if track_id is not None:
+        await _track_of(event_id, track_id)
+    return RulesOut(
+        event_id=event_id,
+        track_id=track_id,
+        declared=await rules.declared_rules(event_id, track_id),
+        effective=await rules.rules_for(event_id, track_id) if track_id is not None else None,
+    )
+
+
+async def _track_of(event_id: int, track_id: int) -> None:
+    if not await Track.exists().where((Track.id == track_id) & (Track.event == event_id)):
+        raise NotFound("Track")
+
+
+async def set_rules(actor: Principal, event_id: int, track_id: int | None, data: RulesIn) -> RulesOut:
+    """Replace the rules the contest (or the track) declares; keys left out fall back to the
+    contest's (for a track) or the defaults."""
+    declared = msgspec.to_builtins(data)
+    async with transaction():
+        await locked_row(Event, event_id)
+        if track_id is not None:
+            await _track_of(event_id, track_id)
+        contest = {} if track_id is None else await rules.declared_rules(event_id, None)
+        window = {**contest, **declared}
+        opens, closes = window.get("registration_opens_at"), window.get("registration_closes_at")
+        if opens and closes and dt.datetime.fromisoformat(opens) >= dt.datetime.fromisoformat(closes):
+            raise DomainError(
+                "invalid_deadlines",
+                "Registration must open before it closes",
+                fields={"registration_closes_at": "must be after the opening"},
+            )
+        scope = RegistrationRules.track.is_null() if track_id is None else RegistrationRules.track == track_id
+        where = (RegistrationRules.event == event_id) & scope
+        text = msgspec.json.encode(declared).decode()
+        if await RegistrationRules.exists().where(where):
+            await RegistrationRules.update(
+                {RegistrationRules.rules: text, RegistrationRules.updated_at: utcnow()}
+            ).where(where)
+        else:
+            await RegistrationRules(event=event_id, track=track_id, rules=text).save()
+        await audit.record(
+            actor.id,
+            "registration_rules.set",
+            "track" if track_id is not None else "event",
+            track_id or event_id,
+            event_id=event_id,
+            data=declared,
+        )
+    return await get_rules(event_id, track_id)
+
+
+def _winner_out(row: dict[str, Any]) -> PastWinnerOut:
+    return PastWinnerOut(
+        id=row["id"],
+        organization_id=row["organization"],
+        email=row["email"],
+        user_id=row["user"],
+        name=row["name"],
+        edition=row["edition"],
+        prize=row["prize"],
+        created_at=row["created_at"],
+    )
+
+
+async def list_winners(organization_id: int) -> list[PastWinnerOut]:
+    rows = await PastWinner.select().where(PastWinner.organization == organization_id).order_by(PastWinner.id)
+    return [_winner_out(r) for r in rows]
+
+
+async def add_winner(actor: Principal, organization_id: int, data: PastWinnerIn) -> PastWinnerOut:
+    """Record a past prize of a person (by e-mail, and the account when there is one)."""
+    email = data.email.strip().lower()
+    async with transaction():
+        account = await User.select(User.id).where(User.email == email).first()
+        row = PastWinner(
+            organization=organization_id,
+            email=email,
+            user=account["id"] if account else None,
+            name=data.name.strip(),
+            edition=data.edition.strip(),
+            prize=data.prize,
+        )
+        await row.save()
+        await audit.record(
+            actor.id,
+            "past_winner.add",
+            "past_winner",
+            row.id,
+            data={"organization": organization_id, "prize": data.prize},
+        )
+        stored = await PastWinner.select().where(PastWinner.id == row.id).first()
+    return _winner_out(stored)
