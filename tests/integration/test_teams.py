@@ -48,14 +48,18 @@ async def contest(make_event, make_user, grant):
     return event_id, track.id, organizer_id
 
 
+def english(client):
+    """Answers in English (the accounts here read Chinese by default)."""
+    client.cookies.set("podium_lang", "en", domain="podium.test")
+    return client
+
+
 async def people(make_user, make_client, *names: str):
     """Logged-in clients (English answers) for accounts ``name@example.org``."""
     clients = []
     for name in names:
         await make_user(f"{name}@example.org")
-        client = await make_client(f"{name}@example.org")
-        client.headers["Accept-Language"] = "en"
-        clients.append(client)
+        clients.append(english(await make_client(f"{name}@example.org")))
     return clients
 
 
@@ -71,7 +75,9 @@ async def last_token(address: str) -> str:
 
 
 async def create(client, event_id, track_id, name="Alpha", **extra):
-    return await client.post(f"/api/v1/events/{event_id}/teams", json={"track_id": track_id, "name": name, **extra})
+    return await client.post(
+        f"/api/v1/events/{event_id}/teams", json={"track_id": track_id, "name": name, **extra}
+    )
 
 
 def refused(response, status: int, code: str, **params):
@@ -89,7 +95,9 @@ async def test_a_whole_registration(make_user, make_client, contest):
     created = await create(lead, event_id, track_id, entry_title="Solar kiosks")
     assert created.status_code == 201, created.text
     team = created.json()
-    assert team["status"] == "forming" and team["leader_id"] and len(team["join_code"]) == 8
+    assert team["status"] == "forming"
+    assert team["leader_id"]
+    assert len(team["join_code"]) == 8
     team_id = team["id"]
 
     # Bob asks with the code; the leader is mailed and approves.
@@ -116,16 +124,19 @@ async def test_a_whole_registration(make_user, make_client, contest):
     token = await last_token("prof@example.org")
     anonymous = await make_client()
     view = await anonymous.get(f"/api/v1/team-invitations/{token}")
-    assert view.json()["status"] == "pending" and view.json()["has_account"] is False
+    assert view.json()["status"] == "pending"
+    assert view.json()["has_account"] is False
     accepted = await anonymous.post(
-        f"/api/v1/team-invitations/{token}/accept", json={"display_name": "Prof", "password": "long password 1"}
+        f"/api/v1/team-invitations/{token}/accept",
+        json={"display_name": "Prof", "password": "long password 1"},
     )
     assert accepted.status_code == 200, accepted.text
     again = await anonymous.post(f"/api/v1/team-invitations/{token}/accept", json={})
     assert again.json()["code"] == "invitation_used"
 
     detail = (await bob.get(f"/api/v1/teams/{team_id}")).json()
-    assert detail["status"] == "complete" and detail["unmet"] == []
+    assert detail["status"] == "complete"
+    assert detail["unmet"] == []
     assert detail["join_code"] is None  # members see the team, not its code
     kinds = [t["kind"] for t in detail["timeline"]]
     assert kinds == [
@@ -138,8 +149,10 @@ async def test_a_whole_registration(make_user, make_client, contest):
         "member_confirmed",
         "completed",
     ]
-    complete_mails = await OutboxEmail.count().where(OutboxEmail.subject.like("%is complete%"))
-    assert complete_mails == 2 + 3
+    subjects = [r["subject"] for r in await OutboxEmail.select(OutboxEmail.subject)]
+    complete = [s for s in subjects if s.endswith(("is complete", "报名信息已完整"))]
+    assert len(complete) == 2 + 3  # each time, to each confirmed person, in their language
+    assert "The team Alpha is complete" in complete  # the advisor's account took the invitation's English
     assert await AuditEntry.count().where(AuditEntry.action.like("team.%")) == len(kinds)
 
     mine = (await bob.get("/api/v1/teams/mine")).json()
@@ -148,7 +161,8 @@ async def test_a_whole_registration(make_user, make_client, contest):
     # Hand-over, then the old leader leaves: the team is too small again.
     bob_id = (await User.select(User.id).where(User.email == "bob@example.org").first())["id"]
     handed = await lead.post(f"/api/v1/teams/{team_id}/leader", json={"user_id": bob_id})
-    assert handed.status_code == 200 and handed.json()["leader_id"] == bob_id
+    assert handed.status_code == 200
+    assert handed.json()["leader_id"] == bob_id
     assert (await lead.post(f"/api/v1/teams/{team_id}/leave")).status_code == 204
     detail = (await bob.get(f"/api/v1/teams/{team_id}")).json()
     assert detail["status"] == "forming"
@@ -163,7 +177,7 @@ async def test_a_whole_registration(make_user, make_client, contest):
 
 async def test_the_team_size_and_the_one_team_per_track_rules(make_user, make_client, contest):
     event_id, track_id, _ = contest
-    lead, a, b, c = await people(make_user, make_client, "lead", "a", "b", "c")
+    lead, a, _b, c = await people(make_user, make_client, "lead", "a", "b", "c")
     team = (await create(lead, event_id, track_id)).json()
     for person in ("a", "b"):
         r = await lead.post(f"/api/v1/teams/{team['id']}/seats", json={"email": f"{person}@example.org"})
@@ -177,13 +191,14 @@ async def test_the_team_size_and_the_one_team_per_track_rules(make_user, make_cl
     refused(await create(lead, event_id, track_id, name="Again"), 409, "already_in_track")
     # inviting the same address twice
     again = await lead.post(f"/api/v1/teams/{team['id']}/seats", json={"email": "lead@example.org"})
-    assert again.status_code == 409 and again.json()["code"] in ("already_in_team", "team_full")
+    assert again.status_code == 409
+    assert again.json()["code"] in ("already_in_team", "team_full")
 
 
 async def test_refusals_name_the_rule_in_english_and_chinese(make_user, make_client, contest):
-    event_id, track_id, organizer_id = contest
+    event_id, track_id, _organizer_id = contest
     (lead,) = await people(make_user, make_client, "lead")
-    organizer = await make_client("organizer@example.org")
+    organizer = english(await make_client("organizer@example.org"))
     rules = await organizer.put(
         f"/api/v1/events/{event_id}/registration-rules", json={"team_name_max": 5, "entry_title_max": 8}
     )
@@ -192,18 +207,22 @@ async def test_refusals_name_the_rule_in_english_and_chinese(make_user, make_cli
     body = refused(long, 400, "team_name_too_long")
     assert set(body["fields"]) == {"name", "entry_title"}
     assert "at most 5 characters" in body["fields"]["name"]
-    lead.headers["Accept-Language"] = "zh"
+    lead.cookies.set("podium_lang", "zh", domain="podium.test")
     zh = (await create(lead, event_id, track_id, name="Far too long")).json()
-    assert zh["code"] == "team_name_too_long" and "5" in zh["detail"] and "characters" not in zh["detail"]
+    assert zh["code"] == "team_name_too_long"
+    assert "5" in zh["detail"]
+    assert "characters" not in zh["detail"]
 
 
 async def test_registration_window_and_member_lock(make_user, make_client, contest):
     event_id, track_id, _ = contest
     lead, a = await people(make_user, make_client, "lead", "a")
-    organizer = await make_client("organizer@example.org")
+    organizer = english(await make_client("organizer@example.org"))
     now = dt.datetime.now(dt.UTC)
     future = (now + dt.timedelta(days=1)).isoformat()
-    await organizer.put(f"/api/v1/events/{event_id}/registration-rules", json={"registration_opens_at": future})
+    await organizer.put(
+        f"/api/v1/events/{event_id}/registration-rules", json={"registration_opens_at": future}
+    )
     refused(await create(lead, event_id, track_id), 409, "registration_not_open")
     past = (now - dt.timedelta(days=1)).isoformat()
     await organizer.put(
@@ -211,25 +230,31 @@ async def test_registration_window_and_member_lock(make_user, make_client, conte
         json={"registration_closes_at": past, "member_changes_lock_at": future},
     )
     refused(await create(lead, event_id, track_id), 409, "registration_closed")
-    await organizer.put(f"/api/v1/events/{event_id}/registration-rules", json={"member_changes_lock_at": future})
+    await organizer.put(
+        f"/api/v1/events/{event_id}/registration-rules", json={"member_changes_lock_at": future}
+    )
     team = (await create(lead, event_id, track_id)).json()
     await organizer.put(
-        f"/api/v1/events/{event_id}/tracks/{track_id}/registration-rules", json={"member_changes_lock_at": past}
+        f"/api/v1/events/{event_id}/tracks/{track_id}/registration-rules",
+        json={"member_changes_lock_at": past},
     )
     locked = await lead.post(f"/api/v1/teams/{team['id']}/seats", json={"email": "a@example.org"})
     refused(locked, 409, "member_changes_locked")
-    refused(await a.post("/api/v1/teams/join", json={"code": team["join_code"]}), 409, "member_changes_locked")
+    refused(
+        await a.post("/api/v1/teams/join", json={"code": team["join_code"]}), 409, "member_changes_locked"
+    )
     bad = await organizer.put(
         f"/api/v1/events/{event_id}/registration-rules",
         json={"registration_opens_at": future, "registration_closes_at": past},
     )
-    assert bad.status_code == 400 and bad.json()["fields"] == {"registration_closes_at": "must be after the opening"}
+    assert bad.status_code == 400
+    assert bad.json()["fields"] == {"registration_closes_at": "must be after the opening"}
 
 
 async def test_eligibility_rules(make_user, make_client, make_organization, contest):
     event_id, track_id, _ = contest
     old, grad, winner, lead = await people(make_user, make_client, "old", "grad", "winner", "lead")
-    organizer = await make_client("organizer@example.org")
+    organizer = english(await make_client("organizer@example.org"))
     await organizer.put(
         f"/api/v1/events/{event_id}/registration-rules",
         json={
@@ -245,7 +270,10 @@ async def test_eligibility_rules(make_user, make_client, make_organization, cont
     await Profile.insert(
         Profile(user=ids["old@example.org"], birth_date=dt.date(1980, 1, 1), study_status="student"),
         Profile(
-            user=ids["grad@example.org"], birth_date=dt.date(2000, 1, 1), study_status="graduate", graduation_year=2001
+            user=ids["grad@example.org"],
+            birth_date=dt.date(2000, 1, 1),
+            study_status="graduate",
+            graduation_year=2001,
         ),
         Profile(user=ids["winner@example.org"], birth_date=dt.date(2001, 1, 1), study_status="student"),
         Profile(user=ids["lead@example.org"], birth_date=dt.date(2002, 1, 1), study_status="teacher"),
@@ -260,7 +288,7 @@ async def test_eligibility_rules(make_user, make_client, make_organization, cont
 async def test_institution_rules(make_user, make_client, contest):
     event_id, track_id, _ = contest
     (lead,) = await people(make_user, make_client, "lead")
-    organizer = await make_client("organizer@example.org")
+    organizer = english(await make_client("organizer@example.org"))
     abroad = Institution(name_en="Abroad U", kind="university", country="RU", region="Moscow")
     firm = Institution(name_en="Firm", kind="enterprise", country="CN", region="Beijing")
     home = Institution(name_en="Home U", kind="university", country="CN", region="Beijing")
@@ -273,7 +301,9 @@ async def test_institution_rules(make_user, make_client, contest):
     refused(await create(lead, event_id, track_id, institution_id=abroad.id), 409, "institution_not_eligible")
     refused(await create(lead, event_id, track_id, institution_id=firm.id), 409, "institution_not_eligible")
     made = await create(lead, event_id, track_id, institution_id=home.id)
-    assert made.status_code == 201 and made.json()["region"] == "Beijing" and made.json()["country"] == "CN"
+    assert made.status_code == 201
+    assert made.json()["region"] == "Beijing"
+    assert made.json()["country"] == "CN"
 
 
 async def test_advisor_limits(make_user, make_client, make_event, contest):
@@ -299,7 +329,8 @@ async def test_advisor_limits(make_user, make_client, make_event, contest):
     assert second.status_code == 201
     refused(
         await leads[2].post(
-            f"/api/v1/teams/{teams[2]}/seats", json={"email": "prof@example.org", "role": "university_advisor"}
+            f"/api/v1/teams/{teams[2]}/seats",
+            json={"email": "prof@example.org", "role": "university_advisor"},
         ),
         409,
         "advisor_entries_limit",
@@ -308,7 +339,7 @@ async def test_advisor_limits(make_user, make_client, make_event, contest):
 
 
 async def test_first_advisor_limit_and_positions(make_user, make_client, contest):
-    event_id, track_id, organizer_id = contest
+    event_id, track_id, _organizer_id = contest
     await Track.update({Track.entries_per_advisor_max: 5, Track.university_advisors_max: 2}).where(
         Track.id == track_id
     )
@@ -318,7 +349,8 @@ async def test_first_advisor_limit_and_positions(make_user, make_client, contest
         r = await client.post(
             f"/api/v1/teams/{team_id}/seats", json={"email": "prof@example.org", "role": "university_advisor"}
         )
-        assert r.status_code == 201 and r.json()["position"] == 1
+        assert r.status_code == 201
+        assert r.json()["position"] == 1
     third = f"/api/v1/teams/{teams[2]}/seats"
     refused(
         await leads[2].post(third, json={"email": "prof@example.org", "role": "university_advisor"}),
@@ -334,7 +366,8 @@ async def test_first_advisor_limit_and_positions(make_user, make_client, contest
     body = refused(taken, 409, "advisor_position_taken")
     assert body["fields"] == {"position": "is taken"}
     second = await leads[2].post(third, json={"email": "prof@example.org", "role": "university_advisor"})
-    assert second.status_code == 201 and second.json()["position"] == 2
+    assert second.status_code == 201
+    assert second.json()["position"] == 2
 
 
 async def test_invitations_answer_once_and_only_to_the_invited_address(make_user, make_client, contest):
@@ -345,9 +378,14 @@ async def test_invitations_answer_once_and_only_to_the_invited_address(make_user
     token = await last_token("a@example.org")
     refused(await b.post(f"/api/v1/team-invitations/{token}/accept"), 403, "invitation_wrong_account")
     anonymous = await make_client()
-    refused(await anonymous.post(f"/api/v1/team-invitations/{token}/accept", json={}), 401, "invitation_login_required")
+    refused(
+        await anonymous.post(f"/api/v1/team-invitations/{token}/accept", json={}),
+        401,
+        "invitation_login_required",
+    )
     accepted = await a.post(f"/api/v1/team-invitations/{token}/accept")
-    assert accepted.status_code == 200 and accepted.json()["state"] == "confirmed"
+    assert accepted.status_code == 200
+    assert accepted.json()["state"] == "confirmed"
     assert (await a.post(f"/api/v1/team-invitations/{token}/accept")).json() == accepted.json()
     refused(await a.post(f"/api/v1/team-invitations/{token}/decline"), 410, "invitation_used")
     # declined, revoked, expired
@@ -358,12 +396,18 @@ async def test_invitations_answer_once_and_only_to_the_invited_address(make_user
     seat = (await lead.post(f"/api/v1/teams/{team_id}/seats", json={"email": "c@example.org"})).json()
     token_c = await last_token("c@example.org")
     assert (await lead.delete(f"/api/v1/teams/{team_id}/seats/{seat['id']}")).status_code == 204
-    refused(await anonymous.post(f"/api/v1/team-invitations/{token_c}/accept", json={}), 410, "invitation_revoked")
+    refused(
+        await anonymous.post(f"/api/v1/team-invitations/{token_c}/accept", json={}), 410, "invitation_revoked"
+    )
     seat = (await lead.post(f"/api/v1/teams/{team_id}/seats", json={"email": "d@example.org"})).json()
-    await TeamMember.update({TeamMember.expires_at: dt.datetime.now(dt.UTC)}).where(TeamMember.id == seat["id"])
+    await TeamMember.update({TeamMember.expires_at: dt.datetime.now(dt.UTC)}).where(
+        TeamMember.id == seat["id"]
+    )
     token_d = await last_token("d@example.org")
     assert (await anonymous.get(f"/api/v1/team-invitations/{token_d}")).json()["status"] == "expired"
-    refused(await anonymous.post(f"/api/v1/team-invitations/{token_d}/accept", json={}), 410, "invitation_expired")
+    refused(
+        await anonymous.post(f"/api/v1/team-invitations/{token_d}/accept", json={}), 410, "invitation_expired"
+    )
     assert (await anonymous.get("/api/v1/team-invitations/tinv_unknown")).status_code == 404
 
 
@@ -379,15 +423,19 @@ async def test_who_may_do_what_to_a_team(make_user, make_client, contest):
     assert (await member.patch(f"/api/v1/teams/{team_id}", json={"name": "Mine"})).status_code == 403
     assert (await member.post(f"/api/v1/teams/{team_id}/withdraw")).status_code == 403
     assert (await member.post(f"/api/v1/teams/{team_id}/join-code")).status_code == 403
-    organizer = await make_client("organizer@example.org")
+    organizer = english(await make_client("organizer@example.org"))
     seen = (await organizer.get(f"/api/v1/teams/{team_id}")).json()
     assert seen["join_code"] == team["join_code"]
     rotated = (await lead.post(f"/api/v1/teams/{team_id}/join-code")).json()
     assert rotated["join_code"] != team["join_code"]
-    refused(await stranger.post("/api/v1/teams/join", json={"code": team["join_code"]}), 404, "invalid_join_code")
+    refused(
+        await stranger.post("/api/v1/teams/join", json={"code": team["join_code"]}), 404, "invalid_join_code"
+    )
     refused(await lead.post(f"/api/v1/teams/{team_id}/leave"), 409, "leader_cannot_leave")
     refused(
-        await lead.post(f"/api/v1/teams/{team_id}/leader", json={"user_id": 999}), 409, "leader_must_be_member"
+        await lead.post(f"/api/v1/teams/{team_id}/leader", json={"user_id": 999}),
+        409,
+        "leader_must_be_member",
     )
     renamed = await lead.patch(f"/api/v1/teams/{team_id}", json={"name": " Beta "})
     assert renamed.json()["name"] == "Beta"
@@ -409,10 +457,12 @@ async def test_past_winners_and_rules_are_for_organizers(make_user, make_client,
     assert (await lead.put(f"/api/v1/events/{event_id}/registration-rules", json={})).status_code == 403
     assert (await lead.get(f"/api/v1/organizations/{organization_id}/past-winners")).status_code == 403
     added = await lead.post(
-        f"/api/v1/organizations/{organization_id}/past-winners", json={"email": "x@example.org", "prize": "gold"}
+        f"/api/v1/organizations/{organization_id}/past-winners",
+        json={"email": "x@example.org", "prize": "gold"},
     )
     assert added.status_code == 403
     rules = (await lead.get(f"/api/v1/events/{event_id}/tracks/{track_id}/registration-rules")).json()
-    assert rules["effective"]["team_max"] == 3 and rules["effective"]["team_name_max"] == 16
+    assert rules["effective"]["team_max"] == 3
+    assert rules["effective"]["team_name_max"] == 16
     unknown = await lead.put(f"/api/v1/events/{event_id}/registration-rules", json={"nonsense": 1})
     assert unknown.status_code in (400, 403)
