@@ -38,6 +38,7 @@ from backend.teams.access import team_access
 from backend.teams.history import team_changed
 from backend.teams.rules import RulesIn
 from backend.teams.schemas import (
+    ImportedTeam,
     JoinIn,
     LeaderIn,
     PastWinnerIn,
@@ -377,42 +378,60 @@ async def invite(actor: Principal, team_id: int, data: SeatInviteIn, base_url: s
             await rules.check_advisor_entries(team_rules, team["event"], person, position)
         elif account is not None:
             await rules.check_other_teams(team_rules, team["event"], team["track"], account["id"])
-        token, digest = _new_token()
         locale = mail.locale_of(data.locale, account["locale"] if account else None, actor.locale)
-        seat = TeamMember(
-            team=team_id,
-            event=team["event"],
-            track=team["track"],
-            user=account["id"] if account else None,
-            email=email,
-            role=data.role,
-            position=position,
-            state=SeatState.invited.value,
-            joined_via=JoinedVia.invitation.value,
-            token_hash=digest,
-            locale=locale,
-            invited_by=actor.id,
-            expires_at=utcnow() + VALID_FOR,
+        seat_id = await _invite_seat(
+            actor, team, email, data.role, position, locale, account["id"] if account else None, base_url
         )
-        await seat.save()
-        await team_changed(actor.id, team, "invited", seat_id=seat.id, email=email, role=data.role)
-        event = (
-            await Event.select(Event.name_zh, Event.name_en, Event.name_ru)
-            .where(Event.id == team["event"])
-            .first()
-        )
-        await mail.invitation(
-            email,
-            locale,
-            team=team["name"],
-            event=event,
-            role=data.role,
-            inviter=actor.display_name or actor.email,
-            days=VALID_FOR.days,
-            link=base_url.rstrip("/") + accept_path(token),
-        )
+        await team_changed(actor.id, team, "invited", seat_id=seat_id, email=email, role=data.role)
         await refresh_status(team_id, actor.id, members_changed=True)
-        return _seat_out(await _seat(seat.id))
+        return _seat_out(await _seat(seat_id))
+
+
+async def _invite_seat(
+    actor: Principal,
+    team: dict[str, Any],
+    email: str,
+    role: str,
+    position: int,
+    locale: str,
+    user_id: int | None,
+    base_url: str,
+    joined_via: str = JoinedVia.invitation.value,
+) -> int:
+    """An invited seat and its mail (in the caller's transaction, after the checks); its id."""
+    token, digest = _new_token()
+    seat = TeamMember(
+        team=team["id"],
+        event=team["event"],
+        track=team["track"],
+        user=user_id,
+        email=email,
+        role=role,
+        position=position,
+        state=SeatState.invited.value,
+        joined_via=joined_via,
+        token_hash=digest,
+        locale=locale,
+        invited_by=actor.id,
+        expires_at=utcnow() + VALID_FOR,
+    )
+    await seat.save()
+    event = (
+        await Event.select(Event.name_zh, Event.name_en, Event.name_ru)
+        .where(Event.id == team["event"])
+        .first()
+    )
+    await mail.invitation(
+        email,
+        locale,
+        team=team["name"],
+        event=event,
+        role=role,
+        inviter=actor.display_name or actor.email,
+        days=VALID_FOR.days,
+        link=base_url.rstrip("/") + accept_path(token),
+    )
+    return seat.id
 
 
 def _digest(token: str) -> str | None:
@@ -542,6 +561,8 @@ async def accept_invitation(
                 TeamMember.confirmed_at: utcnow(),
             }
         ).where(TeamMember.id == seat["id"])
+        if seat["role"] == MemberRole.leader.value:  # an imported team's leader, invited
+            await Team.update({Team.leader: user_id}).where(Team.id == team["id"])
         await team_changed(user_id, team, "member_confirmed", seat_id=seat["id"], role=seat["role"])
         await refresh_status(team["id"], user_id, members_changed=True)
         return _seat_out(await _seat(seat["id"]))
@@ -882,3 +903,79 @@ async def add_winner(actor: Principal, organization_id: int, data: PastWinnerIn)
         )
         stored = await PastWinner.select().where(PastWinner.id == row.id).first()
     return _winner_out(stored)
+
+
+# Organizers' bulk import ----------------------------------------------------------------------
+
+
+async def import_team(actor: Principal, event_id: int, row: ImportedTeam) -> int:
+    """Create one imported team inside the caller's transaction (the caller checked the organizer's
+    scope) under the contest's rules: people with an account take their seats confirmed, the others
+    are invited by e-mail (an invited leader becomes the leader on accepting). Returns its id."""
+    leader_email = row.leader_email.strip().lower()
+    members = [e.strip().lower() for e in row.member_emails]
+    advisors = [(e.strip().lower(), role) for e, role in row.advisors]
+    emails = [leader_email, *members, *(e for e, _ in advisors)]
+    async with transaction():
+        event = await rules.event_row(event_id)
+        if event is None:
+            raise NotFound("Event")
+        await _check_track(event_id, row.track_id)
+        team_rules = await rules.rules_for(event_id, row.track_id)
+        rules.check_names(team_rules, row.name, row.entry_title)
+        accounts = {
+            a["email"]: a
+            for a in await User.select(*_USER_COLUMNS).where(User.email.is_in(sorted(set(emails))))
+        }
+        await rules.lock(None, [a["id"] for a in accounts.values()])
+        institution = await rules.check_institution(team_rules, row.institution_id)
+        leader = accounts.get(leader_email)
+        team = Team(
+            event=event_id,
+            track=row.track_id,
+            name=row.name.strip(),
+            entry_title=row.entry_title.strip(),
+            leader=leader["id"] if leader else None,
+            institution=row.institution_id,
+            region=institution["region"] if institution else "",
+            country=institution["country"] if institution else "",
+            join_code=await _new_code(),
+        )
+        await team.save()
+        team_row = await _team_row(team.id)
+        await team_changed(actor.id, team_row, "imported", name=team_row["name"], track_id=row.track_id)
+        base_url = get_settings().base_url
+        places = [(leader_email, MemberRole.leader.value, 0)] + [
+            (e, MemberRole.member.value, 0) for e in members
+        ]
+        places += [(e, role, n) for n, (e, role) in enumerate(advisors, start=1)]
+        for email, role, position in places:
+            seats = await rules.held_seats(team.id)
+            rules.check_room(team_rules, seats, role)
+            account = accounts.get(email)
+            if role in ADVISOR_ROLES:
+                person = {"user": account["id"] if account else None, "email": email}
+                await rules.check_advisor_entries(team_rules, event_id, person, position)
+            elif account is not None:
+                await rules.check_student(team_rules, event, row.track_id, account)
+            if account is None:
+                locale = mail.locale_of(row.locale)
+                await _invite_seat(
+                    actor, team_row, email, role, position, locale, None, base_url, JoinedVia.import_.value
+                )
+                continue
+            await TeamMember(
+                team=team.id,
+                event=event_id,
+                track=row.track_id,
+                user=account["id"],
+                email=email,
+                role=role,
+                position=position,
+                state=SeatState.confirmed.value,
+                joined_via=JoinedVia.import_.value,
+                locale=account["locale"],
+                confirmed_at=utcnow(),
+            ).save()
+        await refresh_status(team.id, actor.id)
+    return team.id

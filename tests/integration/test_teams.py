@@ -13,9 +13,13 @@ from argon2 import PasswordHasher
 from backend.accounts import passwords
 from backend.accounts.tables import Profile, Role, User
 from backend.audit import AuditEntry
+from backend.errors import DomainError
 from backend.events.tables import Track
 from backend.institutions.tables import Institution
 from backend.mail.tables import OutboxEmail
+from backend.policy import Principal
+from backend.teams import service
+from backend.teams.schemas import ImportedTeam
 from backend.teams.tables import PastWinner, Team, TeamEvent, TeamMember
 
 LINK = re.compile(r"https?://\S+/team-invitations/(tinv_[A-Za-z0-9_-]+)")
@@ -466,3 +470,43 @@ async def test_past_winners_and_rules_are_for_organizers(make_user, make_client,
     assert rules["effective"]["team_name_max"] == 16
     unknown = await lead.put(f"/api/v1/events/{event_id}/registration-rules", json={"nonsense": 1})
     assert unknown.status_code in (400, 403)
+
+
+async def test_an_imported_team_confirms_accounts_and_invites_the_others(make_user, make_client, contest):
+    event_id, track_id, organizer_id = contest
+    (lead,) = await people(make_user, make_client, "lead")
+    actor = Principal(organizer_id, "organizer@example.org", "Organizer", "en", False, "session")
+    row = ImportedTeam(
+        track_id=track_id,
+        name="Imported",
+        leader_email="Lead@example.org",
+        member_emails=["new@example.org"],
+        advisors=[("prof@example.org", "university_advisor")],
+        locale="ru",
+    )
+    team_id = await service.import_team(actor, event_id, row)
+    detail = (await lead.get(f"/api/v1/teams/{team_id}")).json()
+    assert [(s["email"], s["role"], s["state"], s["joined_via"]) for s in detail["seats"]] == [
+        ("lead@example.org", "leader", "confirmed", "import"),
+        ("new@example.org", "member", "invited", "import"),
+        ("prof@example.org", "university_advisor", "invited", "import"),
+    ]
+    assert detail["status"] == "forming"
+    mail = (
+        await OutboxEmail.select(OutboxEmail.subject)
+        .where(OutboxEmail.to_address == "new@example.org")
+        .first()
+    )
+    assert mail["subject"].startswith("Приглашение в команду")
+    anonymous = await make_client()
+    for address in ("new@example.org", "prof@example.org"):
+        token = await last_token(address)
+        accepted = await anonymous.post(
+            f"/api/v1/team-invitations/{token}/accept",
+            json={"display_name": address, "password": "long password 1"},
+        )
+        assert accepted.status_code == 200, accepted.text
+    assert (await lead.get(f"/api/v1/teams/{team_id}")).json()["status"] == "complete"
+    with pytest.raises(DomainError) as refused_again:
+        await service.import_team(actor, event_id, row)
+    assert refused_again.value.code == "already_in_track"
