@@ -104,6 +104,14 @@ CODES: dict[str, str] = {
     "leader_must_be_member": "Leadership goes to a confirmed member of the team only",
     # Materials (backend.teams.materials)
     # Organizers' review, exports and imports (backend.teams.review, backend.teams.imports)
+    "approval_not_required": "The contest does not ask organizers to approve teams",
+    "team_not_complete": "Only a complete team can be approved",
+    "team_not_reviewable": "Only a complete or approved team can be rejected",
+    "team_already_reviewed": "The team already has this decision",
+    "review_note_required": "A rejection needs a note saying why",
+    "invalid_spreadsheet": "The file is not a readable XLSX or CSV spreadsheet, or lacks the template's columns",
+    "spreadsheet_too_large": "The spreadsheet has more rows, columns or bytes than an import accepts",
+    "import_rows_invalid": "Rows of the import are wrong; `fields` names each as rows[<row>].<column>; nothing was imported",
 }
 
 

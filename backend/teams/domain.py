@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from backend.domain import Domain
 from backend.teams import controllers
+from backend.teams.review_controllers import EventTeamsController, TeamReviewController
 
 DOMAIN = Domain(
     name="teams",
     tables=("backend.teams.tables",),
     routes=(
+        EventTeamsController,
+        TeamReviewController,
         controllers.create_team,
         controllers.TeamController,
         controllers.TeamInvitationController,
