@@ -178,6 +178,10 @@ def _stripped(column: pa.Array) -> pa.Array:
 
 def encode(column: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
     """Dictionary-encode: distinct values in first-seen order and the int64 code of every value."""
+    if isinstance(column, pa.Array) and column.null_count == 0:
+        lengths = np.diff(_offsets(column))
+        if lengths.size and 0 < lengths.min() == lengths.max() <= 8:
+            return _encode_words(column, int(lengths[0]))
     encoded = pc.dictionary_encode(column)
     if isinstance(encoded, pa.ChunkedArray):
         if encoded.num_chunks == 0:
@@ -186,6 +190,20 @@ def encode(column: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
         indices = [np.asarray(chunk.indices) for chunk in encoded.chunks]
         return dictionary, np.concatenate(indices).astype(np.int64)
     return encoded.dictionary, np.asarray(encoded.indices).astype(np.int64)
+
+
+def _encode_words(column: pa.Array, width: int) -> tuple[pa.Array, np.ndarray]:
+    """``encode`` for labels of one byte length up to 8 (ids such as ``E0012345``): each label's
+    bytes as one 64-bit integer, which pyarrow hashes about three times as fast as text."""
+    words = np.zeros((len(column), 8), dtype=np.uint8)
+    words[:, :width] = _utf8(column).reshape(-1, width)
+    encoded = pc.dictionary_encode(pa.array(words.view(np.uint64).ravel()))
+    distinct = np.ascontiguousarray(np.asarray(encoded.dictionary).view(np.uint8).reshape(-1, 8)[:, :width])
+    offsets = np.arange(0, (len(distinct) + 1) * width, width, dtype=np.int32)
+    labels = pa.Array.from_buffers(
+        pa.string(), len(distinct), [None, pa.py_buffer(offsets), pa.py_buffer(distinct)]
+    )
+    return labels, np.asarray(encoded.indices).astype(np.int64)
 
 
 def read_columns(path: str, required: tuple[str, ...], columns: tuple[str, ...]) -> Columns:

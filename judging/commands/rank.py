@@ -235,10 +235,10 @@ def score_table(
         low, high = (lo[r], hi[r]) if lo.size > 1 else (lo[0], hi[0])
         raise InputError(f"score {value[r]:g} is outside [{low:g}, {high:g}]", row=r + 1)
     key = (judge * len(entries) + entry) * len(criteria) + criterion
-    order = np.argsort(key, kind="stable")
-    ordered = key[order]
-    dup = np.flatnonzero(ordered[1:] == ordered[:-1])
-    if dup.size:
+    ordered = np.sort(key)
+    if np.any(ordered[1:] == ordered[:-1]):  # rare: sort again, keeping rows, to name the row
+        order = np.argsort(key, kind="stable")
+        dup = np.flatnonzero(key[order][1:] == key[order][:-1])
         raise InputError("duplicate judge, entry and criterion", row=int(order[dup[0] + 1]) + 1)
     return ScoreTable(
         tuple(judges.to_pylist()), tuple(entries.to_pylist()), criteria, judge, entry, criterion, value
