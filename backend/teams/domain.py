@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backend.domain import Domain
 from backend.teams import controllers
+from backend.teams.jobs import REMINDERS
 from backend.teams.review_controllers import EventTeamsController, TeamReviewController
 
 DOMAIN = Domain(
@@ -18,4 +19,5 @@ DOMAIN = Domain(
         controllers.RegistrationRulesController,
         controllers.PastWinnerController,
     ),
+    cron_jobs=(REMINDERS,),
 )

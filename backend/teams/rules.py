@@ -71,6 +71,9 @@ class RulesIn(Struct, kw_only=True):
         msgspec.UNSET
     )
     approval_required: bool | msgspec.UnsetType = msgspec.UNSET
+    reminder_days: Annotated[list[Annotated[int, msgspec.Meta(ge=1, le=90)]], msgspec.Meta(max_length=10)] | (
+        msgspec.UnsetType
+    ) = msgspec.UNSET
 
 
 class Rules(msgspec.Struct, kw_only=True):
@@ -93,6 +96,7 @@ class Rules(msgspec.Struct, kw_only=True):
     institution_kinds: list[str] = msgspec.field(default_factory=list)
     exclude_past_prizes: list[str] = msgspec.field(default_factory=list)
     approval_required: bool = False
+    reminder_days: list[int] = msgspec.field(default_factory=lambda: [7, 3, 1])  # before the deadline
     # The track's columns
     team_min: int = 3
     team_max: int = 5
