@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+from scipy.special import chdtrc  # not scipy.stats: about a second to import
 
 from judging.engine.model import Design, ScoreTable
 
@@ -97,7 +98,7 @@ def disagreement(
     n = np.bincount(entry, minlength=n_entries)
     chi2 = np.bincount(entry, weights=residual**2 / noise_var, minlength=n_entries)
     dof = np.maximum(n - 1, 1)
-    p = stats.chi2.sf(chi2, dof)
+    p = chdtrc(dof, chi2)  # the chi-square distribution's survival function
     return (n >= 2) & (p < 1e-3)
 
 
@@ -169,6 +170,8 @@ def home_bias(
     n_home = int(home.sum())
     if n_home < 2 or (~home).sum() < 2:
         return {"n_home": n_home, "verdict": f"too few scores of a judge's own {by} to test"}
+    from scipy import stats
+
     test = stats.ttest_ind(residual[home], residual[~home], equal_var=False)
     excess = float(residual[home].mean() - residual[~home].mean())
     se = float(np.sqrt(residual[home].var(ddof=1) / n_home + residual[~home].var(ddof=1) / (~home).sum()))
