@@ -32,7 +32,7 @@ test: $(VENV)/.installed-test  ## PostgreSQL + Redis + Chromium and a CJK font, 
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@$(BIN)/python -m pytest; status=$$?; \
+	@$(BIN)/python -m pytest -n 2 --dist loadfile; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
 
 lint: $(VENV)/.installed-test

@@ -64,6 +64,13 @@ COLUMNS = {
     "institution": "The institution's number in the directory, or its exact Chinese or English name",
 }
 REQUIRED = ("track", "team_name", "leader_email")
+# The template's column for each field a refusal of ``service.import_team`` names.
+COLUMN_OF_FIELD = {
+    "track_id": "track",
+    "name": "team_name",
+    "institution_id": "institution",
+    "email": "leader_email",
+}
 _SEPARATORS = re.compile(r"[;,，；\s]+")
 _EMAIL = re.compile(EMAIL_PATTERN)
 
@@ -92,7 +99,7 @@ class _Row:
         default_factory=list
     )  # column, code, message, params
 
-    def problem(self, column: str, code: str, message: str, **params: Any) -> None:
+    def problem(self, column: str, code: str, message: str, /, **params: Any) -> None:
         self.problems.append((column, code, message, params))
 
 
@@ -301,6 +308,17 @@ def _problems(rows: list[_Row], locale: str) -> list[ImportProblemOut]:
     ]
 
 
+def _refused(row: _Row, exc: DomainError) -> None:
+    """A refusal of the row's team (by the contest's rules): its detail, or each field's message."""
+    fields = exc.field_templates
+    if len(fields) <= 1:
+        name = next(iter(fields), "")
+        row.problem(COLUMN_OF_FIELD.get(name, name), exc.code, exc.template, **exc.params)
+        return
+    for name, message in fields.items():
+        row.problem(COLUMN_OF_FIELD.get(name, name), exc.code, message, **exc.params)
+
+
 class _RollBack(Exception):
     """Ends the import's transaction without committing (a dry run, or a wrong row)."""
 
@@ -313,19 +331,19 @@ async def import_teams(
     rows = [_Row(number, cells) for number, cells in read_rows(content)]
     await _check(actor, context, rows, locale)
     team_ids: list[int] = []
-    if all(r.team is not None for r in rows):
-        with contextlib.suppress(_RollBack):
-            async with transaction() as tx:
-                for row in rows:
-                    savepoint = await tx.savepoint()
-                    try:
-                        team_ids.append(await service.import_team(actor, event_id, row.team))
-                    except DomainError as exc:
-                        await savepoint.rollback_to()
-                        for name, message in (exc.field_templates or {"": exc.template}).items():
-                            row.problem(name or "", exc.code, message, **exc.params)
-                if dry_run or any(r.problems for r in rows):
-                    raise _RollBack
+    with contextlib.suppress(_RollBack):
+        async with transaction() as tx:
+            for row in rows:
+                if row.team is None:
+                    continue
+                savepoint = await tx.savepoint()
+                try:
+                    team_ids.append(await service.import_team(actor, event_id, row.team))
+                except DomainError as exc:
+                    await savepoint.rollback_to()
+                    _refused(row, exc)
+            if dry_run or any(r.problems for r in rows):
+                raise _RollBack
     problems = _problems(rows, locale)
     if problems and not dry_run:
         raise DomainError(

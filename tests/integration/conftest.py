@@ -19,7 +19,7 @@ from backend.accounts import service as accounts
 from backend.accounts.schemas import UserIn
 from backend.accounts.tables import Role, RoleGrant
 from backend.app import create_app
-from backend.db import engine
+from backend.db import engine, fetch_one
 from backend.events.tables import Event
 from backend.organizations.tables import Organization
 from backend.piccolo_app import APP_CONFIG
@@ -29,11 +29,34 @@ from backend.settings import Settings, get_settings
 PASSWORD = "correct horse battery"
 
 
+_TABLES = [f'"{t._meta.tablename}"' for t in APP_CONFIG.table_classes]
+_TRUNCATE = f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE"
+# The same in one round trip at a tenth of the cost (TRUNCATE makes new files for every table and
+# index): DELETEs with triggers and foreign keys off for the transaction (the append-only audit log's
+# trigger too, as TRUNCATE skips it), then each table's id sequence back to 1.
+_DELETES = " ".join(f"DELETE FROM {name};" for name in _TABLES)  # noqa: S608  (the app's own tables)
+_TABLE_LIST = ", ".join(f"'{name}'" for name in _TABLES)
+_DELETE = f"""DO $$ BEGIN
+PERFORM set_config('session_replication_role', 'replica', true);
+{_DELETES}
+PERFORM setval(d.objid::regclass, 1, false) FROM pg_depend d JOIN pg_class s ON s.oid = d.objid
+WHERE s.relkind = 'S' AND d.deptype IN ('a', 'i') AND d.refobjid = ANY(ARRAY[{_TABLE_LIST}]::regclass[]);
+END $$"""
+_reset_sql: list[str] = []
+
+
+async def empty_database() -> None:
+    """Every table empty, its ids from 1 again; DELETE needs a superuser (``root`` here), else TRUNCATE."""
+    if not _reset_sql:
+        row = await fetch_one("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        _reset_sql.append(_DELETE if row and row["rolsuper"] else _TRUNCATE)
+    await engine().run_ddl(_reset_sql[0])
+
+
 @pytest.fixture
 async def db(postgres_database, settings) -> None:
     """An empty database and an empty Redis database (sessions, rate limits, jobs) for each test."""
-    names = ", ".join(f'"{t._meta.tablename}"' for t in APP_CONFIG.table_classes)
-    await engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    await empty_database()
     redis = Redis.from_url(settings.redis_url)
     await redis.flushdb()
     await redis.aclose()

@@ -13,12 +13,9 @@ import re
 from collections.abc import AsyncIterator
 
 import httpx
-import pytest
-from argon2 import PasswordHasher
 from litestar.exceptions import TooManyRequestsException
 from redis.asyncio import Redis
 
-from backend.accounts import passwords
 from backend.accounts.tables import ApiToken
 from backend.app import create_app
 from backend.audit import AuditEntry
@@ -53,13 +50,6 @@ async def app_clients(
 
 async def audit_actions() -> list[str]:
     return [r["action"] for r in await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.id)]
-
-
-@pytest.fixture
-def cheap_hashes(monkeypatch):
-    """Accounts created now get a fast argon2 hash (its parameters travel in the hash), so a test can
-    log in hundreds of times; the rules checked do not depend on the hash's cost."""
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
 
 
 # One call -------------------------------------------------------------------------------------
@@ -263,11 +253,28 @@ def _login_limits(**limits) -> dict:
     }
 
 
+async def locks_run_out(seconds: float, settings: Settings, limiter: LoginLimiter | None = None) -> None:
+    """Time passing for the e-mail locks without the wait: each lock's end moves ``seconds`` earlier,
+    in Redis or in the memory of ``limiter`` (one without Redis). A test waits for its first lock on
+    the real clock and lets the longer ones run out this way."""
+    if limiter is not None and limiter._admit is None:
+        for streak in limiter._streaks.values():
+            streak.locked_until -= seconds
+        return
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        async for key in redis.scan_iter("podium:login:account:*"):
+            if await redis.hexists(key, "until"):
+                await redis.hincrbyfloat(key, "until", -seconds)
+    finally:
+        await redis.aclose()
+
+
 async def _token_status(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> int:
     return (await client.post("/api/v1/auth/tokens", json=credentials(email, password))).status_code
 
 
-async def test_repeated_failures_lock_the_email_with_doubling_locks(db, settings, make_user, cheap_hashes):
+async def test_repeated_failures_lock_the_email_with_doubling_locks(db, settings, make_user):
     await make_user("a@example.org")
     async with app_clients(settings, **_login_limits(**LOCK)) as [client]:
         assert [await _token_status(client, "a@example.org", "wrong-one") for _ in range(3)] == [401] * 3
@@ -277,13 +284,13 @@ async def test_repeated_failures_lock_the_email_with_doubling_locks(db, settings
         assert set(locked.json()) == ERROR_KEYS
         assert locked.headers["retry-after"] == "1"
         # After each lock a single failure locks again, twice as long, up to the cap.
+        await asyncio.sleep(int(locked.headers["retry-after"]))  # the first lock ends on the real clock
         for expected in (2, 4, 4):
-            await asyncio.sleep(int(locked.headers["retry-after"]))
             assert await _token_status(client, "a@example.org", "wrong-one") == 401
             locked = await client.post("/api/v1/auth/tokens", json=credentials("a@example.org"))
             assert locked.status_code == 429
             assert locked.headers["retry-after"] == str(expected)
-        await asyncio.sleep(int(locked.headers["retry-after"]))
+            await locks_run_out(int(locked.headers["retry-after"]), settings)
         # The right password once the lock is over: the streak and its backoff are gone.
         assert await _token_status(client, "a@example.org") == 201
         assert [await _token_status(client, "a@example.org", "wrong-one") for _ in range(3)] == [401] * 3
@@ -298,7 +305,7 @@ async def test_repeated_failures_lock_the_email_with_doubling_locks(db, settings
     assert [json.loads(f["data"]).get("locked_seconds") for f in failed][:3] == [None, None, 1]
 
 
-async def test_a_success_ends_the_streak(db, settings, make_user, cheap_hashes):
+async def test_a_success_ends_the_streak(db, settings, make_user):
     await make_user("a@example.org")
     async with app_clients(settings, **_login_limits(**LOCK)) as [client]:
         statuses = []
@@ -366,7 +373,7 @@ async def test_twenty_concurrent_wrong_passwords_fail_exactly_the_limit(db, sett
     assert await ApiToken.count() == 0
 
 
-async def test_without_redis_the_limits_hold_in_the_process(db, settings, make_user, cheap_hashes):
+async def test_without_redis_the_limits_hold_in_the_process(db, settings, make_user):
     """The embedded mode (no ``PODIUM_REDIS_URL``): the same lock, counted in memory."""
     await make_user("a@example.org")
     changes = _login_limits(lockout_after=3, lockout_seconds=60, lockout_max_seconds=600)
@@ -380,7 +387,7 @@ async def test_without_redis_the_limits_hold_in_the_process(db, settings, make_u
 # The budget per client address --------------------------------------------------------------------
 
 
-async def test_successful_logins_do_not_use_up_the_address_budget(db, settings, make_user, cheap_hashes):
+async def test_successful_logins_do_not_use_up_the_address_budget(db, settings, make_user):
     """300 logins from one address (a campus behind one NAT address) leave its budget of failures
     whole; only failures count, and a used-up budget stops the right password too."""
     for n in range(3):
@@ -407,7 +414,7 @@ async def test_successful_logins_do_not_use_up_the_address_budget(db, settings, 
         assert await _token_status(elsewhere, "student0@example.org") == 201
 
 
-async def test_the_address_window_ends(db, settings, make_user, cheap_hashes):
+async def test_the_address_window_ends(db, settings, make_user):
     await make_user("a@example.org")
     async with app_clients(settings, login_rate_limit=2, login_rate_window=3) as [client]:
         assert [await _token_status(client, "a@example.org", "typo") for _ in range(3)] == [401, 401, 429]
@@ -444,15 +451,15 @@ async def _attempt(limiter: LoginLimiter, email: str, outcome: str, address: str
 
 async def test_the_limiter_rules_with_redis(db, settings):
     async with a_limiter("redis", settings) as limiter:
-        await _limiter_rules(limiter)
+        await _limiter_rules(limiter, settings)
 
 
 async def test_the_limiter_rules_in_memory(db, settings):
     async with a_limiter("memory", settings) as limiter:
-        await _limiter_rules(limiter)
+        await _limiter_rules(limiter, settings)
 
 
-async def _limiter_rules(limiter: LoginLimiter) -> None:
+async def _limiter_rules(limiter: LoginLimiter, settings: Settings) -> None:
     attempts = [await _attempt(limiter, "a@example.org", "failed") for _ in range(4)]
     assert attempts == ["failed", "failed", "failed/1", "429/1"]
     # The address has used 3 of its 4 failures; successes and aborts take nothing from it.
@@ -462,8 +469,10 @@ async def _limiter_rules(limiter: LoginLimiter) -> None:
     assert (await _attempt(limiter, "d@example.org", "ok")).startswith("429/")
     assert await _attempt(limiter, "d@example.org", "ok", address="192.0.2.2") == "ok"
     # The lock doubles after each further failure, up to the cap.
-    for wait, expected in ((1.05, 2), (2.05, 4), (4.05, 4)):
-        await asyncio.sleep(wait)
+    await asyncio.sleep(1.05)  # the first lock ends on the real clock
+    assert await _attempt(limiter, "a@example.org", "failed", "192.0.2.3") == "failed/2"
+    for wait, expected in ((2.05, 4), (4.05, 4)):
+        await locks_run_out(wait, settings, limiter)
         assert await _attempt(limiter, "a@example.org", "failed", "192.0.2.3") == f"failed/{expected}"
 
 

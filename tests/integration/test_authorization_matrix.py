@@ -31,12 +31,10 @@ from backend.accounts import passwords
 from backend.accounts.tables import ApiToken, Invitation, RoleGrant, User
 from backend.accounts.tokens import token_digest
 from backend.audit import AuditEntry
-from backend.db import engine
 from backend.events.tables import Event, EventSession, Stage, Track
 from backend.institutions.tables import Institution
 from backend.organizations.tables import Organization
-from backend.piccolo_app import APP_CONFIG
-from tests.integration.conftest import PASSWORD
+from tests.integration.conftest import PASSWORD, empty_database
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
 
@@ -66,8 +64,7 @@ class World:
 
 async def seed() -> World:
     """Empty the database and build the world described in the module docstring."""
-    names = ", ".join(f'"{t._meta.tablename}"' for t in APP_CONFIG.table_classes)
-    await engine().run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    await empty_database()
     world = World()
     for role in ROLES[1:]:
         user = User(

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from backend.accounts import passwords
-from backend.accounts.tables import Profile, Role, User
+from backend.accounts.tables import ApiToken, Profile, Role, User
+from backend.accounts.tokens import token_digest
 from backend.audit import AuditEntry
 from backend.events.tables import Track
 from backend.institutions.tables import Institution
@@ -103,8 +104,33 @@ async def add_team(
     return team.id
 
 
+async def new_user(email: str, name: str = "") -> int:
+    """An account with a ready-made hash and an API token ``pdm_test_<email>`` (no hashing per test)."""
+    user = User(
+        username=email, email=email, password=_HASH, display_name=name or email.split("@")[0], active=True
+    )
+    await user.save()
+    await ApiToken.insert(ApiToken(user=user.id, name="test", token_hash=token_digest(f"pdm_test_{email}")))
+    return user.id
+
+
+async def as_(make_client, who: str, lang: str | None = None):
+    """A client acting as ``who@example.org`` with its API token (in ``lang`` when given)."""
+    client = await make_client()
+    client.headers["authorization"] = f"Bearer pdm_test_{who}@example.org"
+    if lang:
+        client.cookies.set("podium_lang", lang)
+    return client
+
+
 @pytest.fixture
-async def contest(make_user, make_event, grant) -> Contest:
+async def contest(make_event, grant) -> Contest:
+    return await build_contest(make_event, grant)
+
+
+async def build_contest(make_event, grant) -> Contest:
+    """An open contest with tracks A and B, three institutions (two in Zhejiang), an organizer, a
+    school admin, a provincial admin and a track admin, and five teams across them."""
     event = await make_event("review-2027", status="open")
     tracks = [Track(event=event, code=code, name_en=code, team_min=1, team_max=5) for code in ("A", "B")]
     await Track.insert(*tracks)
@@ -120,9 +146,9 @@ async def contest(make_user, make_event, grant) -> Contest:
         ("province", {"region": "Zhejiang"}),
         ("trackb", {"track": tracks[1].id}),
     ):
-        c.users[who] = await make_user(f"{who}@example.org")
+        c.users[who] = await new_user(f"{who}@example.org")
         await grant(c.users[who], Role.organizer, event, **scope)
-    c.users["leader"] = await make_user("leader@example.org", name="Lead Person")
+    c.users["leader"] = await new_user("leader@example.org", name="Lead Person")
     await Profile.insert(Profile(user=c.users["leader"], name_native="李明", name_latin="Li Ming"))
     await add_team(c, "Alpha", "A", "zju", leader=c.users["leader"], entry_title="Silk Road Shop")
     await add_team(c, "Beta", "B", "zju", status="forming", emails=("beta.member@example.org",))
@@ -152,24 +178,24 @@ async def test_each_admin_sees_only_the_teams_its_scope_covers(make_client, cont
         "trackb": {"Beta", "Delta"},
     }
     for who, teams in expected.items():
-        client = await make_client(f"{who}@example.org")
+        client = await as_(make_client, who)
         assert await names(client, contest) == teams, who
         # a filter never widens the scope
         assert await names(client, contest, f"&institution_id={contest.institutions['scu']}") == teams & {
             "Delta"
         }
-    leader = await make_client("leader@example.org")
+    leader = await as_(make_client, "leader")
     assert (await leader.get(f"/api/v1/events/{contest.event}/teams")).status_code == 403
 
 
 async def test_counts_per_status_institution_and_region_stay_in_scope(make_client, contest):
-    school = await make_client("school@example.org")
+    school = await as_(make_client, "school")
     counts = (await school.get(f"/api/v1/events/{contest.event}/teams/counts")).json()
     assert counts["total"] == 2
     assert {c["key"]: c["count"] for c in counts["by_institution"]} == {str(contest.institutions["zju"]): 2}
     assert {c["key"]: c["count"] for c in counts["by_region"]} == {"Zhejiang": 2}
     assert {c["key"]: c["count"] for c in counts["by_status"]} == {"complete": 1, "forming": 1}
-    organizer = await make_client("organizer@example.org")
+    organizer = await as_(make_client, "organizer")
     counts = (
         await organizer.get(f"/api/v1/events/{contest.event}/teams/counts?track_id={contest.tracks['A']}")
     ).json()
@@ -178,7 +204,7 @@ async def test_counts_per_status_institution_and_region_stay_in_scope(make_clien
 
 
 async def test_filters_and_search(make_client, contest):
-    client = await make_client("organizer@example.org")
+    client = await as_(make_client, "organizer")
     assert await names(client, contest, f"&track_id={contest.tracks['B']}") == {"Beta", "Delta"}
     assert await names(client, contest, "&region=Guangdong") == {"Delta"}
     assert await names(client, contest, "&country=cn") == {"Alpha", "Beta", "Gamma", "Delta"}
@@ -210,7 +236,7 @@ async def _require_approval(contest: Contest) -> None:
 
 async def test_approval_where_the_contest_requires_it(make_client, contest):
     alpha, beta = contest.teams["Alpha"], contest.teams["Beta"]
-    school = await make_client("school@example.org")
+    school = await as_(make_client, "school")
     refused = await school.post(f"/api/v1/teams/{alpha}/review", json={"decision": "approve"})
     assert refused.status_code == 409
     assert refused.json()["code"] == "approval_not_required"
@@ -243,7 +269,7 @@ async def test_approval_where_the_contest_requires_it(make_client, contest):
     )
     assert rejected.status_code == 200
     assert rejected.json()["review_note"] == "Wrong school"
-    withdrawn = await (await make_client("organizer@example.org")).post(
+    withdrawn = await (await as_(make_client, "organizer")).post(
         f"/api/v1/teams/{contest.teams['Epsilon']}/review", json={"decision": "reject", "note": "x"}
     )
     assert withdrawn.status_code == 409
@@ -254,7 +280,7 @@ async def test_a_track_may_require_approval_on_its_own(make_client, contest):
     await RegistrationRules.insert(
         RegistrationRules(event=contest.event, track=contest.tracks["B"], rules={"approval_required": True})
     )
-    organizer = await make_client("organizer@example.org")
+    organizer = await as_(make_client, "organizer")
     delta = await organizer.post(
         f"/api/v1/teams/{contest.teams['Delta']}/review", json={"decision": "approve"}
     )
@@ -268,7 +294,7 @@ async def test_a_track_may_require_approval_on_its_own(make_client, contest):
 async def test_nobody_reviews_a_team_outside_their_scope(make_client, contest):
     await _require_approval(contest)
     attempts = [
-        (who, await make_client(f"{who}@example.org"), team)
+        (who, await as_(make_client, who), team)
         for who, team in (
             ("school", "Gamma"),
             ("province", "Delta"),
