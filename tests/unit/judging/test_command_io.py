@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from judging.commands import assign as assign_command
@@ -283,6 +285,21 @@ def test_a_duplicate_at_the_end_of_half_a_million_rows(tmp_path):
 
 
 # ------------------------------------------------------------------ writing
+@pytest.mark.parametrize("width", range(1, 10))
+def test_labels_of_one_length_are_encoded_as_pyarrow_encodes_text(width):
+    """Up to 8 bytes a label is hashed as an integer: same labels, same first-seen order, same codes."""
+    rng = random.Random(width)
+    alphabet = ["a", "Z", "0", "-", "é", "张", "\x00"]  # 1, 2 and 3 bytes; NUL pads shorter words
+    words = ("".join(rng.choice(alphabet) for _ in range(width)) for _ in range(400))
+    pool = sorted({w for w in words if len(w.encode("utf-8")) == width} | {"a" * width})
+    labels = pa.array([rng.choice(pool) for _ in range(500)], pa.string()).slice(3)
+    got_labels, got_codes = csvfiles.encode(labels)
+    expected = pc.dictionary_encode(labels)
+    got_labels.validate(full=True)
+    assert got_labels.to_pylist() == expected.dictionary.to_pylist()
+    assert got_codes.tolist() == expected.indices.to_pylist()
+
+
 def test_numbers_are_written_as_the_former_cell_formatting_wrote_them():
     rng = np.random.default_rng(5)
     values = np.r_[
@@ -398,3 +415,19 @@ def test_rank_mean_does_not_load_the_web_stack_or_scipy(tmp_path):
     assert done.stdout == "rank,entry,score,n_judges\n1,B,7,1\n2,A,5.5,2\n"
     assert "podium rank: timing read" in done.stderr
     assert done.stderr.rstrip().endswith("0 []"), done.stderr
+
+
+def test_rank_offset_does_not_load_scipy_stats(tmp_path):
+    """scipy.stats takes about a second to import; the model methods need only scipy.special."""
+    scores = tmp_path / "s.csv"
+    marks = [(j, e, 50 + 3 * j - 2 * e) for j in range(4) for e in range(6) if (j + e) % 3]
+    scores.write_text("judge,entry,score\n" + "".join(f"j{j},E{e},{m}\n" for j, e, m in marks))
+    probe = (
+        "import sys\nfrom backend.cli import main\n"
+        f"code = main(['rank', {str(scores)!r}, '--method', 'offset', '--out', {str(tmp_path / 'r.csv')!r}])\n"
+        "print(code, 'scipy.stats' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stderr.rstrip().endswith("0 False"), done.stderr
