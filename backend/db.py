@@ -159,6 +159,9 @@ UNIQUE_CONSTRAINTS: dict[str, Taken] = {
     "podium_user_username_key": _EMAIL_TAKEN,  # the username is the e-mail
     "track_event_code": Taken("track_code_taken", "The event has a track with this code", "code"),
     "role_grant_scope": Taken("role_exists", "The user already holds this role with this scope"),
+    "material_version": Taken(
+        "material_version_taken", "Another upload took this version at the same moment; retry"
+    ),
     "team_member_seat": Taken("already_in_track", "You are already in a team in this track"),
     "team_member_person": Taken(
         "already_in_team", "This address already has a seat, an invitation or a request in this team", "email"
@@ -171,6 +174,7 @@ _SQLITE_COLUMNS = {
     "podium_user.email": "podium_user_email_key",
     "podium_user.username": "podium_user_username_key",
     "track.event, track.code": "track_event_code",
+    "material.team, material.stage, material.kind, material.version": "material_version",
     "team_member.track, team_member.user": "team_member_seat",
     "team_member.team, team_member.email": "team_member_person",
 }

@@ -103,6 +103,12 @@ CODES: dict[str, str] = {
     "leader_cannot_leave": "The leader hands over the leadership (or withdraws the team) instead of leaving",
     "leader_must_be_member": "Leadership goes to a confirmed member of the team only",
     # Materials (backend.teams.materials)
+    "material_too_large": "The file is larger than its kind allows (`limit` MiB); nothing was kept",
+    "not_a_pdf": "The file is not a PDF, judged from its content (not its name or declared type)",
+    "materials_locked": "The stage's submission deadline has passed (`deadline`): its materials are closed",
+    "invalid_video_link": "The video link is not an https:// address of a host",
+    "summary_too_long": "The summary is longer than the limit (`max` characters)",
+    "material_version_taken": "Another upload took this version number at the same moment; retry",
     # Organizers' review, exports and imports (backend.teams.review, backend.teams.imports)
     "approval_not_required": "The contest does not ask organizers to approve teams",
     "team_not_complete": "Only a complete team can be approved",

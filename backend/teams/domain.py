@@ -5,6 +5,7 @@ from __future__ import annotations
 from backend.domain import Domain
 from backend.teams import controllers
 from backend.teams.jobs import REMINDERS
+from backend.teams.material_controllers import MaterialController
 from backend.teams.review_controllers import EventTeamsController, TeamReviewController
 
 DOMAIN = Domain(
@@ -18,6 +19,7 @@ DOMAIN = Domain(
         controllers.TeamInvitationController,
         controllers.RegistrationRulesController,
         controllers.PastWinnerController,
+        MaterialController,
     ),
     cron_jobs=(REMINDERS,),
 )
