@@ -451,8 +451,9 @@ def invitation_status(seat: dict[str, Any], now: dt.datetime | None = None) -> s
 
 
 async def _invited_seat(token: str) -> dict[str, Any]:
-    found = await TeamMember.select(TeamMember.id).where(TeamMember.token_hash == _digest(token)).first()
-    if found is None:
+    digest = _digest(token)
+    found = digest and await TeamMember.select(TeamMember.id).where(TeamMember.token_hash == digest).first()
+    if not found:
         raise NotFound("Invitation")
     return await _seat(found["id"])
 

@@ -31,6 +31,7 @@ from backend.events.tables import EventSession, Stage, Track
 from backend.institutions.tables import Institution
 from backend.piccolo_app import APP_CONFIG
 from backend.settings import get_settings
+from backend.teams.tables import Material, Team, TeamMember
 from tests.integration.conftest import PASSWORD
 
 ERROR_KEYS = {"code", "detail", "fields"}
@@ -338,6 +339,21 @@ async def seeded(make_user, make_organization, make_event, grant) -> dict[str, i
         expires_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
     )
     await invitation.save()
+    team = Team(event=contest, track=track.id, name="Hostile", leader=member, join_code="HOSTILE2")
+    await team.save()
+    seat = TeamMember(
+        team=team.id,
+        event=contest,
+        track=track.id,
+        user=member,
+        email="member@example.org",
+        role="leader",
+        state="confirmed",
+        joined_via="creation",
+    )
+    await seat.save()
+    material = Material(team=team.id, stage=stage.id, kind="summary", version=1, text="Hostile")
+    await material.save()
     return {
         "organization_id": await make_organization("alliance"),
         "event_id": contest,
@@ -351,6 +367,11 @@ async def seeded(make_user, make_organization, make_event, grant) -> dict[str, i
         "token_id": token.id,
         "invitation_id": invitation.id,
         "slug": "hostile-contest",
+        "team_id": team.id,
+        "seat_id": seat.id,
+        "token": "tinv_hostile",
+        "kind": "summary",
+        "material_id": material.id,
     }
 
 

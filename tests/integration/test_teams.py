@@ -510,3 +510,19 @@ async def test_an_imported_team_confirms_accounts_and_invites_the_others(make_us
     with pytest.raises(DomainError) as refused_again:
         await service.import_team(actor, event_id, row)
     assert refused_again.value.code == "already_in_track"
+
+
+async def test_a_link_without_a_token_finds_no_seat(make_user, make_client, contest):
+    """Seats without an invitation (the leader's) have no token: a malformed link must not find them."""
+    event_id, track_id, _ = contest
+    (lead,) = await people(make_user, make_client, "lead")
+    await create(lead, event_id, track_id)
+    anonymous = await make_client()
+    for token in ("0", "tinv_", "x" * 300):
+        assert (await anonymous.get(f"/api/v1/team-invitations/{token}")).status_code in (400, 404)
+        assert (await anonymous.post(f"/api/v1/team-invitations/{token}/decline")).status_code in (400, 404)
+        accepted = await anonymous.post(
+            f"/api/v1/team-invitations/{token}/accept",
+            json={"display_name": "X", "password": "long password 1"},
+        )
+        assert accepted.status_code in (400, 404)
