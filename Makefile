@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests migration clean
+.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration migration clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Podium needs Python 3.11 or newer")'
@@ -52,6 +52,9 @@ bench-judging-commands: $(VENV)/.installed  ## podium rank / assign, whole comma
 
 bench-requests: $(VENV)/.installed  ## authenticated read vs a durable write on PostgreSQL + Redis (~2 min; uses wrk if installed)
 	$(BIN)/python -m bench.requests
+
+bench-registration: $(VENV)/.installed  ## team creation and joining by code vs a one-row baseline, 64 clients, PostgreSQL + Redis (~3 min; issue 9)
+	$(BIN)/python -m bench.registration
 
 migration: $(VENV)/.installed  ## write a migration for changed tables: make migration DESC="what changed"
 	PICCOLO_CONF=backend.piccolo_conf PODIUM_DATA_DIR=$$(mktemp -d) $(BIN)/piccolo migrations new podium --auto --desc="$(DESC)"
