@@ -386,6 +386,11 @@ async def check_other_teams(
             )
 
 
+def age_on(born: dt.date, on: dt.date) -> int:
+    """Completed years of life on the day ``on`` (a birthday on 29 February counts from 1 March)."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
 async def check_eligible(
     rules: Rules, event: dict[str, Any], user: dict[str, Any], *, today: dt.date | None = None
 ) -> None:
@@ -406,10 +411,7 @@ async def check_eligible(
             raise _refuse(
                 "profile_incomplete", "Complete your profile first: {missing}", missing="birth_date"
             )
-        on = rules.age_reference_date or today
-        born = profile["birth_date"]
-        age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-        if age > rules.age_max:
+        if age_on(profile["birth_date"], rules.age_reference_date or today) > rules.age_max:
             raise _refuse("age_limit", "The contest is for people aged at most {limit}", limit=rules.age_max)
     if profile is not None and rules.statuses and profile["study_status"] not in rules.statuses:
         raise _refuse(
