@@ -323,10 +323,11 @@ class _RollBack(Exception):
     """Ends the import's transaction without committing (a dry run, or a wrong row)."""
 
 
-async def import_teams(
+async def run_import(
     actor: Principal, event_id: int, content: bytes, *, dry_run: bool, locale: str = "en"
 ) -> ImportReportOut:
-    """Check every row and import the file's teams, all or none (see the module docstring)."""
+    """Check every row and import the file's teams, all or none (see the module docstring): the
+    report, with nothing imported when any row is wrong."""
     context = await organizer_context(actor, event_id, Action.import_teams)
     rows = [_Row(number, cells) for number, cells in read_rows(content)]
     await _check(actor, context, rows, locale)
@@ -345,15 +346,23 @@ async def import_teams(
             if dry_run or any(r.problems for r in rows):
                 raise _RollBack
     problems = _problems(rows, locale)
-    if problems and not dry_run:
+    imported = [] if dry_run or problems else team_ids
+    return ImportReportOut(dry_run, len(rows), len(imported), problems, imported)
+
+
+async def import_teams(
+    actor: Principal, event_id: int, content: bytes, *, dry_run: bool, locale: str = "en"
+) -> ImportReportOut:
+    """:func:`run_import` for the API: a refused import is a 400 naming each wrong cell."""
+    report = await run_import(actor, event_id, content, dry_run=dry_run, locale=locale)
+    if report.problems and not dry_run:
         raise DomainError(
             "import_rows_invalid",
             "{count} problems in the file; nothing was imported",
-            fields={f"rows[{p.row}].{p.column}": p.message for p in problems},
-            params={"count": len(problems)},
+            fields={f"rows[{p.row}].{p.column}": p.message for p in report.problems},
+            params={"count": len(report.problems)},
         )
-    imported = 0 if dry_run else len(team_ids)
-    return ImportReportOut(dry_run, len(rows), imported, problems, [] if dry_run else team_ids)
+    return report
 
 
 # The template -----------------------------------------------------------------------------------
