@@ -101,6 +101,7 @@ class Run:
     cpu: float
     peak: int  # bytes
     phases: dict[str, float] = field(default_factory=dict)
+    phase_cpu: dict[str, float] = field(default_factory=dict)  # CPU time of each phase, all threads
 
 
 def run_once(argv: list[str], cwd: str | None = None) -> Run:
@@ -113,12 +114,14 @@ def run_once(argv: list[str], cwd: str | None = None) -> Run:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({child.returncode}):\n{err}")
-    phases = {}
+    phases, cpu = {}, {}
     for line in err.splitlines():
-        if ": timing " in line:
-            phase, seconds = line.split(": timing ", 1)[1].split()[:2]
-            phases[phase] = float(seconds)
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, phases)
+        if ": timing " in line:  # "read 0.41 s, cpu 0.52 s"
+            words = line.split(": timing ", 1)[1].split()
+            phases[words[0]] = float(words[1])
+            if len(words) >= 5:
+                cpu[words[0]] = float(words[4])
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, phases, cpu)
 
 
 def best_of(argv: list[str], runs: int, cwd: str | None = None) -> Run:
@@ -126,7 +129,8 @@ def best_of(argv: list[str], runs: int, cwd: str | None = None) -> Run:
     for attempt in range(runs):
         result = run_once(argv, cwd)
         log(
-            f"  run {attempt + 1}: {result.wall:.2f} s wall, {result.peak / GiB:.2f} GiB, phases {result.phases}"
+            f"  run {attempt + 1}: {result.wall:.2f} s wall, {result.cpu:.2f} s CPU, {result.peak / GiB:.2f} GiB, "
+            f"phases {result.phases}, their CPU {result.phase_cpu}"
         )
         results.append(result)
     return min(results, key=lambda r: r.wall)
@@ -203,16 +207,16 @@ def main() -> None:
                 )
             )
     print(f"Best of {args.runs} runs, whole command as a subprocess; phases from `--timings` of that run.\n")
-    print(
-        "| command | rows | wall | read | engine | write | rest (start, exit) | CPU | peak RSS | load after |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("Each time is wall / CPU (user + system, all threads); rest is start-up and exit.\n")
+    print("| command | rows | whole | read | engine | write | rest | peak RSS | load after |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for command, size, r, after in rows:
-        p = r.phases
-        rest = r.wall - sum(p.values())
+        p, c = r.phases, r.phase_cpu
+        times = [f"{p.get(name, 0):.2f} / {c.get(name, 0):.2f} s" for name in ("read", "engine", "write")]
+        rest = f"{r.wall - sum(p.values()):.2f} / {r.cpu - sum(c.values()):.2f} s"
         print(
-            f"| {command} | {size} | {r.wall:.2f} s | {p.get('read', 0):.2f} s | {p.get('engine', 0):.2f} s "
-            f"| {p.get('write', 0):.2f} s | {rest:.2f} s | {r.cpu:.1f} s | {r.peak / GiB:.2f} GiB | {after} |"
+            f"| {command} | {size} | {r.wall:.2f} / {r.cpu:.2f} s | {' | '.join(times)} | {rest} "
+            f"| {r.peak / GiB:.2f} GiB | {after} |"
         )
 
 
