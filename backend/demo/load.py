@@ -1,7 +1,7 @@
 """The demo: a cross-border e-commerce challenge (3 tracks, school → province → national,
-300 team leaders, 30 judges), an international forum with 6 sessions, a recruitment fair with
-40 companies, and a draft training. Every object is found by a natural key before it is created,
-so loading twice changes nothing."""
+300 teams registered through the team service, 30 judges), an international forum with 6 sessions,
+a recruitment fair with 40 companies, and a draft training. Every object is found by a natural key
+before it is created, so loading twice changes nothing."""
 
 from __future__ import annotations
 
@@ -12,13 +12,21 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from backend import tasks
 from backend.accounts import passwords
-from backend.accounts.tables import Role, RoleGrant, User
+from backend.accounts.tables import Profile, Role, RoleGrant, StudyStatus, User
 from backend.db import transaction
 from backend.events.tables import Event, EventKind, EventSession, EventStatus, Stage, StageLevel, Track
 from backend.institutions.service import import_institutions, parse_csv
 from backend.institutions.tables import Institution, InstitutionKind
 from backend.organizations.tables import Organization, OrganizationKind
+from backend.policy import Principal
+from backend.settings import get_settings
+from backend.teams import materials, review, service
+from backend.teams.review import ReviewIn
+from backend.teams.rules import RulesIn
+from backend.teams.schemas import ImportedTeam, JoinIn
+from backend.teams.tables import MaterialKind, RegistrationRules, Team
 
 DEMO_PASSWORD = "podium-demo"  # noqa: S105 - published demo credentials
 DEMO_LOGINS = {
@@ -28,6 +36,7 @@ DEMO_LOGINS = {
     "judge": "judge@podium.example",
     "check-in staff": "checkin@podium.example",
     "team leader": "leader@podium.example",
+    "school admin": "school@podium.example",
 }
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -414,6 +423,236 @@ async def _grants(grants: list[dict[str, Any]]) -> None:
         await RoleGrant.insert(*new)
 
 
+TEAM_WORDS = ["丝路", "云帆", "海星", "启航", "锦程", "远洋", "星火", "青禾", "鲲鹏", "蓝海"]
+ENTRY_TITLES = [
+    "东南亚直播电商选品平台",
+    "海外仓智能补货系统",
+    "非遗手工艺品出海品牌",
+    "跨境物流时效预测工具",
+    "中小外贸企业数字化获客",
+    "俄语区独立站运营服务",
+    "跨境支付合规助手",
+    "农产品跨境供应链平台",
+]
+SUMMARY = (
+    "我们的项目面向{market}市场，以数据驱动选品与本地化运营，已完成小规模试销。\n"
+    "Our venture serves the {market} market with data-driven sourcing and local operations; a small "
+    "pilot has sold out."
+)
+MARKETS = ["Southeast Asia", "Central Asia", "Russia", "the Middle East", "Latin America", "Europe"]
+ADVISORS = 150  # university advisors: each the first advisor of two teams
+MENTORS = 25  # enterprise advisors: each the second advisor of four teams
+TEAMS_PER_TRANSACTION = 20
+
+
+def _team_plan(i: int) -> dict[str, Any]:
+    """What team ``i`` (0..299) looks like: members by e-mail, advisors, and its fate. A few stay
+    incomplete (a member invited without an account yet, and a join request), a few withdraw; a
+    third are approved; every fourth has uploaded a business plan and a summary."""
+    incomplete, withdrawn = i % 25 == 7, i % 50 == 13
+    members = [f"student{i:03d}{k}@podium.example" for k in "abc"[: 2 + i % 2]]
+    if incomplete:
+        members = [members[0], f"invitee{i:03d}@podium.example"]
+    advisors = [(f"advisor{i // 2:03d}@podium.example", "university_advisor")]
+    if i % 3 == 1:
+        advisors.append((f"mentor{i // 12:02d}@podium.example", "enterprise_advisor"))
+    return {
+        "members": members,
+        "advisors": advisors,
+        "joiner": f"joiner{i:03d}@podium.example" if incomplete else None,
+        "withdrawn": withdrawn,
+        "approved": not (incomplete or withdrawn) and i % 3 == 0,
+        "materials": not (incomplete or withdrawn) and i % 4 == 0,
+    }
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF showing ``text`` (ASCII), small and valid enough for the upload's checks."""
+    content = f"BT /F1 20 Tf 72 760 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+async def _chunks(data: bytes):
+    yield data
+
+
+def _team_people(
+    leaders: list[dict[str, Any]], universities: list[dict[str, Any]], company_ids: list[int]
+) -> list[dict[str, Any]]:
+    """The teams' members, join requesters and advisors, with profiles (the leaders' are added to
+    ``leaders``): students at their leader's institution, advisors at a university, mentors at a
+    company of the directory."""
+    people = []
+    for i, leader in enumerate(leaders):
+        university = universities[(3 * i + 1) % len(universities)]
+        plan = _team_plan(i)
+        students = [leader["email"], *plan["members"], *([plan["joiner"]] if plan["joiner"] else [])]
+        for k, email in enumerate(students):
+            profile = {
+                "name_native": leader["display_name"] if k == 0 else f"学生 {i + 1:03d}-{k}",
+                "name_latin": f"Student {i + 1:03d}-{k}",
+                "institution": university["id"],
+                "study_status": StudyStatus.student.value,
+                "graduation_year": 2027 + (i + k) % 3,
+                "birth_date": dt.date(2003 + (i + k) % 4, 1 + (i + k) % 12, 1 + (i * 7 + k) % 28),
+                "country": university["country"],
+            }
+            if k == 0:
+                leader["profile"] = profile
+            elif not email.startswith("invitee"):  # invited, with no account yet
+                person = {"email": email, "display_name": profile["name_latin"], "locale": leader["locale"]}
+                people.append(person | {"profile": profile})
+    for j in range(ADVISORS):
+        university = universities[(6 * j + 1) % len(universities)]
+        profile = {"institution": university["id"], "study_status": StudyStatus.teacher.value}
+        profile |= {"name_latin": f"Advisor {j:03d}", "country": university["country"]}
+        people.append(
+            {
+                "email": f"advisor{j:03d}@podium.example",
+                "display_name": f"Prof. Advisor {j:03d}",
+                "profile": profile,
+            }
+        )
+    for j in range(MENTORS):
+        profile = {
+            "institution": company_ids[j % len(company_ids)],
+            "study_status": StudyStatus.professional.value,
+        }
+        profile |= {"name_latin": f"Mentor {j:02d}", "country": "CN"}
+        people.append(
+            {"email": f"mentor{j:02d}@podium.example", "display_name": f"Mentor {j:02d}", "profile": profile}
+        )
+    return people
+
+
+class _OutboxLater:
+    """The demo's mails stay in the outbox while it loads: the app's sweep (or the worker's flush)
+    delivers them once Podium runs, instead of a delivery job per mail during the load."""
+
+    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def _principal(user_id: int, email: str) -> Principal:
+    return Principal(
+        id=user_id, email=email, display_name=email, locale="zh", is_platform_admin=False, via="cli"
+    )
+
+
+async def _profiles(ids: dict[str, int], people: list[dict[str, Any]]) -> None:
+    """Profiles (institution, status, birth date...) for the people that have none yet."""
+    have = {r["user"] for r in await Profile.select(Profile.user)}
+    new = [
+        Profile(user=ids[p["email"]], **p["profile"])
+        for p in people
+        if "profile" in p and ids[p["email"]] not in have
+    ]
+    if new:
+        await Profile.insert(*new)
+
+
+async def _registration_rules(contest_id: int, organizer: Principal) -> None:
+    """The contest asks for approval, and registration closes before the school round."""
+    if await RegistrationRules.exists().where(RegistrationRules.event == contest_id):
+        return
+    rules = RulesIn(
+        approval_required=True,
+        registration_opens_at=dt.datetime(2026, 11, 1, 0, tzinfo=CST),
+        registration_closes_at=dt.datetime(2027, 3, 20, 18, tzinfo=CST),
+    )
+    await service.set_rules(organizer, contest_id, None, rules)
+
+
+async def _team(i: int, leader: dict[str, Any], ids: dict[str, int], context: dict[str, Any]) -> None:
+    """Register team ``i`` as :func:`_team_plan` says, in the caller's transaction."""
+    plan, organizer = _team_plan(i), context["organizer"]
+    lead = _principal(ids[leader["email"]], leader["email"])
+    team_id = await service.import_team(
+        organizer,
+        context["contest"],
+        ImportedTeam(
+            track_id=context["tracks"][i % len(context["tracks"])],
+            name=f"{TEAM_WORDS[i % len(TEAM_WORDS)]}{i + 1:03d}",
+            entry_title=ENTRY_TITLES[i % len(ENTRY_TITLES)],
+            leader_email=leader["email"],
+            institution_id=leader["profile"]["institution"],
+            member_emails=plan["members"],
+            advisors=plan["advisors"],
+            locale=leader["locale"],
+        ),
+    )
+    if plan["joiner"]:
+        code = (await Team.select(Team.join_code).where(Team.id == team_id).first())["join_code"]
+        await service.join_by_code(_principal(ids[plan["joiner"]], plan["joiner"]), JoinIn(code=code))
+    if plan["withdrawn"]:
+        await service.withdraw(lead, team_id)
+    if plan["materials"]:
+        school = context["school_stage"]
+        access = await materials.submittable(lead, team_id, school)
+        data = _pdf(f"Business plan of team {i + 1:03d}")
+        await materials.submit_file(
+            lead, access, school, MaterialKind.business_plan, "business-plan.pdf", _chunks(data)
+        )
+        await materials.submit_summary(lead, access, school, SUMMARY.format(market=MARKETS[i % len(MARKETS)]))
+    if plan["approved"]:
+        await review.review_team(organizer, team_id, ReviewIn(decision="approve"), context["base_url"])
+
+
+async def _teams(
+    contest_id: int, tracks: list[int], ids: dict[str, int], leaders: list[dict[str, Any]], step: Callable
+) -> None:
+    """The contest's 300 teams, through the team service (the organizers' import: the people's
+    seats confirmed at once; then join requests, withdrawals, uploads and approvals as their
+    leaders and the organizer would make them), :data:`TEAMS_PER_TRANSACTION` teams per
+    transaction (SQLite pays for each commit). Teams whose leader already leads one are skipped, so
+    a second load changes nothing."""
+    organizer = _principal(ids[DEMO_LOGINS["organizer"]], DEMO_LOGINS["organizer"])
+    await _registration_rules(contest_id, organizer)
+    school = (
+        await Stage.select(Stage.id)
+        .where((Stage.event == contest_id) & (Stage.level == StageLevel.school.value))
+        .first()
+    )["id"]
+    context = {
+        "organizer": organizer,
+        "contest": contest_id,
+        "tracks": tracks,
+        "school_stage": school,
+        "base_url": get_settings().base_url,
+    }
+    done = {r["leader"] for r in await Team.select(Team.leader).where(Team.event == contest_id)}
+    todo = [(i, leader) for i, leader in enumerate(leaders) if ids[leader["email"]] not in done]
+    step(len(leaders) - len(todo))
+    previous = tasks.install(_OutboxLater())
+    try:
+        for start in range(0, len(todo), TEAMS_PER_TRANSACTION):
+            async with transaction():
+                for i, leader in todo[start : start + TEAMS_PER_TRANSACTION]:
+                    await _team(i, leader, ids, context)
+            step(len(leaders) - len(todo) + min(start + TEAMS_PER_TRANSACTION, len(todo)))
+    finally:
+        tasks.install(previous)
+
+
 async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
     """Load (or complete) the demo; returns the ids of the demo events."""
     rng = random.Random(2027)
@@ -527,10 +766,15 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
         {"email": f"booth{i:02d}@podium.example", "display_name": f"Exhibitor {i:02d}", "locale": "zh"}
         for i in range(1, 41)
     ]
+    staff.append({"email": DEMO_LOGINS["school admin"], "display_name": "Wang Fang · 王芳", "locale": "zh"})
+    team_people = _team_people(leaders, universities, company_ids)
     step(2)
 
     async with transaction():
-        ids = await _users(staff + judges + leaders + exhibitors, passwords.hash_password(DEMO_PASSWORD))
+        ids = await _users(
+            staff + judges + leaders + exhibitors + team_people, passwords.hash_password(DEMO_PASSWORD)
+        )
+        await _profiles(ids, leaders + team_people)
         step(3)
         organizer, checkin = ids[DEMO_LOGINS["organizer"]], ids[DEMO_LOGINS["check-in staff"]]
         # The alliance's head and the organizer both administer the alliance: either creates events.
@@ -564,6 +808,15 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
                     "institution": inst,
                 }
             )
+        # A school admin: an organizer of the contest for the demo team leader's institution only.
+        grants.append(
+            {
+                "user": ids[DEMO_LOGINS["school admin"]],
+                "role": Role.organizer.value,
+                "event": contest_id,
+                "institution": leaders[0]["profile"]["institution"],
+            }
+        )
         for exhibitor, company in zip(exhibitors, company_ids, strict=False):
             grants.append(
                 {
@@ -576,4 +829,6 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
         await _grants(grants)
         step(4)
     step(5)
+    team_step = progress("Teams", len(leaders)) if progress else (lambda _: None)
+    await _teams(contest_id, tracks, ids, leaders, team_step)
     return {"contest": contest_id, "forum": forum_id, "fair": fair_id, "training": training_id}

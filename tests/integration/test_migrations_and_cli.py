@@ -74,7 +74,7 @@ def test_demo_loads_on_the_embedded_default_and_is_idempotent(tmp_path):
     env = embedded_env(tmp_path)
     first = podium("demo", env=env)
     assert first.returncode == 0, first.stderr
-    counts_sql = "SELECT (SELECT count(*) FROM podium_user), (SELECT count(*) FROM role_grant), (SELECT count(*) FROM institution), (SELECT count(*) FROM event_session), (SELECT count(*) FROM event)"
+    counts_sql = "SELECT (SELECT count(*) FROM podium_user), (SELECT count(*) FROM role_grant), (SELECT count(*) FROM institution), (SELECT count(*) FROM event_session), (SELECT count(*) FROM event), (SELECT count(*) FROM team_member), (SELECT count(*) FROM material)"
     with sqlite3.connect(tmp_path / "data" / "podium.sqlite") as conn:
         counts = conn.execute(counts_sql).fetchone()
         countries = conn.execute(
@@ -85,7 +85,15 @@ def test_demo_loads_on_the_embedded_default_and_is_idempotent(tmp_path):
         exhibitors = conn.execute("SELECT count(*) FROM role_grant WHERE role = 'exhibitor'").fetchone()[0]
         tracks = conn.execute("SELECT count(*) FROM track").fetchone()[0]
         stages = [r[0] for r in conn.execute("SELECT level FROM stage ORDER BY position")]
+        teams = dict(conn.execute("SELECT status, count(*) FROM team GROUP BY status").fetchall())
+        school_admins = conn.execute(
+            "SELECT count(*) FROM role_grant WHERE role = 'organizer' AND institution IS NOT NULL"
+        ).fetchone()[0]
     assert (countries, judges, leaders, exhibitors, tracks) == (8, 30, 300, 40, 3)
+    assert sum(teams.values()) == 300  # the demo's teams, through the team service
+    assert set(teams) == {"forming", "complete", "approved", "withdrawn"}
+    assert school_admins == 1
+    assert "school@podium.example" in first.stdout
     assert stages == ["school", "province", "national"]
     assert podium("demo", env=env).returncode == 0
     with sqlite3.connect(tmp_path / "data" / "podium.sqlite") as conn:
