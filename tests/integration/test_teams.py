@@ -526,3 +526,48 @@ async def test_a_link_without_a_token_finds_no_seat(make_user, make_client, cont
             json={"display_name": "X", "password": "long password 1"},
         )
         assert accepted.status_code in (400, 404)
+
+
+async def test_teams_per_person_across_tracks(make_user, make_client, contest):
+    event_id, track_id, _ = contest
+    practical = Track(event=event_id, code="P", name_en="Practical", team_min=1)
+    other = Track(event=event_id, code="R", name_en="Regular too", team_min=1)
+    await Track.insert(practical, other)
+    (lead,) = await people(make_user, make_client, "lead")
+    organizer = english(await make_client("organizer@example.org"))
+    await organizer.put(
+        f"/api/v1/events/{event_id}/tracks/{practical.id}/registration-rules",
+        json={"track_category": "practical"},
+    )
+    await organizer.put(
+        f"/api/v1/events/{event_id}/registration-rules",
+        json={"teams_per_person": "one_regular_one_practical"},
+    )
+    assert (await create(lead, event_id, track_id, name="Regular")).status_code == 201
+    refused(
+        await create(lead, event_id, other.id, name="Second"), 409, "already_in_category", category="regular"
+    )
+    assert (await create(lead, event_id, practical.id, name="Practical")).status_code == 201
+    await organizer.put(
+        f"/api/v1/events/{event_id}/registration-rules", json={"teams_per_person": "one_per_contest"}
+    )
+    await Team.update({Team.status: "withdrawn"}).where(Team.name == "Practical")
+    await TeamMember.update({TeamMember.state: "left"}).where(TeamMember.track == practical.id)
+    refused(await create(lead, event_id, practical.id, name="Again"), 409, "already_in_contest")
+
+
+async def test_a_change_of_members_after_review_drops_the_review(make_user, make_client, contest):
+    event_id, track_id, _ = contest
+    lead, a, b = await people(make_user, make_client, "lead", "a", "b")
+    team = (await create(lead, event_id, track_id)).json()
+    for client in (a, b):
+        seat = (await client.post("/api/v1/teams/join", json={"code": team["join_code"]})).json()
+        await lead.post(f"/api/v1/teams/{team['id']}/seats/{seat['id']}/approve")
+    await Team.update({Team.status: "approved"}).where(Team.id == team["id"])
+    renamed = await lead.patch(f"/api/v1/teams/{team['id']}", json={"entry_title": "New title"})
+    assert renamed.json()["status"] == "approved"  # names are not members: the review stands
+    assert (await b.post(f"/api/v1/teams/{team['id']}/leave")).status_code == 204
+    detail = (await lead.get(f"/api/v1/teams/{team['id']}")).json()
+    assert detail["status"] == "complete"  # still two members: complete again, awaiting a new review
+    assert [t["kind"] for t in detail["timeline"]][-3:] == ["member_left", "review_dropped", "completed"]
+    assert detail["timeline"][-2]["data"] == {"previous": "approved"}
