@@ -96,18 +96,13 @@ async def _uploaded_form_file(request: Request) -> _FilePart | None:
         return None
     upload = (await request.form()).get("file")
     if upload is None or isinstance(upload, str):
-        return _FilePart(None, _nothing())
+        raise DomainError("validation_error", INVALID_INPUT, fields={"file": "is required"})
 
     async def chunks() -> AsyncIterator[bytes]:
         while chunk := await upload.read(CHUNK):
             yield chunk
 
     return _FilePart(upload.filename, chunks())
-
-
-async def _nothing() -> AsyncIterator[bytes]:
-    return
-    yield
 
 
 async def file_part(request: Request, kind: MaterialKind) -> _FilePart:

@@ -10,6 +10,7 @@ that fails leaves nothing behind: no row, and its stored file is deleted.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import unicodedata
 from collections.abc import AsyncIterable, AsyncIterator
@@ -30,6 +31,8 @@ from backend.teams.access import TeamAccess, team_access
 from backend.teams.history import team_changed
 from backend.teams.storage import Stored, TooLarge, storage
 from backend.teams.tables import Material, MaterialKind, Team, TeamStatus
+
+logger = logging.getLogger("podium.teams.materials")
 
 MiB = 1024 * 1024
 PDF = "application/pdf"
@@ -126,7 +129,11 @@ async def open_file(
     await may_read(principal, row)
     if row["storage_key"] is None:
         raise DomainError("not_found", "This material is a link or a text, not a file", status_code=404)
-    return _out(row), storage().open(row["storage_key"])
+    files = storage()
+    if not await files.exists(row["storage_key"]):  # removed from the disk by hand: say so before streaming
+        logger.error("material %s: its file %s is missing", material_id, row["storage_key"])
+        raise NotFound("Material")
+    return _out(row), files.open(row["storage_key"])
 
 
 # Submitting ------------------------------------------------------------------------------------

@@ -517,6 +517,7 @@ async def test_a_page_form_with_its_csrf_token_as_a_field_uploads_too(world, mak
     """A form posted by a page without JavaScript sends the CSRF token as a field, not a header: the
     CSRF check reads the form first, and the upload takes the file from there."""
     client = await make_client("leader@materials.example")
+    client.cookies.set(LANG_COOKIE, "en")
     token = client.headers.pop("x-podium-csrf")
     assert token == client.cookies[CSRF_COOKIE]
     response = await client.post(
@@ -524,9 +525,19 @@ async def test_a_page_form_with_its_csrf_token_as_a_field_uploads_too(world, mak
     )
     assert response.status_code == 201, response.text
     assert len(stored_files(settings, world.team)) == 1
+    without_file = await client.post(upload_url(world), data={"_csrf_token": token}, files={"x": ("a", b"a")})
+    assert error(without_file, 400, "validation_error")["fields"] == {"file": "is required"}
     forged = await client.post(upload_url(world), files={"file": ("plan.pdf", pdf(), "application/pdf")})
     error(forged, 403, "csrf_failed")
     assert await Material.count() == 1
+
+
+async def test_a_file_lost_from_the_disk_is_not_found_not_a_broken_download(world, as_, settings):
+    leader = await as_("leader")
+    material = (await upload(leader, world, pdf())).json()
+    for name in stored_files(settings, world.team):
+        (settings.data_dir / "files" / "teams" / str(world.team) / name).unlink()
+    error(await leader.get(material["download_url"]), 404, "not_found")
 
 
 @pytest.mark.parametrize("module", ["teams/materials.py", "teams/material_controllers.py"])
