@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from backend.domain import Domain
+from backend.domain import Domain, WorkspaceSection
+from backend.policy import Action
 from backend.teams import controllers
 from backend.teams.jobs import REMINDERS
 from backend.teams.material_controllers import MaterialController
 from backend.teams.review_controllers import EventTeamsController, TeamReviewController
+from backend.teams.workspace import TeamsPages
 
 DOMAIN = Domain(
     name="teams",
@@ -14,6 +16,7 @@ DOMAIN = Domain(
     routes=(
         EventTeamsController,
         TeamReviewController,
+        TeamsPages,
         controllers.create_team,
         controllers.TeamController,
         controllers.TeamInvitationController,
@@ -22,4 +25,9 @@ DOMAIN = Domain(
         MaterialController,
     ),
     cron_jobs=(REMINDERS,),
+    workspace_sections=(
+        WorkspaceSection(
+            "teams", "Teams", "/workspace/events/{event_id}/teams", Action.view_teams, 40, kinds=("contest",)
+        ),
+    ),
 )

@@ -311,3 +311,62 @@ async def test_nobody_reviews_a_team_outside_their_scope(make_client, contest):
         assert response.status_code == (403 if who == "leader" else 404), (who, response.text)
     assert await AuditEntry.count() == before
     assert await Team.count().where(Team.status == "approved") == 0
+
+
+# The workspace's "Teams" section ---------------------------------------------------------------
+
+HTML = {"accept": "text/html"}
+
+
+async def test_the_teams_pages_keep_to_the_scope_and_review_through_a_form(make_client, contest):
+    await _require_approval(contest)
+    school = await as_(make_client, "school", "en")
+    base = f"/workspace/events/{contest.event}/teams"
+    listing = await school.get(f"{base}?q=a&complete=true", headers=HTML)
+    assert listing.status_code == 200, listing.text
+    assert "Alpha" in listing.text
+    assert "Gamma" not in listing.text  # another school's
+    assert (
+        f'href="/api/v1/events/{contest.event}/teams/export?format=csv&amp;complete=true&amp;q=a"'
+        in listing.text
+    )
+    assert (await school.get(f"{base}/{contest.teams['Gamma']}", headers=HTML)).status_code == 404
+    alpha = f"{base}/{contest.teams['Alpha']}"
+    detail = await school.get(alpha, headers=HTML)
+    assert detail.status_code == 200
+    assert "李明" in detail.text
+    refused = await school.post(f"{alpha}/review", data={"decision": "reject", "note": ""}, headers=HTML)
+    assert refused.status_code == 400
+    assert 'aria-invalid="true"' in refused.text
+    done = await school.post(f"{alpha}/review", data={"decision": "approve"}, headers=HTML)
+    assert done.status_code == 303
+    assert done.headers["location"].endswith("?done=approved")
+    assert await Team.count().where(Team.status == "approved") == 1
+    page = await school.get(alpha + "?done=approved", headers=HTML)
+    assert "approved" in page.text
+
+
+async def test_the_import_page_shows_the_report(make_client, contest):
+    organizer = await as_(make_client, "organizer", "en")
+    url = f"/workspace/events/{contest.event}/teams/import"
+    assert (await organizer.get(url, headers=HTML)).status_code == 200
+    content = b"track,team_name,leader_email\nA,Page Team,page@example.org\nQ,Bad,nobody\n"
+    response = await organizer.post(
+        url, files={"file": ("t.csv", content, "text/csv")}, data={"dry_run": "false"}, headers=HTML
+    )
+    assert response.status_code == 400
+    assert "unknown_track" in response.text
+    assert await Team.count().where(Team.name == "Page Team") == 0
+    good = await organizer.post(
+        url,
+        files={"file": ("t.csv", content.splitlines(True)[0] + content.splitlines(True)[1], "text/csv")},
+        data={"dry_run": "false"},
+        headers=HTML,
+    )
+    assert good.status_code == 200
+    assert await Team.count().where(Team.name == "Page Team") == 1
+    bad = await organizer.post(
+        url, files={"file": ("t.pdf", b"%PDF-1.4", "application/pdf")}, data={"dry_run": "true"}, headers=HTML
+    )
+    assert bad.status_code == 400
+    assert 'id="error-summary"' in bad.text
