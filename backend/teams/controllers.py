@@ -29,7 +29,7 @@ from backend.teams.schemas import (
     TeamPatch,
 )
 
-TokenPath = Annotated[str, PathParameter(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+TokenPath = Annotated[str, PathParameter(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
 def _base_url(request: Request) -> str:

@@ -764,7 +764,7 @@ async def hand_over(actor: Principal, team_id: int, data: LeaderIn) -> TeamOut:
         await Team.update({Team.leader: data.user_id, Team.updated_at: utcnow()}).where(Team.id == team_id)
         await team_changed(actor.id, team, "leader_changed", previous=team["leader"], leader=data.user_id)
         row = await _team_row(team_id)
-    return TeamOut(**_team_fields(row, show_code=actor.id == data.user_id or actor.id != team["leader"]))
+    return TeamOut(**_team_fields(row, show_code=actor.id != team["leader"]))  # an organizer's call
 
 
 async def withdraw(actor: Principal, team_id: int) -> TeamOut:
