@@ -10,7 +10,8 @@ timeline line (``backend.teams.history.team_changed``), under the contest's rule
   (:func:`refresh_status`, after every change). A change of members after an organizer's review
   drops the review (recorded), and the team is forming or complete again.
 - Invitation links carry a token of which only the SHA-256 is stored (``TeamMember.token_hash``),
-  valid for :data:`VALID_FOR`. Accepting: logged in, as the invited address; not logged in, an
+  valid for :data:`VALID_FOR`; an invitation past its date frees its seat at the team's next change
+  (recorded as ``invitation_expired``). Accepting: logged in, as the invited address; not logged in, an
   address without an account gives a name and password and the account is created (confirmed: the
   link proves the address); an address with one must log in first.
 - Withdrawal is final and frees every seat of the team.
@@ -89,9 +90,34 @@ _SEAT_COLUMNS = (
     TeamMember.created_at,
     TeamMember.expires_at,
     TeamMember.confirmed_at,
+    TeamMember.ended_at,
     TeamMember.user.display_name.as_alias("display_name"),
 )
 _USER_COLUMNS = (User.id, User.email, User.display_name, User.locale, User.email_confirmed_at)
+
+
+# Locks ----------------------------------------------------------------------------------------
+
+
+async def _lock(team_id: int, user_ids: list[int | None]) -> dict[str, Any]:
+    """The team's row and the people's, locked (``rules.lock``); then the team's overdue invitations
+    free their seats (recorded), so every change sees the seats that are really held."""
+    team = await rules.lock(team_id, user_ids)
+    now = utcnow()
+    expired = (
+        await TeamMember.update({TeamMember.state: SeatState.left.value, TeamMember.ended_at: now})
+        .where(
+            (TeamMember.team == team_id)
+            & (TeamMember.state == SeatState.invited.value)
+            & (TeamMember.expires_at <= now)
+        )
+        .returning(TeamMember.id, TeamMember.email)
+    )
+    for seat in expired:
+        await team_changed(None, team, "invitation_expired", seat_id=seat["id"], email=seat["email"])
+    if expired:
+        await refresh_status(team_id, None, members_changed=True)
+    return team
 
 
 # Reading --------------------------------------------------------------------------------------
@@ -358,7 +384,7 @@ async def invite(actor: Principal, team_id: int, data: SeatInviteIn, base_url: s
     async with transaction():
         await team_access(actor, team_id, Action.manage_team)
         account = await User.select(*_USER_COLUMNS).where(User.email == email).first()
-        team = await rules.lock(team_id, [account["id"] if account else None])
+        team = await _lock(team_id, [account["id"] if account else None])
         team_rules = await rules.rules_for(team["event"], team["track"])
         rules.check_changes_open(team, team_rules)
         seats = await rules.held_seats(team_id)
@@ -446,7 +472,8 @@ def invitation_status(seat: dict[str, Any], now: dt.datetime | None = None) -> s
     if state == SeatState.declined.value:
         return "declined"
     if state != SeatState.invited.value:
-        return "revoked"
+        ended, expires = seat["ended_at"], seat["expires_at"]
+        return "expired" if ended and expires and ended >= expires else "revoked"
     return "expired" if seat["expires_at"] <= (now or utcnow()) else "pending"
 
 
@@ -509,7 +536,7 @@ async def accept_invitation(
         found = await _invited_seat(token)
         _require_holder(principal, found)
         account = await User.select(User.id).where(User.email == found["email"]).first()
-        team = await rules.lock(found["team"], [account["id"] if account else None])
+        team = await _lock(found["team"], [account["id"] if account else None])
         seat = await _seat(found["id"])
         if (
             principal is not None
@@ -574,7 +601,7 @@ async def decline_invitation(principal: Principal | None, token: str) -> SeatOut
     async with transaction():
         found = await _invited_seat(token)
         _require_holder(principal, found)
-        team = await rules.lock(found["team"], [])
+        team = await _lock(found["team"], [])
         seat = await _seat(found["id"])
         _require_pending(seat)
         await TeamMember.update(
@@ -600,7 +627,7 @@ async def join_by_code(actor: Principal, data: JoinIn) -> SeatOut:
                 "invalid_join_code", "No team has this join code", status_code=404, fields={"code": "unknown"}
             )
         event = await _event_for(actor, found["event"], Action.register_team)
-        team = await rules.lock(found["id"], [actor.id])
+        team = await _lock(found["id"], [actor.id])
         team_rules = await rules.rules_for(team["event"], team["track"])
         rules.check_changes_open(team, team_rules)
         user = await _user(actor.id)
@@ -638,7 +665,7 @@ async def answer_request(actor: Principal, team_id: int, seat_id: int, approve: 
     async with transaction():
         await team_access(actor, team_id, Action.manage_team)
         found = await _seat(seat_id, team_id)
-        team = await rules.lock(team_id, [found["user"]])
+        team = await _lock(team_id, [found["user"]])
         seat = await _seat(seat_id, team_id)
         if seat["state"] != SeatState.requested.value:
             raise Conflict("seat_not_pending", "This request has already been answered")
@@ -665,7 +692,7 @@ async def rotate_code(actor: Principal, team_id: int) -> TeamOut:
     """A new join code; the old one stops working."""
     async with transaction():
         await team_access(actor, team_id, Action.manage_team)
-        team = await rules.lock(team_id, [])
+        team = await _lock(team_id, [])
         rules.check_not_withdrawn(team)
         await Team.update({Team.join_code: await _new_code(), Team.updated_at: utcnow()}).where(
             Team.id == team_id
@@ -694,7 +721,7 @@ async def remove_seat(actor: Principal, team_id: int, seat_id: int) -> None:
     seat goes only with a hand-over)."""
     async with transaction():
         await team_access(actor, team_id, Action.manage_team)
-        team = await rules.lock(team_id, [])
+        team = await _lock(team_id, [])
         seat = await _seat(seat_id, team_id)
         if seat["state"] not in LIVE:
             raise Conflict("seat_not_pending", "This seat is already free")
@@ -712,7 +739,7 @@ async def leave(actor: Principal, team_id: int) -> None:
     """Leave a team (members and advisors; the leader hands over first)."""
     async with transaction():
         await team_access(actor, team_id, Action.view_team)
-        team = await rules.lock(team_id, [actor.id])
+        team = await _lock(team_id, [actor.id])
         seat = (
             await TeamMember.select(TeamMember.id, TeamMember.role)
             .where(
@@ -736,7 +763,7 @@ async def hand_over(actor: Principal, team_id: int, data: LeaderIn) -> TeamOut:
     """Make a confirmed member the leader; the leader becomes a member."""
     async with transaction():
         access = await team_access(actor, team_id, Action.manage_team)
-        team = await rules.lock(team_id, [access.row["leader"], data.user_id])
+        team = await _lock(team_id, [access.row["leader"], data.user_id])
         rules.check_not_withdrawn(team)
         target = (
             await TeamMember.select(TeamMember.id)
@@ -771,7 +798,7 @@ async def withdraw(actor: Principal, team_id: int) -> TeamOut:
     """Withdraw the team from the contest: final; every seat is freed."""
     async with transaction():
         await team_access(actor, team_id, Action.manage_team)
-        team = await rules.lock(team_id, [])
+        team = await _lock(team_id, [])
         rules.check_not_withdrawn(team)
         now = utcnow()
         await TeamMember.update({TeamMember.state: SeatState.left.value, TeamMember.ended_at: now}).where(
@@ -789,7 +816,7 @@ async def update_team(actor: Principal, team_id: int, data: TeamPatch) -> TeamOu
     """Rename the team or its entry, within the contest's limits."""
     async with transaction():
         await team_access(actor, team_id, Action.manage_team)
-        team = await rules.lock(team_id, [])
+        team = await _lock(team_id, [])
         rules.check_not_withdrawn(team)
         team_rules = await rules.rules_for(team["event"], team["track"])
         name = data.name.strip() if isinstance(data.name, str) else None

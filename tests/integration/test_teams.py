@@ -571,3 +571,22 @@ async def test_a_change_of_members_after_review_drops_the_review(make_user, make
     assert detail["status"] == "complete"  # still two members: complete again, awaiting a new review
     assert [t["kind"] for t in detail["timeline"]][-3:] == ["member_left", "review_dropped", "completed"]
     assert detail["timeline"][-2]["data"] == {"previous": "approved"}
+
+
+async def test_an_expired_invitation_frees_its_seat_at_the_next_change(make_user, make_client, contest):
+    event_id, track_id, _ = contest
+    (lead,) = await people(make_user, make_client, "lead")
+    team_id = (await create(lead, event_id, track_id)).json()["id"]
+    seats = f"/api/v1/teams/{team_id}/seats"
+    for person in ("a", "b"):
+        await lead.post(seats, json={"email": f"{person}@example.org"})
+    refused(await lead.post(seats, json={"email": "c@example.org"}), 409, "team_full")
+    await TeamMember.update({TeamMember.expires_at: dt.datetime.now(dt.UTC)}).where(
+        TeamMember.email == "a@example.org"
+    )
+    assert (await lead.post(seats, json={"email": "c@example.org"})).status_code == 201
+    token = await last_token("a@example.org")
+    anonymous = await make_client()
+    assert (await anonymous.get(f"/api/v1/team-invitations/{token}")).json()["status"] == "expired"
+    kinds = [t["kind"] for t in (await lead.get(f"/api/v1/teams/{team_id}")).json()["timeline"]]
+    assert kinds[-2:] == ["invitation_expired", "invited"]
