@@ -231,3 +231,15 @@ async def test_a_worker_killed_mid_run_and_started_again_reminds_each_team_once(
         second.send_signal(signal.SIGTERM)
         await asyncio.to_thread(second.wait, 30)
     await assert_once_each(total)
+
+
+async def test_organizers_declare_the_reminder_days(organizer, make_client):
+    _, event_id = organizer
+    client = await make_client("organizer@example.org")
+    url = f"/api/v1/events/{event_id}/registration-rules"
+    refused = await client.put(url, json={"reminder_days": [0]})
+    assert refused.status_code == 400, refused.text
+    assert "reminder_days[0]" in refused.json()["fields"]
+    accepted = await client.put(url, json={"reminder_days": [5, 2]})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["declared"]["reminder_days"] == [5, 2]
