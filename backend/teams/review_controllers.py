@@ -9,11 +9,12 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.pagination import OffsetPagination
-from litestar.params import Body, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
+from backend.errors import INVALID_INPUT, FieldChecks
 from backend.guards import current, may, requires_login
 from backend.i18n import request_locale
 from backend.policy import Action
@@ -43,10 +44,47 @@ def attachment(file_name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{file_name}"'}
 
 
-@dataclass
-class ImportForm:
-    file: UploadFile
-    dry_run: bool = False
+@dataclass(frozen=True)
+class Upload:
+    """The import's multipart body: the file's bytes and whether this is a dry run."""
+
+    content: bytes
+    dry_run: bool
+
+
+async def read_upload(request: Request) -> Upload:
+    """The ``file`` and ``dry_run`` parts of the import's form (every wrong part named at once)."""
+    form = await request.form()
+    file, dry_run = form.get("file"), str(form.get("dry_run") or "false").lower()
+    checks = FieldChecks()
+    if not isinstance(file, UploadFile):
+        checks.add("validation_error", INVALID_INPUT, "file", "required")
+    if dry_run not in ("true", "false"):
+        checks.add("validation_error", INVALID_INPUT, "dry_run", "must be one of: true, false")
+    checks.raise_if_any()
+    assert isinstance(file, UploadFile)
+    return Upload(await file.read(imports.MAX_BYTES + 1), dry_run == "true")
+
+
+class ImportOperation(Operation):
+    """The import's body is a multipart form, read by :func:`read_upload`."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            content={
+                "multipart/form-data": OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.OBJECT,
+                        properties={
+                            "file": Schema(type=OpenAPIType.STRING, format="binary"),
+                            "dry_run": Schema(type=OpenAPIType.BOOLEAN, default=False),
+                        },
+                        required=["file"],
+                    )
+                )
+            },
+        )
 
 
 class EventTeamsController(Controller):
@@ -90,23 +128,16 @@ class EventTeamsController(Controller):
         guards=[may(Action.import_teams)],
         request_max_body_size=imports.MAX_BYTES + 64 * 1024,
         status_code=200,
+        operation_class=ImportOperation,
     )
-    async def import_teams(
-        self,
-        request: Request,
-        event_id: IdPath,
-        data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-    ) -> imports.ImportReportOut:
-        """Import teams from an XLSX or CSV file of the template's columns. ``dry_run=true`` checks
-        every row and reports each problem (row, column, code, message) without writing; otherwise
-        every row is imported in one transaction, or none (400 ``import_rows_invalid``)."""
-        content = await data.file.read(imports.MAX_BYTES + 1)
+    async def import_teams(self, request: Request, event_id: IdPath) -> imports.ImportReportOut:
+        """Import teams from an XLSX or CSV file of the template's columns (multipart: ``file``,
+        ``dry_run``). ``dry_run=true`` checks every row and reports each problem (row, column, code,
+        message) without writing; otherwise every row is imported in one transaction, or none (400
+        ``import_rows_invalid``)."""
+        upload = await read_upload(request)
         return await imports.import_teams(
-            current(request),
-            event_id,
-            content,
-            dry_run=data.dry_run,
-            locale=request_locale(request),
+            current(request), event_id, upload.content, dry_run=upload.dry_run, locale=request_locale(request)
         )
 
     @get("/import-template", operation_id="EventTeamsImportTemplate", guards=[may(Action.import_teams)])

@@ -8,15 +8,13 @@ every page inside the caller's organizer scopes, through ``backend.teams.review`
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from backend.errors import DomainError, NotFound, fill
@@ -29,7 +27,7 @@ from backend.schemas import IdPath
 from backend.teams import imports, review
 from backend.teams.pages import TERMS, TIMELINE
 from backend.teams.review import ReviewIn, TeamFilter
-from backend.teams.review_controllers import Filters, ImportForm
+from backend.teams.review_controllers import Filters, read_upload
 from backend.teams.tables import TeamStatus
 from backend.workspace.controllers import Form, _failed_form, _posted, _redirect, event_page
 from backend.workspace.forms import FormErrors, decode
@@ -39,7 +37,7 @@ DONE = {
     "approved": "The team's registration was approved.",
     "rejected": "The team's registration was rejected.",
 }
-LABELS = {"decision": "Decision", "note": "Note to the team", "file": "File"}
+LABELS = {"decision": "Decision", "note": "Note to the team", "file": "File", "dry_run": "What to do"}
 
 
 def _path(event_id: int, rest: str = "") -> str:
@@ -189,27 +187,23 @@ class TeamsPages(Controller):
         return await self._import_page(request, event_id)
 
     @post("/import", guards=[may(Action.import_teams)], request_max_body_size=imports.MAX_BYTES + 64 * 1024)
-    async def import_teams(
-        self,
-        request: Request,
-        event_id: IdPath,
-        data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-    ) -> Template:
+    async def import_teams(self, request: Request, event_id: IdPath) -> Template:
         locale = request_locale(request)
-        values = {"dry_run": "true" if data.dry_run else "false"}
+        form = await request.form()
+        values = {"dry_run": str(form.get("dry_run") or "false")}
         try:
-            content = (
-                await data.file.read(imports.MAX_BYTES + 1) if isinstance(data.file, UploadFile) else b""
-            )
+            upload = await read_upload(request)
             report = await imports.run_import(
-                current(request), event_id, content, dry_run=data.dry_run, locale=locale
+                current(request), event_id, upload.content, dry_run=upload.dry_run, locale=locale
             )
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise
-            form = _failed_form(request, exc, "import-", values)
-            form.summary = localized_error(exc, locale)[0]
-            form.labels = {"file": translations(locale).gettext(LABELS["file"])}
-            return await self._import_page(request, event_id, None, form, exc.status_code)
-        status = 400 if report.problems and not data.dry_run else 200
+            failed = _failed_form(request, exc, "import-", values)
+            failed.summary = localized_error(exc, locale)[0]
+            failed.labels = {
+                name: translations(locale).gettext(LABELS.get(name, name)) for name in failed.errors
+            }
+            return await self._import_page(request, event_id, None, failed, exc.status_code)
+        status = 400 if report.problems and not upload.dry_run else 200
         return await self._import_page(request, event_id, report, Form("import-", values), status)
