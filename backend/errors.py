@@ -74,7 +74,15 @@ CODES: dict[str, str] = {
     "invalid_times": "The session ends before it starts",
     "outside_event_dates": "The session falls outside the event's dates",
     # Self-service accounts (backend.accounts: sign-up, confirmation, reset, profile, consents, erasure)
+    "terms_required": "Signing up needs the terms of use accepted",
     "email_unconfirmed": "The account's e-mail address is not confirmed yet (the link can be sent again)",
+    "link_invalid": "The one-time link (confirmation or password reset) is unknown or was replaced",
+    "link_used": "The one-time link has already been used",
+    "link_expired": "The one-time link has expired; ask for a new one",
+    "unknown_country": "The country is not an ISO 3166-1 alpha-2 code",
+    "invalid_birth_date": "The date of birth is not possible",
+    "invalid_graduation_year": "A graduate's graduation year lies in the future",
+    "erasure_leads_team": "The account leads a team that is not withdrawn: hand the leadership over first",
     # Teams and the contests' registration rules (backend.teams.service, backend.teams.rules)
     "registration_not_open": "The contest is not taking registrations yet (or is not open)",
     "registration_closed": "The contest's registration deadline has passed",

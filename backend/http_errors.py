@@ -482,6 +482,7 @@ _STATUS_DESCRIPTIONS = {
     404: "`not_found`: the object does not exist, or the caller may not see it (a draft event)",
     409: "The current state or another row refuses the change (`conflict` and the codes of the "
     "operation, such as `slug_taken`, `event_locked`, `invalid_transition`)",
+    410: "The one-time link is used up or expired (the codes of the operation, such as `link_used`)",
     413: "`payload_too_large`: the body is larger than 2 MiB",
     415: "`unsupported_media_type`: the body is not sent as application/json",
     422: "The input is well formed but cannot be processed",

@@ -79,6 +79,7 @@ class Action(StrEnum):
     view_teams = "view_teams"  # the organizers' lists, counts and exports, within their scope
     review_team = "review_team"  # approve or reject a registration, within the organizer's scope
     import_teams = "import_teams"  # bulk import, each row within the organizer's scope
+    manage_own_account = "manage_own_account"  # one's own profile, consents, data export and erasure
 
 
 class Outcome(StrEnum):
@@ -209,7 +210,7 @@ def decide(
         return Outcome.allowed if may_see(principal, event) else Outcome.hidden
     if principal is None:
         return Outcome.unauthenticated
-    if principal.is_platform_admin:
+    if principal.is_platform_admin or action is Action.manage_own_account:
         return Outcome.allowed
     if action in _ORGANIZATION_ACTIONS:
         holders = _ORGANIZATION_ACTIONS[action]

@@ -38,6 +38,8 @@ _VISIBLE_CHAR = re.compile(rf"[^{_INVISIBLE}]")
 _CONTROL_CHAR = re.compile(rf"[{_CONTROL}]")
 EMAIL_PATTERN = r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+# A name in Latin letters (with their accented forms), as on passports and certificates.
+LATIN_NAME_PATTERN = "^[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f .'-]*$"
 
 # What a person is told when a text does not match a schema's pattern (an English message id,
 # translated like every error message). A schema with a new pattern adds a line here, or people read
@@ -52,6 +54,8 @@ PATTERN_MESSAGES: dict[str, str] = {
     r"^[A-Za-z0-9_.-]+$": "may contain only letters, digits and the characters . _ -",
     r"^[A-Z]{2}$": "must be a two-letter country code in capitals, such as CN",
     r"^[A-Za-z]{2}$": "must be a two-letter country code, such as CN",
+    LATIN_NAME_PATTERN: "must be written in Latin letters, such as Wang Xiaoming",
+    r"^([A-Z]{2})?$": "must be a two-letter country code in capitals, such as CN, or empty",
 }
 
 

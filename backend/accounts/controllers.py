@@ -2,14 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.pagination import OffsetPagination
 from litestar.params import JSONBody, QueryParameter
 
-from backend.accounts import invitations, service
+from backend.accounts import consents, erasure, invitations, profile, service, signup
 from backend.accounts.schemas import (
+    Accepted,
     AcceptIn,
     AcceptOut,
+    ConsentsIn,
+    ConsentsOut,
+    EmailIn,
+    EraseIn,
     InvitationIn,
     InvitationOut,
     LoginIn,
@@ -18,9 +23,14 @@ from backend.accounts.schemas import (
     OrganizationInvitationIn,
     PasswordIn,
     PersonOut,
+    ProfileIn,
+    ProfileOut,
+    ResetIn,
     RoleGrantIn,
     RoleGrantOut,
+    SignupIn,
     TokenIn,
+    TokenOnlyIn,
     TokenOut,
     UserIn,
     UserOut,
@@ -28,6 +38,7 @@ from backend.accounts.schemas import (
 )
 from backend.errors import DomainError
 from backend.guards import current, may, requires_login
+from backend.http_errors import ERROR_STATUSES_OPT
 from backend.policy import Action
 from backend.schemas import IdPath, Limit, Offset, Search
 from backend.security import (
@@ -331,3 +342,105 @@ class PeopleController(Controller):
         """People who hold a role in the events you organize (inside your scope there), by e-mail
         or name: whom you may grant a role in this event directly. Never the whole user base."""
         return await invitations.search_people(current(request), event_id, q, limit)
+
+
+SENT = "If the address has an account that needs it, a message is on its way."
+LINK_ERRORS = {404: True, 409: False, 410: True}  # link_invalid; link_used, link_expired
+
+
+class SignupController(Controller):
+    """Self-service accounts, for anyone: the answers never say whether an address has an account."""
+
+    path = "/api/v1/accounts"
+    tags = ["accounts"]
+    security = [{}]
+
+    @post("/signup", operation_id="SignUp", status_code=202)
+    async def signup(self, request: Request, data: JSONBody[SignupIn]) -> Accepted:
+        """Create an account; the address gets a confirmation link valid for 48 hours, and the
+        account can log in once it is confirmed. ``terms`` must be true (400 ``terms_required``).
+        A taken address gets a mail to its owner instead: the answer is the same."""
+        await signup.signup(data, request.app.state.settings.base_url)
+        return Accepted(SENT)
+
+    @post("/confirm", operation_id="ConfirmEmail", status_code=204, opt={ERROR_STATUSES_OPT: LINK_ERRORS})
+    async def confirm(self, data: JSONBody[TokenOnlyIn]) -> None:
+        """Confirm the address with the token of the mailed link (once: 410 ``link_used``; 410
+        ``link_expired``; 404 ``link_invalid``)."""
+        await signup.confirm(data.token)
+
+    @post("/confirm/resend", operation_id="ResendConfirmation", status_code=202)
+    async def resend(self, request: Request, data: JSONBody[EmailIn]) -> Accepted:
+        """Mail a new confirmation link (the old one stops working); at most one a minute and five
+        a day per address."""
+        await signup.resend_confirmation(data.email, request.app.state.settings.base_url)
+        return Accepted(SENT)
+
+    @post("/password-reset", operation_id="RequestPasswordReset", status_code=202)
+    async def password_reset(self, request: Request, data: JSONBody[EmailIn]) -> Accepted:
+        """Mail a password reset link valid for one hour (same limits as the confirmation)."""
+        await signup.request_password_reset(data.email, request.app.state.settings.base_url)
+        return Accepted(SENT)
+
+    @post(
+        "/password-reset/confirm",
+        operation_id="ResetPassword",
+        status_code=204,
+        opt={ERROR_STATUSES_OPT: LINK_ERRORS},
+    )
+    async def reset(self, data: JSONBody[ResetIn]) -> None:
+        """Set a new password with the token of the reset link (once). Every session, API token and
+        link of the account ends."""
+        await signup.reset_password(data)
+
+
+class MyAccountController(Controller):
+    """The caller's own data: profile, consents, export and erasure."""
+
+    path = "/api/v1/me"
+    tags = ["accounts"]
+    guards = [may(Action.manage_own_account)]
+
+    @get("/profile", operation_id="GetProfile")
+    async def get_profile(self, request: Request) -> ProfileOut:
+        """Your profile (names, institution, study status, graduation year, date of birth, country)."""
+        return await profile.get_profile(current(request))
+
+    @put("/profile", operation_id="UpdateProfile")
+    async def update_profile(self, request: Request, data: JSONBody[ProfileIn]) -> ProfileOut:
+        """Replace your profile. The institution must be in the directory, the country an ISO 3166-1
+        alpha-2 code."""
+        return await profile.update_profile(current(request), data)
+
+    @get("/consents", operation_id="GetConsents")
+    async def get_consents(self, request: Request) -> ConsentsOut:
+        """Your consents now, the versions in force, and their whole history."""
+        return await consents.get_consents(current(request))
+
+    @post("/consents", operation_id="SetConsents", status_code=200)
+    async def set_consents(self, request: Request, data: JSONBody[ConsentsIn]) -> ConsentsOut:
+        """Grant or withdraw each kind of sharing; the history keeps every answer."""
+        return await consents.set_consents(current(request), data)
+
+    @get("/export", operation_id="ExportMyData")
+    async def export(self, request: Request) -> Response[bytes]:
+        """Everything about you as a zip of JSON files, with the files you uploaded."""
+        content = await erasure.export(current(request))
+        return Response(
+            content,
+            media_type="application/zip",
+            headers={"Content-Disposition": 'attachment; filename="podium-my-data.zip"'},
+        )
+
+    @post(
+        "/erase",
+        operation_id="EraseMyAccount",
+        status_code=204,
+        middleware=[LoginRateLimitMiddleware()],  # the password is checked here
+        opt={ERROR_STATUSES_OPT: {409: True}},  # erasure_leads_team
+    )
+    async def erase(self, request: Request, data: JSONBody[EraseIn]) -> None:
+        """Erase your account (the password again): it is anonymised and logged out everywhere;
+        results and the audit log keep what they must, without your name or address. 409
+        ``erasure_leads_team`` while you lead a team: hand it over first."""
+        await erasure.erase(current(request), data.password)

@@ -9,11 +9,14 @@ from backend.accounts.controllers import (
     AuthController,
     InvitationController,
     LoginController,
+    MyAccountController,
     OrganizationInvitationController,
     PeopleController,
     RoleController,
+    SignupController,
     UserController,
 )
+from backend.accounts.pages import AccountPageController
 from backend.domain import Domain
 from backend.security import LoginRateLimitMiddleware
 
@@ -61,6 +64,9 @@ DOMAIN = Domain(
         OrganizationInvitationController,
         AcceptInvitationController,
         PeopleController,
+        SignupController,
+        MyAccountController,
+        AccountPageController,
     ),
     admin_views=_admin_views,
 )

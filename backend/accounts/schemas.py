@@ -5,8 +5,25 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from backend.accounts.tables import ApiToken, Role, RoleGrant, TokenScope, User
-from backend.schemas import PRINTABLE, Password, PositiveInt, Struct, column_text, email_type
+from backend.accounts.tables import (
+    ApiToken,
+    ConsentKind,
+    Profile,
+    Role,
+    RoleGrant,
+    StudyStatus,
+    TokenScope,
+    User,
+)
+from backend.schemas import (
+    LATIN_NAME_PATTERN,
+    PRINTABLE,
+    Password,
+    PositiveInt,
+    Struct,
+    column_text,
+    email_type,
+)
 
 # Stored as both e-mail and user name (Piccolo's BaseUser), so it must fit both columns.
 Email = email_type(User.email, User.username)
@@ -184,3 +201,91 @@ class MePatch(Struct):
 class PasswordIn(Struct):
     current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=PRINTABLE)]
     new_password: Password
+
+
+# Self-service accounts (backend.accounts.signup, profile, consents, erasure) ----------------------
+
+NameNative = column_text(Profile.name_native, required=True)
+NameLatin = column_text(Profile.name_latin, required=True, pattern=LATIN_NAME_PATTERN)
+LinkToken = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PRINTABLE)]
+SHARING = (ConsentKind.share_sponsors, ConsentKind.share_employers, ConsentKind.share_incubators)
+
+
+class SignupIn(Struct):
+    """A new account: it can log in once the address is confirmed by the mailed link. ``terms``
+    must be true; the three sharing consents are separate and optional."""
+
+    email: Email
+    password: Password
+    name_native: NameNative
+    name_latin: NameLatin
+    locale: Locale = "zh"
+    terms: bool = False
+    share_sponsors: bool = False
+    share_employers: bool = False
+    share_incubators: bool = False
+
+
+class EmailIn(Struct):
+    email: LoginEmail
+
+
+class TokenOnlyIn(Struct):
+    token: LinkToken
+
+
+class ResetIn(Struct):
+    token: LinkToken
+    password: Password
+
+
+class Accepted(msgspec.Struct):
+    """The same answer whether or not the address has an account."""
+
+    detail: str
+
+
+class ProfileIn(Struct):
+    name_native: NameNative
+    name_latin: NameLatin
+    institution_id: PositiveInt | None = None
+    study_status: StudyStatus = StudyStatus.other
+    graduation_year: Annotated[int, msgspec.Meta(ge=1950, le=2100)] | None = None
+    birth_date: dt.date | None = None
+    country: Annotated[str, msgspec.Meta(max_length=2, pattern=r"^([A-Z]{2})?$")] = ""
+
+
+class ProfileOut(msgspec.Struct):
+    name_native: str
+    name_latin: str
+    institution_id: int | None
+    study_status: str
+    graduation_year: int | None
+    birth_date: dt.date | None
+    country: str
+    updated_at: dt.datetime | None
+
+
+class ConsentsIn(Struct):
+    """The sharing consents to change (a missing one stays as it is)."""
+
+    share_sponsors: bool | msgspec.UnsetType = msgspec.UNSET
+    share_employers: bool | msgspec.UnsetType = msgspec.UNSET
+    share_incubators: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class ConsentOut(msgspec.Struct):
+    kind: str
+    version: str
+    granted: bool
+    created_at: dt.datetime
+
+
+class ConsentsOut(msgspec.Struct):
+    current: dict[str, bool]  # every kind: its latest answer (false when never given)
+    versions: dict[str, str]  # the version of each text in force now
+    history: list[ConsentOut]  # newest first
+
+
+class EraseIn(Struct):
+    password: LoginPassword

@@ -70,7 +70,8 @@ login_throttle: ContextVar[LoginThrottle | None] = ContextVar("podium_login_thro
 
 
 async def check_credentials(email: str, password: str) -> int:
-    """The user id for these credentials, or ``invalid_credentials`` (same answer for unknown e-mail).
+    """The user id for these credentials, or ``invalid_credentials`` (same answer for unknown e-mail);
+    403 ``email_unconfirmed`` for the right password of an account whose address is not confirmed.
 
     Either way the attempt is audited: ``auth.login`` by the user, or ``auth.login_failed`` with the
     e-mail that was tried and no actor (and ``locked_seconds`` when this failure locked the e-mail).
@@ -89,11 +90,16 @@ async def check_credentials(email: str, password: str) -> int:
             if throttle is not None:
                 settled = True
                 locked = await throttle.settle(key, "ok" if user_id is not None else "failed")
+            unconfirmed = user_id is not None and await User.exists().where(
+                (User.id == user_id) & User.email_confirmed_at.is_null()
+            )
             if user_id is None:
                 data: dict[str, Any] = {"email": email[:255]}
                 if locked:
                     data["locked_seconds"] = locked
                 await audit.record(None, "auth.login_failed", "user", None, data=data)
+            elif unconfirmed:
+                await audit.record(user_id, "auth.login_unconfirmed", "user", user_id)
             else:
                 await audit.record(user_id, "auth.login", "user", user_id)
     except BaseException:
@@ -102,6 +108,12 @@ async def check_credentials(email: str, password: str) -> int:
         raise
     if user_id is None:
         raise DomainError("invalid_credentials", "The e-mail or password is wrong", status_code=401)
+    if unconfirmed:  # only told to whoever knows the password
+        raise DomainError(
+            "email_unconfirmed",
+            "Confirm your e-mail address with the link we sent you first (you can have it sent again)",
+            status_code=403,
+        )
     return user_id
 
 
@@ -149,21 +161,17 @@ async def update_me(actor: Principal, data: MePatch) -> UserOut:
     return await get_user(actor.id)
 
 
-async def change_password(actor: Principal, data: PasswordIn) -> None:
-    """Set a new password when the current one is right (400 ``wrong_password`` otherwise; behind
-    the login limits, a wrong one counts as a failed login of the account).
-
-    Bumps the account's ``auth_epoch``, which ends every login session of the account: the web
-    layer starts a new one for the browser that made the change. Bearer tokens stay valid (they are
-    listed and revoked on their own, ``/api/v1/auth/tokens``)."""
-    throttle = login_throttle.get()  # guessing the current password counts like failed logins
+async def password_is_right(actor: Principal, password: str) -> bool:
+    """Whether ``password`` is the caller's; behind the login limits, a wrong one counts as a failed
+    login of the account (so a borrowed session cannot guess it)."""
+    throttle = login_throttle.get()
     key = actor.email.strip().lower()
     if throttle is not None:
         await throttle.admit(key)
     settled = False
     try:
         row = await User.select(User.password).where(User.id == actor.id).first()
-        right = row is not None and passwords.verify_password(row["password"], data.current_password)
+        right = row is not None and passwords.verify_password(row["password"], password)
         if throttle is not None:
             settled = True
             await throttle.settle(key, "ok" if right else "failed")
@@ -171,7 +179,17 @@ async def change_password(actor: Principal, data: PasswordIn) -> None:
         if throttle is not None and not settled:
             await throttle.settle(key, "aborted")
         raise
-    if not right:
+    return right
+
+
+async def change_password(actor: Principal, data: PasswordIn) -> None:
+    """Set a new password when the current one is right (400 ``wrong_password`` otherwise; behind
+    the login limits, a wrong one counts as a failed login of the account).
+
+    Bumps the account's ``auth_epoch``, which ends every login session of the account: the web
+    layer starts a new one for the browser that made the change. Bearer tokens stay valid (they are
+    listed and revoked on their own, ``/api/v1/auth/tokens``)."""
+    if not await password_is_right(actor, data.current_password):
         raise DomainError(
             "wrong_password", "The current password is wrong", fields={"current_password": "wrong"}
         )

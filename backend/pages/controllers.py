@@ -21,6 +21,7 @@ from backend.accounts import invitations
 from backend.accounts import service as accounts
 from backend.accounts.invitations import ROLE_NAMES
 from backend.accounts.schemas import AcceptIn, MePatch, PasswordIn
+from backend.accounts.sections import me_sections
 from backend.errors import DomainError
 from backend.events import service as events
 from backend.guards import current, requires_login
@@ -131,6 +132,26 @@ def error_page(request: Request, exc: Exception, status: int, error: dict[str, A
     return page(request, "error.html.jinja", status_code=status, status=status, error=error)
 
 
+async def me_page(request: Request, status_code: int = 200, **forms: Any) -> Template:
+    """The account page; ``forms`` holds a refused form's values and errors, shown in place."""
+    principal = current(request)
+    by_role: dict[str, list[dict[str, Any]]] = {}
+    for grant in await accounts.my_grants(principal):
+        by_role.setdefault(grant["role"], []).append(grant["event"])
+    return page(
+        request,
+        "me.html.jinja",
+        status_code=status_code,
+        account=await accounts.get_user(principal.id),
+        roles=[(role, by_role[role]) for role in ME_ROLE_ORDER if role in by_role],
+        organizations=await accounts.my_organization_grants(principal),
+        done=ME_DONE.get(request.query_params.get("done", "")),
+        profile=forms.get("profile", {}),
+        password=forms.get("password", {}),
+        **await me_sections(principal, request_locale(request), forms),
+    )
+
+
 class LoginForm(Struct):
     email: str = ""
     password: str = ""
@@ -165,8 +186,11 @@ ME_DONE = {
     "profile": "Your name and language were saved.",
     "password": "Your password was changed. Your other sessions have ended.",
     "invitation": "You accepted the invitation. The event is listed below.",
+    "details": "Your profile was saved.",
+    "consents": "Your choices about sharing were saved.",
 }
 PASSWORD_RULE = "Use 8 to 128 characters."  # noqa: S105 - a message, not a password
+LOGIN_UNCONFIRMED = "Your e-mail address is not confirmed yet: open the link in the message we sent you."
 
 
 FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -195,16 +219,18 @@ class LoginPageController(Controller):
             ):
                 raise DomainError("invalid_credentials", "too long or unprintable", status_code=401)
             user_id = await accounts.check_credentials(data.email, data.password)
-        except DomainError:
+        except DomainError as exc:
             target = safe_next(data.next)
+            unconfirmed = exc.code == "email_unconfirmed"
             return page(
                 request,
                 "login.html.jinja",
-                status_code=400,
+                status_code=exc.status_code if unconfirmed else 400,
                 next=target,
                 here=login_url(target),
                 email=data.email[:255],
-                error="The e-mail or password is wrong.",
+                error=LOGIN_UNCONFIRMED if unconfirmed else "The e-mail or password is wrong.",
+                resend_link=f"/confirm?email={quote(data.email[:255])}" if unconfirmed else None,
             )
         response: Response = Redirect(safe_next(data.next), status_code=HTTP_303_SEE_OTHER)
         await start_session(request, response, user_id)
@@ -256,24 +282,7 @@ class PageController(Controller):
     @get("/me", guards=[requires_login])
     async def me(self, request: Request) -> Template:
         """The account page: your events by role with the next thing to do, and your settings."""
-        return await self._me(request)
-
-    async def _me(self, request: Request, status_code: int = 200, **forms: Any) -> Template:
-        principal = current(request)
-        by_role: dict[str, list[dict[str, Any]]] = {}
-        for grant in await accounts.my_grants(principal):
-            by_role.setdefault(grant["role"], []).append(grant["event"])
-        return page(
-            request,
-            "me.html.jinja",
-            status_code=status_code,
-            account=await accounts.get_user(principal.id),
-            roles=[(role, by_role[role]) for role in ME_ROLE_ORDER if role in by_role],
-            organizations=await accounts.my_organization_grants(principal),
-            done=ME_DONE.get(request.query_params.get("done", "")),
-            profile=forms.get("profile", {}),
-            password=forms.get("password", {}),
-        )
+        return await me_page(request)
 
     @post("/me/profile", guards=[requires_login])
     async def update_profile(self, request: Request, data: Annotated[ProfileForm, FormBody]) -> Response:
@@ -287,7 +296,7 @@ class PageController(Controller):
             field = "locale" if "locale" in str(exc) else "display_name"
             message = "Choose one of the languages." if field == "locale" else "Enter your name."
             form = {"values": {"display_name": data.display_name}, "errors": {field: message}}
-            return await self._me(request, status_code=400, profile=form)
+            return await me_page(request, status_code=400, profile=form)
         response: Response = Redirect("/me?done=profile", status_code=HTTP_303_SEE_OTHER)
         response.set_cookie(LANG_COOKIE, data.locale, max_age=365 * 24 * 3600, samesite="lax", path="/")
         return response
@@ -314,7 +323,7 @@ class PageController(Controller):
             except DomainError:
                 errors["current_password"] = "The current password is wrong."  # noqa: S105
         if errors:
-            return await self._me(request, status_code=400, password={"errors": errors})
+            return await me_page(request, status_code=400, password={"errors": errors})
         response: Response = Redirect("/me?done=password", status_code=HTTP_303_SEE_OTHER)
         await start_session(request, response, principal.id)
         return response

@@ -148,7 +148,13 @@ async def rules_for(event_id: int, track_id: int) -> Rules:
         .where((Track.id == track_id) & (Track.event == event_id))
         .first()
     )
-    merged = {**await declared_rules(event_id, None), **await declared_rules(event_id, track_id)}
+    rows = await RegistrationRules.select(RegistrationRules.track, RegistrationRules.rules).where(
+        (RegistrationRules.event == event_id)
+        & (RegistrationRules.track.is_null() | (RegistrationRules.track == track_id))
+    )
+    merged: dict[str, Any] = {}
+    for row in sorted(rows, key=lambda r: r["track"] is not None):  # the contest's, then the track's
+        merged.update(declared(row["rules"]))
     return msgspec.convert({**merged, **(track or {})}, Rules)
 
 

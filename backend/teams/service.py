@@ -284,20 +284,21 @@ async def create_team(actor: Principal, event_id: int, data: TeamIn) -> TeamOut:
         await rules.check_student(team_rules, event, data.track_id, user)
         institution_id = data.institution_id or await _profile_institution(actor.id)
         institution = await rules.check_institution(team_rules, institution_id)
-        team = Team(
-            event=event_id,
-            track=data.track_id,
-            name=data.name.strip(),
-            entry_title=data.entry_title.strip(),
-            leader=actor.id,
-            institution=institution_id,
-            region=institution["region"] if institution else "",
-            country=institution["country"] if institution else "",
-            join_code=await _new_code(),
-        )
-        await team.save()
+        (row,) = await Team.insert(
+            Team(
+                event=event_id,
+                track=data.track_id,
+                name=data.name.strip(),
+                entry_title=data.entry_title.strip(),
+                leader=actor.id,
+                institution=institution_id,
+                region=institution["region"] if institution else "",
+                country=institution["country"] if institution else "",
+                join_code=await _new_code(),
+            )
+        ).returning(*Team.all_columns())
         await TeamMember(
-            team=team.id,
+            team=row["id"],
             event=event_id,
             track=data.track_id,
             user=actor.id,
@@ -308,29 +309,36 @@ async def create_team(actor: Principal, event_id: int, data: TeamIn) -> TeamOut:
             locale=user["locale"],
             confirmed_at=utcnow(),
         ).save()
-        row = await _team_row(team.id)
         await team_changed(actor.id, row, "created", name=row["name"], track_id=data.track_id)
-        await refresh_status(team.id, actor.id)
-        row = await _team_row(team.id)
+        if await refresh_status(row["id"], actor.id, team=row, team_rules=team_rules) != row["status"]:
+            row = await _team_row(row["id"])
     return TeamOut(**_team_fields(row, show_code=True), my_role=MemberRole.leader.value, my_state="confirmed")
 
 
 # Status ---------------------------------------------------------------------------------------
 
 
-async def refresh_status(team_id: int, actor_id: int | None = None, *, members_changed: bool = False) -> str:
+async def refresh_status(
+    team_id: int,
+    actor_id: int | None = None,
+    *,
+    members_changed: bool = False,
+    team: dict[str, Any] | None = None,
+    team_rules: rules.Rules | None = None,
+) -> str:
     """Recompute forming / complete after a change (in the caller's transaction, under its lock of
     the team). A review (approved, rejected) stands unless ``members_changed``: then it is dropped
-    and recorded. A withdrawn team stays withdrawn. Mails the team when it becomes complete."""
+    and recorded. A withdrawn team stays withdrawn. Mails the team when it becomes complete.
+    ``team`` (its current row) and ``team_rules`` spare the reads when the caller has them."""
     async with transaction():
-        team = await _team_row(team_id)
+        team = team or await _team_row(team_id)
         status = team["status"]
         if status == TeamStatus.withdrawn.value:
             return status
         reviewed = status in (TeamStatus.approved.value, TeamStatus.rejected.value)
         if reviewed and not members_changed:
             return status
-        team_rules = await rules.rules_for(team["event"], team["track"])
+        team_rules = team_rules or await rules.rules_for(team["event"], team["track"])
         complete = not rules.unmet(team_rules, await rules.held_seats(team_id), team["leader"])
         new = TeamStatus.complete.value if complete else TeamStatus.forming.value
         if reviewed:
@@ -409,7 +417,7 @@ async def invite(actor: Principal, team_id: int, data: SeatInviteIn, base_url: s
             actor, team, email, data.role, position, locale, account["id"] if account else None, base_url
         )
         await team_changed(actor.id, team, "invited", seat_id=seat_id, email=email, role=data.role)
-        await refresh_status(team_id, actor.id, members_changed=True)
+        await refresh_status(team_id, actor.id, members_changed=True, team_rules=team_rules)
         return _seat_out(await _seat(seat_id))
 
 
@@ -592,7 +600,7 @@ async def accept_invitation(
         if seat["role"] == MemberRole.leader.value:  # an imported team's leader, invited
             await Team.update({Team.leader: user_id}).where(Team.id == team["id"])
         await team_changed(user_id, team, "member_confirmed", seat_id=seat["id"], role=seat["role"])
-        await refresh_status(team["id"], user_id, members_changed=True)
+        await refresh_status(team["id"], user_id, members_changed=True, team_rules=team_rules)
         return _seat_out(await _seat(seat["id"]))
 
 
@@ -684,7 +692,7 @@ async def answer_request(actor: Principal, team_id: int, seat_id: int, approve: 
         await TeamMember.update(changes).where(TeamMember.id == seat_id)
         await team_changed(actor.id, team, kind, seat_id=seat_id, user_id=seat["user"])
         if approve:
-            await refresh_status(team_id, actor.id, members_changed=True)
+            await refresh_status(team_id, actor.id, members_changed=True, team_rules=team_rules)
         return _seat_out(await _seat(seat_id))
 
 
