@@ -34,6 +34,7 @@ from backend.audit import AuditEntry
 from backend.events.tables import Event, EventSession, Stage, Track
 from backend.institutions.tables import Institution
 from backend.organizations.tables import Organization
+from backend.teams.tables import RegistrationRules, Team, TeamMember
 from tests.integration.conftest import PASSWORD, empty_database
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
@@ -182,7 +183,36 @@ async def seed() -> World:
     )
     await org_invitation.save()
     world.ids["org_invitation"] = org_invitation.id
+    await _seed_review_team(world)
     return world
+
+
+async def _seed_review_team(world: World) -> None:
+    """A complete team in track A of the draft contest, which requires approval: what the organizers
+    review (led by ``captain``, no role of the matrix, with two confirmed members)."""
+    event_id = world.events["draft"]
+    track = await Track.select(Track.id).where((Track.event == event_id) & (Track.code == "A")).first()
+    captain = User(username=world.email("captain"), email=world.email("captain"), password=_HASH, active=True)
+    await captain.save()
+    await RegistrationRules(event=event_id, rules={"approval_required": True}).save()
+    team = Team(
+        event=event_id, track=track["id"], name="Reviewed", leader=captain.id, join_code="REVIEW23", status="complete"
+    )
+    await team.save()
+    world.ids["review_team"] = team.id
+    await TeamMember.insert(
+        *[
+            TeamMember(
+                team=team.id, event=event_id, track=track["id"], user=user, email=email, role=role,
+                state="confirmed", joined_via="import",
+            )
+            for user, email, role in (
+                (captain.id, world.email("captain"), "leader"),
+                (None, "first@team.matrix.example", "member"),
+                (None, "second@team.matrix.example", "member"),
+            )
+        ]
+    )
 
 
 async def _grant_everyone(world: World, event_id: int, scope: dict[str, Any]) -> None:
@@ -206,6 +236,7 @@ class Row:
     path: Callable[[World, str], dict[str, int]] = lambda w, role: {}
     body: Callable[[World, str], Any] | None = None
     view: bool = False  # seeing the event: refused by not finding it (404), even to anonymous callers
+    files: Callable[[World, str], dict[str, Any]] | None = None  # a multipart body instead of JSON
 
 
 def _on(key: str, **extra: str) -> Callable[[World, str], dict[str, int]]:
@@ -357,9 +388,28 @@ SIGNUP_BODY = {"email": "new@matrix.example", "password": PASSWORD, "name_native
         frozenset({"anonymous"}),
         body=lambda w, role: {"token": INVITATION_TOKEN, "display_name": "Invitee", "password": PASSWORD},
     ),
+    # The organizers' back office: lists, counts, exports and imports inside their scope (the scoped
+    # admin's track A), and the review of the draft contest's complete team (see _seed_review_team)
+    "ListEventTeams": Row(EVENT_ADMINS, "draft", _on("draft")),
+    "CountEventTeams": Row(EVENT_ADMINS, "draft", _on("draft")),
+    "ExportEventTeams": Row(EVENT_ADMINS, "draft", _on("draft")),
+    "EventTeamsImportTemplate": Row(EVENT_ADMINS, "draft", _on("draft")),
+    "ImportEventTeams": Row(
+        EVENT_ADMINS,
+        "draft",
+        _on("draft"),
+        files=lambda w, role: {"file": ("teams.csv", IMPORT_CSV.encode(), "text/csv")},
+    ),
+    "ReviewTeam": Row(
+        EVENT_ADMINS,
+        "draft",
+        lambda w, role: {"team_id": w.ids["review_team"]},
+        lambda w, role: {"decision": "approve"},
+    ),
 }
 
 READS = {"GET", "HEAD"}
+IMPORT_CSV = "track,team_name,leader_email\nA,Imported,judge@matrix.example\n"  # one team in track A, led by an account without a team
 
 
 def expected_status(row: Row, method: str, role: str) -> int | None:
@@ -430,7 +480,8 @@ async def test_the_matrix(make_client, openapi, operation_id):
         url = _fill(template, row.path(world, role))
         body = row.body(world, role) if row.body else None
         before = await _audit_count()
-        response = await client.request(method, url, json=body)
+        files = row.files(world, role) if row.files else None
+        response = await client.request(method, url, json=body, files=files)
         written = await _audit_count() - before
         want = expected_status(row, method, role)
         if want is None:
@@ -562,6 +613,20 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/workspace/events/{event_id}/audit"): Row(ORGANIZERS, "draft", _on("draft")),
     ("GET", "/workspace/events/{event_id}/people"): Row(EVENT_ADMINS, "draft", _on("draft")),
+    # the organizers' "Teams" section (see the API rows and _seed_review_team)
+    ("GET", "/workspace/events/{event_id}/teams"): Row(EVENT_ADMINS, "draft", _on("draft")),
+    ("GET", "/workspace/events/{event_id}/teams/{team_id}"): Row(EVENT_ADMINS, "draft", _on("draft", team_id="review_team")),
+    ("POST", "/workspace/events/{event_id}/teams/{team_id}/review"): Row(
+        EVENT_ADMINS, "draft", _on("draft", team_id="review_team"), lambda w, role: {"decision": "approve"}
+    ),
+    ("GET", "/workspace/events/{event_id}/teams/import"): Row(EVENT_ADMINS, "draft", _on("draft")),
+    ("POST", "/workspace/events/{event_id}/teams/import"): Row(
+        EVENT_ADMINS,
+        "draft",
+        _on("draft"),
+        lambda w, role: {"dry_run": "false"},
+        files=lambda w, role: {"file": ("teams.csv", IMPORT_CSV.encode(), "text/csv")},
+    ),
     ("GET", "/workspace/organizations/{organization_id}/invitations"): Row(ORG_ADMINS, path=_org()),
     ("POST", "/workspace/organizations/{organization_id}/invitations"): Row(
         ORG_ADMINS, path=_org(), body=lambda w, role: {"email": "new@matrix.example", "role": "org_admin"}
@@ -635,7 +700,8 @@ async def test_the_page_matrix(make_client, page_route):
         url = _fill(template, row.path(world, role))
         form = row.body(world, role) if row.body else None
         before = await _audit_count()
-        response = await client.request(method, url, data=form, headers={"accept": "text/html"})
+        files = row.files(world, role) if row.files else None
+        response = await client.request(method, url, data=form, files=files, headers={"accept": "text/html"})
         written = await _audit_count() - before
         hidden = row.event in ("draft", "forum") and role not in SEE_DRAFTS
         if written:
