@@ -159,16 +159,16 @@ async def seed() -> World:
         .first()
     )
     world.ids["judge_grant"] = judge_grant["id"]
-    invitation = Invitation(  # to an address no role has, inside the scoped admin's track
-        email="invitee@matrix.example",
-        role="judge",
-        event=world.events["draft"],
-        track=world.ids["track_a"],
     for purpose, token in LINK_TOKENS.items():  # the member's one-time links (self-service accounts)
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
         await AccountToken(
             user=world.users["member"], purpose=purpose, token_hash=token_digest(token), expires_at=expires
         ).save()
+    invitation = Invitation(  # to an address no role has, inside the scoped admin's track
+        email="invitee@matrix.example",
+        role="judge",
+        event=world.events["draft"],
+        track=world.ids["track_a"],
         token_hash=token_digest(INVITATION_TOKEN),
         expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=14),
     )
@@ -256,6 +256,10 @@ SESSION_BODY = {
     "title_en": "New",
 }
 INSTITUTION_BODY = {"kind": "university", "country": "CN", "name_en": "Renamed University"}
+
+# Self-service accounts: a sign-up, the member's one-time links, the caller's own profile and data.
+LINK_TOKENS = {"confirm_email": "acc_matrix_confirm", "reset_password": "acc_matrix_reset"}
+SIGNUP_BODY = {"email": "new@matrix.example", "password": PASSWORD, "name_native": "New", "name_latin": "New"}
 
 MATRIX: dict[str, Row] = {
     "Health": Row(EVERYONE),
@@ -356,10 +360,6 @@ MATRIX: dict[str, Row] = {
     ),
     "DeleteSession": Row(ORGANIZERS, "forum", _on("forum", session_id="session")),
     "ListRoles": Row(EVENT_ADMINS, "draft", _on("draft")),
-# Self-service accounts: a sign-up, the member's one-time links, the caller's own profile and data.
-LINK_TOKENS = {"confirm_email": "acc_matrix_confirm", "reset_password": "acc_matrix_reset"}
-SIGNUP_BODY = {"email": "new@matrix.example", "password": PASSWORD, "name_native": "New", "name_latin": "New"}
-
     "GrantRole": Row(
         EVENT_ADMINS,
         "draft",
@@ -368,6 +368,23 @@ SIGNUP_BODY = {"email": "new@matrix.example", "password": PASSWORD, "name_native
     ),
     "RevokeRole": Row(EVENT_ADMINS, "draft", _on("draft", grant_id="judge_grant")),
     "UpdateMe": Row(LOGGED_IN, body=lambda w, role: {"display_name": "Renamed", "locale": "en"}),
+    # by address or by link: the same for anyone (never telling whether an address has an account)
+    "SignUp": Row(EVERYONE, body=lambda w, role: {**SIGNUP_BODY, "terms": True}),
+    "ConfirmEmail": Row(EVERYONE, body=lambda w, role: {"token": LINK_TOKENS["confirm_email"]}),
+    "ResendConfirmation": Row(EVERYONE, body=lambda w, role: {"email": w.email("member")}),
+    "RequestPasswordReset": Row(EVERYONE, body=lambda w, role: {"email": w.email("member")}),
+    "ResetPassword": Row(
+        EVERYONE,
+        body=lambda w, role: {"token": LINK_TOKENS["reset_password"], "password": "another password"},
+    ),
+    "GetProfile": Row(LOGGED_IN),
+    "UpdateProfile": Row(
+        LOGGED_IN, body=lambda w, role: {"name_native": "Me", "name_latin": "Me", "country": "CN"}
+    ),
+    "GetConsents": Row(LOGGED_IN),
+    "SetConsents": Row(LOGGED_IN, body=lambda w, role: {"share_sponsors": True}),
+    "ExportMyData": Row(LOGGED_IN),
+    "EraseMyAccount": Row(LOGGED_IN, body=lambda w, role: {"password": PASSWORD}),
     "ChangePassword": Row(
         LOGGED_IN, body=lambda w, role: {"current_password": PASSWORD, "new_password": "another password"}
     ),
@@ -487,23 +504,6 @@ async def test_the_matrix(make_client, openapi, operation_id):
         if want is None:
             ok = 200 <= response.status_code < 300 and written == (0 if method in READS else 1)
             world = world if method in READS else None
-    # by address or by link: the same for anyone (never telling whether an address has an account)
-    "SignUp": Row(EVERYONE, body=lambda w, role: {**SIGNUP_BODY, "terms": True}),
-    "ConfirmEmail": Row(EVERYONE, body=lambda w, role: {"token": LINK_TOKENS["confirm_email"]}),
-    "ResendConfirmation": Row(EVERYONE, body=lambda w, role: {"email": w.email("member")}),
-    "RequestPasswordReset": Row(EVERYONE, body=lambda w, role: {"email": w.email("member")}),
-    "ResetPassword": Row(
-        EVERYONE,
-        body=lambda w, role: {"token": LINK_TOKENS["reset_password"], "password": "another password"},
-    ),
-    "GetProfile": Row(LOGGED_IN),
-    "UpdateProfile": Row(
-        LOGGED_IN, body=lambda w, role: {"name_native": "Me", "name_latin": "Me", "country": "CN"}
-    ),
-    "GetConsents": Row(LOGGED_IN),
-    "SetConsents": Row(LOGGED_IN, body=lambda w, role: {"share_sponsors": True}),
-    "ExportMyData": Row(LOGGED_IN),
-    "EraseMyAccount": Row(LOGGED_IN, body=lambda w, role: {"password": PASSWORD}),
         else:
             ok = response.status_code == want and written == 0
             ok = ok and set(response.json()) == {"code", "detail", "fields"}
@@ -544,6 +544,27 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
             "new_password_again": "another password",
         },
     ),
+    ("GET", "/signup"): Row(EVERYONE),
+    ("POST", "/signup"): Row(
+        EVERYONE, body=lambda w, role: {**SIGNUP_BODY, "password_again": PASSWORD, "terms": "on"}
+    ),
+    ("GET", "/confirm"): Row(EVERYONE),
+    ("POST", "/confirm"): Row(EVERYONE, body=lambda w, role: {"email": w.email("member")}),
+    ("GET", "/confirm/{token}"): Row(EVERYONE, path=lambda w, role: {"token": LINK_TOKENS["confirm_email"]}),
+    ("POST", "/confirm/{token}"): Row(EVERYONE, path=lambda w, role: {"token": LINK_TOKENS["confirm_email"]}),
+    ("GET", "/password-reset"): Row(EVERYONE),
+    ("POST", "/password-reset"): Row(EVERYONE, body=lambda w, role: {"email": w.email("member")}),
+    ("GET", "/password-reset/{token}"): Row(
+        EVERYONE, path=lambda w, role: {"token": LINK_TOKENS["reset_password"]}
+    ),
+    ("POST", "/password-reset/{token}"): Row(
+        EVERYONE,
+        path=lambda w, role: {"token": LINK_TOKENS["reset_password"]},
+        body=lambda w, role: {"password": "another password", "password_again": "another password"},
+    ),
+    ("POST", "/me/details"): Row(LOGGED_IN, body=lambda w, role: {"name_native": "Me", "name_latin": "Me"}),
+    ("POST", "/me/consents"): Row(LOGGED_IN, body=lambda w, role: {"share_sponsors": "on"}),
+    ("POST", "/me/erase"): Row(LOGGED_IN, body=lambda w, role: {"password": PASSWORD}),
     # the invitation's link: its address has no account, so anonymous visitors create one (the first
     # call accepts it); every logged-in role is another address
     # the organizer's workspace: "other" is an organization admin too, of another organization
@@ -729,27 +750,6 @@ async def test_drafts_do_not_leak_through_lists_and_pages(make_client):
         listed = {e["slug"] for e in (await client.get("/api/v1/events?limit=500")).json()["items"]}
         assert not listed & {"matrix-draft", "matrix-forum"}, role
         assert "matrix-open" in listed, role
-    ("GET", "/signup"): Row(EVERYONE),
-    ("POST", "/signup"): Row(
-        EVERYONE, body=lambda w, role: {**SIGNUP_BODY, "password_again": PASSWORD, "terms": "on"}
-    ),
-    ("GET", "/confirm"): Row(EVERYONE),
-    ("POST", "/confirm"): Row(EVERYONE, body=lambda w, role: {"email": w.email("member")}),
-    ("GET", "/confirm/{token}"): Row(EVERYONE, path=lambda w, role: {"token": LINK_TOKENS["confirm_email"]}),
-    ("POST", "/confirm/{token}"): Row(EVERYONE, path=lambda w, role: {"token": LINK_TOKENS["confirm_email"]}),
-    ("GET", "/password-reset"): Row(EVERYONE),
-    ("POST", "/password-reset"): Row(EVERYONE, body=lambda w, role: {"email": w.email("member")}),
-    ("GET", "/password-reset/{token}"): Row(
-        EVERYONE, path=lambda w, role: {"token": LINK_TOKENS["reset_password"]}
-    ),
-    ("POST", "/password-reset/{token}"): Row(
-        EVERYONE,
-        path=lambda w, role: {"token": LINK_TOKENS["reset_password"]},
-        body=lambda w, role: {"password": "another password", "password_again": "another password"},
-    ),
-    ("POST", "/me/details"): Row(LOGGED_IN, body=lambda w, role: {"name_native": "Me", "name_latin": "Me"}),
-    ("POST", "/me/consents"): Row(LOGGED_IN, body=lambda w, role: {"share_sponsors": "on"}),
-    ("POST", "/me/erase"): Row(LOGGED_IN, body=lambda w, role: {"password": PASSWORD}),
         home = await client.get("/", headers={"accept": "text/html"})
         assert "Matrix draft" not in home.text, role
         assert "Matrix forum" not in home.text, role
