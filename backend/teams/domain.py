@@ -7,6 +7,7 @@ from backend.policy import Action
 from backend.teams import controllers
 from backend.teams.jobs import REMINDERS
 from backend.teams.material_controllers import MaterialController
+from backend.teams.pages import TeamInvitationPages, TeamPages
 from backend.teams.review_controllers import EventTeamsController, TeamReviewController
 from backend.teams.workspace import TeamsPages
 
@@ -23,6 +24,8 @@ DOMAIN = Domain(
         controllers.RegistrationRulesController,
         controllers.PastWinnerController,
         MaterialController,
+        TeamPages,
+        TeamInvitationPages,
     ),
     cron_jobs=(REMINDERS,),
     workspace_sections=(

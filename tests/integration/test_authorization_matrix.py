@@ -50,6 +50,9 @@ SEE_DRAFTS = EVENT_ADMINS  # who may see the draft contest and the draft forum
 ROLE_OF = {"member": "team_member", "judge": "judge", "checkin": "checkin_staff"}
 _HASH = passwords.hash_password(PASSWORD)
 INVITATION_TOKEN = "inv_matrix"  # a test invitation's link
+TEAM_INVITATION_TOKEN = "tinv_matrix"  # the link of an invitation to the team of the open contest
+TEAM_CODE = "MATRIX23"  # that team's join code
+TEAM_VIEWERS = EVENT_ADMINS | {"member"}  # the team's member and the organizers whose scope covers it
 
 
 @dataclass
@@ -184,7 +187,48 @@ async def seed() -> World:
     await org_invitation.save()
     world.ids["org_invitation"] = org_invitation.id
     await _seed_review_team(world)
+    await _seed_team(world)
     return world
+
+
+async def _seed_team(world: World) -> None:
+    """A team in track A of the open contest: led by ``mate`` (no role of the matrix), with ``member``
+    confirmed, two invitations pending (one with a known link) and a join request."""
+    event_id = world.events["open"]
+    track = await Track.select(Track.id).where((Track.event == event_id) & (Track.code == "A")).first()
+    stage = await Stage.select(Stage.id).where((Stage.event == event_id) & (Stage.position == 1)).first()
+    world.ids["open_track_b"] = (
+        await Track.select(Track.id).where((Track.event == event_id) & (Track.code == "B")).first()
+    )["id"]
+    world.ids["open_stage"] = stage["id"]
+    people = {}
+    for name in ("mate", "joiner"):
+        user = User(username=world.email(name), email=world.email(name), password=_HASH, display_name=name)
+        await user.save()
+        people[name] = user.id
+    team = Team(
+        event=event_id, track=track["id"], name="Matrix team", leader=people["mate"], join_code=TEAM_CODE
+    )
+    await team.save()
+    world.ids["team"] = team.id
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=14)
+    invited = {"role": "member", "state": "invited", "joined_via": "invitation", "expires_at": expires}
+    seats = {
+        "team_leader": dict(user=people["mate"], role="leader", state="confirmed", joined_via="creation"),
+        "team_member": dict(user=world.users["member"], role="member", state="confirmed", joined_via="code"),
+        "team_invited": dict(
+            email="invitee@team.matrix.example", token_hash=token_digest(TEAM_INVITATION_TOKEN), **invited
+        ),
+        "team_invited_other": dict(email="other@team.matrix.example", **invited),
+        "team_request": dict(user=people["joiner"], role="member", state="requested", joined_via="code"),
+    }
+    emails = {people["mate"]: world.email("mate"), world.users["member"]: world.email("member")}
+    emails[people["joiner"]] = world.email("joiner")
+    for key, values in seats.items():
+        values.setdefault("email", emails.get(values.get("user")))
+        seat = TeamMember(team=team.id, event=event_id, track=track["id"], **values)
+        await seat.save()
+        world.ids[key] = seat.id
 
 
 async def _seed_review_team(world: World) -> None:
@@ -236,11 +280,17 @@ class Row:
     path: Callable[[World, str], dict[str, int]] = lambda w, role: {}
     body: Callable[[World, str], Any] | None = None
     view: bool = False  # seeing the event: refused by not finding it (404), even to anonymous callers
+    team: bool = False  # a team's page: refused by not finding it (404) to those who may not see the team
+    refused: dict[str, int] = field(default_factory=dict)  # a refused role's status, when not 403 or 404
     files: Callable[[World, str], dict[str, Any]] | None = None  # a multipart body instead of JSON
 
 
 def _on(key: str, **extra: str) -> Callable[[World, str], dict[str, int]]:
     return lambda w, role: {"event_id": w.events[key], **{name: w.ids[ref] for name, ref in extra.items()}}
+
+
+def _team(**extra: str) -> Callable[[World, str], dict[str, int]]:
+    return lambda w, role: {"team_id": w.ids["team"], **{name: w.ids[ref] for name, ref in extra.items()}}
 
 
 def _org(**extra: str) -> Callable[[World, str], dict[str, int]]:
@@ -687,6 +737,61 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
         path=lambda w, role: {"token": INVITATION_TOKEN},
         body=lambda w, role: {"display_name": "Invitee", "password": PASSWORD, "password_again": PASSWORD},
     ),
+    # the participants' team pages: the team of the open contest (see _seed_team); its member may
+    # look and submit materials, only the organizers whose scope covers it change it
+    ("GET", "/teams"): Row(LOGGED_IN),
+    ("POST", "/teams/join"): Row(
+        LOGGED_IN - {"member"}, body=lambda w, role: {"code": TEAM_CODE}, refused={"member": 409}
+    ),
+    ("GET", "/events/{event}/register"): Row(LOGGED_IN, path=lambda w, role: {"event": "matrix-open"}),
+    ("POST", "/events/{event}/register"): Row(
+        LOGGED_IN,
+        path=lambda w, role: {"event": "matrix-open"},
+        body=lambda w, role: {"step": "create", "track_id": w.ids["open_track_b"], "name": f"T {role}"},
+    ),
+    ("GET", "/teams/{team_id}"): Row(TEAM_VIEWERS, path=_team(), team=True),
+    ("GET", "/teams/{team_id}/invite"): Row(TEAM_VIEWERS, path=_team(), team=True),
+    ("GET", "/teams/{team_id}/summary"): Row(TEAM_VIEWERS, path=_team(), team=True),
+    ("GET", "/teams/{team_id}/withdraw"): Row(TEAM_VIEWERS, path=_team(), team=True),
+    ("POST", "/teams/{team_id}/withdraw"): Row(EVENT_ADMINS, path=_team(), team=True),
+    ("POST", "/teams/{team_id}/seats"): Row(
+        EVENT_ADMINS, path=_team(), team=True, body=lambda w, role: {"email": "new@team.matrix.example"}
+    ),
+    ("POST", "/teams/{team_id}/seats/{seat_id}/remove"): Row(
+        EVENT_ADMINS, path=_team(seat_id="team_invited_other"), team=True
+    ),
+    ("POST", "/teams/{team_id}/seats/{seat_id}/approve"): Row(
+        EVENT_ADMINS, path=_team(seat_id="team_request"), team=True
+    ),
+    ("POST", "/teams/{team_id}/seats/{seat_id}/refuse"): Row(
+        EVENT_ADMINS, path=_team(seat_id="team_request"), team=True
+    ),
+    ("POST", "/teams/{team_id}/join-code"): Row(EVENT_ADMINS, path=_team(), team=True),
+    ("POST", "/teams/{team_id}/leader"): Row(
+        EVENT_ADMINS, path=_team(), team=True, body=lambda w, role: {"user_id": w.users["member"]}
+    ),
+    # only a seat holder leaves (organizers hold none: no seat to leave)
+    ("POST", "/teams/{team_id}/leave"): Row(
+        frozenset({"member"}), path=_team(), team=True, refused=dict.fromkeys(EVENT_ADMINS, 404)
+    ),
+    ("POST", "/teams/{team_id}/stages/{stage_id}/materials/{kind}"): Row(
+        TEAM_VIEWERS,
+        path=lambda w, role: {"team_id": w.ids["team"], "stage_id": w.ids["open_stage"], "kind": "summary"},
+        team=True,
+        body=lambda w, role: {"text": "Our plan"},
+    ),
+    # the team invitation's link is for an address without an account: logged-in roles are others
+    ("GET", "/team-invitations/{token}"): Row(
+        frozenset({"anonymous"}), path=lambda w, role: {"token": TEAM_INVITATION_TOKEN}
+    ),
+    ("POST", "/team-invitations/{token}/accept"): Row(
+        frozenset({"anonymous"}),
+        path=lambda w, role: {"token": TEAM_INVITATION_TOKEN},
+        body=lambda w, role: {"display_name": "Invitee", "password": PASSWORD, "password_again": PASSWORD},
+    ),
+    ("POST", "/team-invitations/{token}/decline"): Row(
+        frozenset({"anonymous"}), path=lambda w, role: {"token": TEAM_INVITATION_TOKEN}
+    ),
 }
 
 
@@ -725,6 +830,7 @@ async def test_the_page_matrix(make_client, page_route):
         response = await client.request(method, url, data=form, files=files, headers={"accept": "text/html"})
         written = await _audit_count() - before
         hidden = row.event in ("draft", "forum") and role not in SEE_DRAFTS
+        hidden = hidden or (row.team and role not in TEAM_VIEWERS)
         if written:
             world = None
         if role in row.allowed:
@@ -736,7 +842,8 @@ async def test_the_page_matrix(make_client, page_route):
             ok = response.status_code == 303 and response.headers["location"].startswith("/login")
             ok = ok and written == 0
         else:
-            ok = response.status_code == (404 if hidden else 403) and written == 0
+            want = row.refused.get(role, 404 if hidden else 403)
+            ok = response.status_code == want and written == 0
         if not ok:
             failures.append(f"{role}: {method} {url} -> {response.status_code} (audit +{written})")
     assert not failures, "\n".join([f"{method} {template}:", *failures])
