@@ -10,6 +10,7 @@ import zipfile
 from backend.accounts.tables import AccountToken, ApiToken, Consent, Profile, RoleGrant, User
 from backend.audit import AuditEntry
 from backend.events.tables import Stage, Track
+from backend.teams.storage import storage
 from backend.teams.tables import Material, Team, TeamEvent, TeamMember
 from tests.integration.conftest import PASSWORD
 
@@ -60,6 +61,23 @@ async def _world(make_user, make_event):
     await Material(
         team=mine["id"], stage=stage.id, kind="summary", version=1, text="Our plan", uploaded_by=me
     ).save()
+
+    async def pdf():
+        yield b"%PDF-1.7 my plan %%EOF"
+
+    stored = await storage().save(f"teams/{mine['id']}", pdf(), 1000)
+    await Material(
+        team=mine["id"],
+        stage=stage.id,
+        kind="business_plan",
+        version=1,
+        storage_key=stored.key,
+        file_name="plan.pdf",
+        content_type="application/pdf",
+        size=stored.size,
+        sha256=stored.sha256,
+        uploaded_by=me,
+    ).save()
     return {
         "me": me,
         "event": event_id,
@@ -92,8 +110,10 @@ async def test_the_export_holds_my_data_and_nothing_of_others(make_client, make_
     assert [r["role"] for r in data["roles.json"]] == ["judge"]
     assert {s["id"] for s in data["teams.json"]["seats"]} == {world["confirmed"], world["pending"]}
     assert [line["kind"] for line in data["teams.json"]["timeline"]] == ["member_confirmed"]
-    assert [m["text"] for m in data["materials.json"]] == ["Our plan"]
-    assert "storage_key" not in data["materials.json"][0]
+    summary, plan = data["materials.json"]
+    assert (summary["text"], summary["file"]) == ("Our plan", None)
+    assert archive.read(plan["file"]) == b"%PDF-1.7 my plan %%EOF"  # the uploaded file itself
+    assert "storage_key" not in plan
     assert "leader@example.org" not in response.content.decode("latin-1")
 
 
@@ -131,7 +151,7 @@ async def test_erasure_anonymises_the_account_and_keeps_what_must_stay(make_clie
         anonymous,
     )
     assert (seats[world["pending"]]["state"], seats[world["pending"]]["email"]) == ("left", anonymous)
-    assert await Material.count().where(Material.uploaded_by == world["me"]) == 1
+    assert await Material.count().where(Material.uploaded_by == world["me"]) == 2
     assert await TeamEvent.exists().where(TeamEvent.kind == "seat_dropped_on_erasure")
     assert not await TeamMember.exists().where(TeamMember.email == ME)
     for password in (PASSWORD, "!erased"):
