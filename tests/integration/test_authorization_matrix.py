@@ -455,6 +455,55 @@ MATRIX: dict[str, Row] = {
         frozenset({"anonymous"}),
         body=lambda w, role: {"token": INVITATION_TOKEN, "display_name": "Invitee", "password": PASSWORD},
     ),
+    # Teams: the team of the open contest (see _seed_team); its member may look, only the organizers
+    # whose scope covers it (track A) change it; to everyone else it does not exist
+    "CreateTeam": Row(
+        LOGGED_IN,
+        "open",
+        _on("open"),
+        lambda w, role: {"track_id": w.ids["open_track_b"], "name": f"T {role}"},
+    ),
+    "MyTeams": Row(LOGGED_IN),
+    "JoinTeam": Row(
+        LOGGED_IN - {"member"}, body=lambda w, role: {"code": TEAM_CODE}, refused={"member": 409}
+    ),
+    "GetTeam": Row(TEAM_VIEWERS, path=_team(), team=True),
+    "UpdateTeam": Row(EVENT_ADMINS, path=_team(), team=True, body=lambda w, role: {"name": "Renamed"}),
+    "InviteToTeam": Row(
+        EVENT_ADMINS, path=_team(), team=True, body=lambda w, role: {"email": "new@team.matrix.example"}
+    ),
+    "RemoveSeat": Row(EVENT_ADMINS, path=_team(seat_id="team_invited_other"), team=True),
+    "ApproveJoinRequest": Row(EVENT_ADMINS, path=_team(seat_id="team_request"), team=True),
+    "RefuseJoinRequest": Row(EVENT_ADMINS, path=_team(seat_id="team_request"), team=True),
+    "HandOverTeam": Row(
+        EVENT_ADMINS, path=_team(), team=True, body=lambda w, role: {"user_id": w.users["member"]}
+    ),
+    "RotateJoinCode": Row(EVENT_ADMINS, path=_team(), team=True),
+    # only a seat holder leaves (organizers hold none: no seat to leave)
+    "LeaveTeam": Row(
+        frozenset({"member"}), path=_team(), team=True, refused=dict.fromkeys(EVENT_ADMINS, 404)
+    ),
+    "WithdrawTeam": Row(EVENT_ADMINS, path=_team(), team=True),
+    # the link is its holder's credential; its address has no account, so logged-in roles are others
+    "GetTeamInvitation": Row(EVERYONE, path=lambda w, role: {"token": TEAM_INVITATION_TOKEN}),
+    "AcceptTeamInvitation": Row(
+        frozenset({"anonymous"}),
+        path=lambda w, role: {"token": TEAM_INVITATION_TOKEN},
+        body=lambda w, role: {"display_name": "Invitee", "password": PASSWORD},
+    ),
+    "DeclineTeamInvitation": Row(
+        frozenset({"anonymous"}), path=lambda w, role: {"token": TEAM_INVITATION_TOKEN}
+    ),
+    "GetRegistrationRules": Row(SEE_DRAFTS, "draft", _on("draft"), view=True),
+    "SetRegistrationRules": Row(ORGANIZERS, "draft", _on("draft"), lambda w, role: {"team_name_max": 20}),
+    "GetTrackRegistrationRules": Row(SEE_DRAFTS, "draft", _on("draft", track_id="track_a"), view=True),
+    "SetTrackRegistrationRules": Row(
+        ORGANIZERS, "draft", _on("draft", track_id="track_a"), lambda w, role: {"track_category": "practical"}
+    ),
+    "ListPastWinners": Row(ORG_ADMINS, path=_org()),
+    "AddPastWinner": Row(
+        ORG_ADMINS, path=_org(), body=lambda w, role: {"email": "won@matrix.example", "prize": "gold"}
+    ),
     # The organizers' back office: lists, counts, exports and imports inside their scope (the scoped
     # admin's track A), and the review of the draft contest's complete team (see _seed_review_team)
     "ListEventTeams": Row(EVENT_ADMINS, "draft", _on("draft")),
@@ -484,11 +533,12 @@ def expected_status(row: Row, method: str, role: str) -> int | None:
     if role in row.allowed:
         return None
     hidden = row.event in ("draft", "forum") and role not in SEE_DRAFTS
+    hidden = hidden or (row.team and role not in TEAM_VIEWERS)
     if row.view:
         return 404  # seeing an event is refused only by not finding it
     if role == "anonymous":
         return 401
-    return 404 if hidden else 403
+    return row.refused.get(role, 404 if hidden else 403)
 
 
 @pytest.fixture
