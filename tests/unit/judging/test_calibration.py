@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+from scipy.sparse.linalg import LinearOperator, cg
 
-from judging.engine.calibration import _censored, affine, auto, offset
+from judging.engine import calibration
+from judging.engine.calibration import _censored, _Solver, affine, auto, offset
 from judging.engine.model import InputError, ScoreTable, rows
 from judging.engine.rules import mean
 
@@ -136,3 +138,62 @@ def test_tobit_step_replaces_a_score_at_the_top_by_its_expected_latent_value():
     mills = np.sqrt(2 / np.pi)  # E[z | z > 0] for a standard normal
     assert y_eff == pytest.approx([100 + mills, 50, -mills])
     assert extra == pytest.approx([1 - mills**2, 0, 1 - mills**2])
+
+
+def _random_design(seed: int) -> tuple[np.ndarray, np.ndarray, int, int, np.random.Generator]:
+    rng = np.random.default_rng(seed)
+    n_j, n_e = int(rng.integers(3, 40)), int(rng.integers(5, 80))
+    k = int(rng.integers(2, min(n_j, 5) + 1))
+    judge = np.concatenate([rng.choice(n_j, k, replace=False) for _ in range(n_e)])
+    entry = np.repeat(np.arange(n_e), k)
+    keep = rng.permutation(judge.size)  # rows in random order, as read from a file
+    return judge[keep], entry[keep], n_j, n_e, rng
+
+
+@pytest.mark.parametrize("chunk", [7, calibration._DOT_CHUNK])
+@pytest.mark.parametrize("seed", range(12))
+def test_solver_matches_a_dense_solve_of_the_normal_equations(seed, chunk, monkeypatch):
+    # The fit's linear step against the plain dense least squares: min Σ w (r − s·q − b)² + λ Σ b²,
+    # q free; then q given b shrunk by its prior. A chunk of 7 runs the chunked dot product.
+    monkeypatch.setattr(calibration, "_DOT_CHUNK", chunk)
+    judge, entry, n_j, n_e, rng = _random_design(seed)
+    if np.unique(judge).size < n_j:
+        judge = np.r_[judge, np.arange(n_j)]
+        entry = np.r_[entry, rng.integers(0, n_e, n_j)]
+    r, w = rng.normal(0, 10, judge.size), rng.uniform(0.2, 2.0, judge.size)
+    s = rng.uniform(0.5, 1.5, n_j)[judge]
+    prec_b, shrink_q = float(rng.uniform(0.01, 1)), float(rng.uniform(0, 1))
+    x = np.zeros((judge.size, n_e + n_j))
+    x[np.arange(judge.size), entry] = s
+    x[np.arange(judge.size), n_e + judge] = 1.0
+    normal = x.T @ (w[:, None] * x)
+    normal[n_e:, n_e:] += prec_b * np.eye(n_j)
+    exact = np.linalg.lstsq(normal, x.T @ (w * r), rcond=None)[0]
+    q, b = _Solver(judge, entry, n_j, n_e).solve(
+        r, w, s, prec_b, np.zeros(n_j), rtol=1e-12, shrink_q=shrink_q
+    )
+    assert b == pytest.approx(exact[n_e:], abs=1e-7)
+    q_given_b = np.bincount(entry, w * s * (r - exact[n_e:][judge]), n_e) / (
+        np.bincount(entry, w * s * s, n_e) + shrink_q
+    )
+    assert q == pytest.approx(q_given_b, abs=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_solver_takes_the_steps_of_scipys_conjugate_gradients(seed):
+    # Up to _DOT_CHUNK judges the fit's own CG is scipy's cg bit for bit (issue 13 replaced it only to
+    # keep OpenBLAS's threads out of the dot products), so rankings and ties stay exactly as they were.
+    judge, entry, n_j, n_e, rng = _random_design(seed)
+    judge = np.r_[judge, np.arange(n_j)]
+    entry = np.r_[entry, rng.integers(0, n_e, n_j)]
+    r, w = rng.normal(0, 10, judge.size), np.full(judge.size, 0.7)
+    solver = _Solver(judge, entry, n_j, n_e)
+    b0 = rng.normal(0, 1, n_j)
+    _, b = solver.solve(r, w, np.ones(judge.size), 0.3, b0, rtol=1e-10)
+    a, d = solver.a, np.bincount(judge, w, n_j) + 0.3
+    cmat, cmat_t = solver._cmat, solver._cmat_t
+    rhs = np.bincount(judge, w * r, n_j) - cmat_t @ (np.bincount(entry, w * r, n_e) / a)
+    op = LinearOperator((n_j, n_j), matvec=lambda x: d * x - cmat_t @ ((cmat @ x) / a), dtype=np.float64)
+    pre = LinearOperator((n_j, n_j), matvec=lambda x: x / solver.diag, dtype=np.float64)
+    expected, _ = cg(op, rhs, x0=b0, rtol=1e-10, atol=0.0, maxiter=20 * n_j + 100, M=pre)
+    np.testing.assert_array_equal(b, expected)
