@@ -7,7 +7,8 @@ the consent history (evidence of what was agreed, now tied to the anonymised acc
 seats (the teams' results stand) with the e-mail copy replaced by the anonymised address, the
 materials uploaded, the role grants, and the append-only audit log (accountability: it keeps the
 id and the e-mail snapshot of who did what, see docs/ARCHITECTURE.md). It clears the profile, ends
-the one-time links, and drops pending team invitations and join requests. Someone leading a team
+the one-time links, withdraws pending role invitations to the address (and anonymises the address on
+every invitation), and drops pending team invitations and join requests. Someone leading a team
 that is not withdrawn must hand the leadership over first (409 ``erasure_leads_team``).
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 from backend import audit
 from backend.accounts import consents
 from backend.accounts.service import _forget_after_commit, password_is_right
-from backend.accounts.tables import AccountToken, Profile, RoleGrant, User
+from backend.accounts.tables import AccountToken, Invitation, Profile, RoleGrant, User
 from backend.db import locked_row, transaction, utcnow
 from backend.errors import Conflict, DomainError
 from backend.policy import Principal
@@ -204,6 +205,11 @@ async def erase(actor: Principal, password: str) -> None:
             }
         ).where(User.id == actor.id)
         await Profile.delete().where(Profile.user == actor.id)
+        # role invitations to the address: withdrawn while pending, and no longer naming it
+        await Invitation.update({Invitation.revoked_at: now}).where(
+            (Invitation.email == email) & Invitation.accepted_at.is_null() & Invitation.revoked_at.is_null()
+        )
+        await Invitation.update({Invitation.email: anonymous}).where(Invitation.email == email)
         await AccountToken.update({AccountToken.used_at: now}).where(
             (AccountToken.user == actor.id) & AccountToken.used_at.is_null()
         )

@@ -3,11 +3,12 @@ anonymises the account, logs it out everywhere and keeps what results and the au
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
 
-from backend.accounts.tables import AccountToken, ApiToken, Consent, Profile, RoleGrant, User
+from backend.accounts.tables import AccountToken, ApiToken, Consent, Invitation, Profile, RoleGrant, User
 from backend.audit import AuditEntry
 from backend.events.tables import Stage, Track
 from backend.teams.storage import storage
@@ -52,6 +53,13 @@ async def _world(make_user, make_event):
     await Profile(user=me, name_native="离开", name_latin="Li Kai", country="CN").save()
     await Consent(user=me, kind="terms", version="2026-11", granted=True).save()
     await RoleGrant(user=me, role="judge", event=event_id).save()
+    await Invitation(
+        email=ME,
+        role="mentor",
+        event=event_id,
+        token_hash="x" * 64,
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+    ).save()
     mine = await _team(event_id, track.id, other, "Rockets")
     confirmed = await _seat(mine, track.id, me, ME, "member", "confirmed")
     await TeamEvent(team=mine["id"], kind="member_confirmed", actor=me, data={"seat_id": confirmed}).save()
@@ -154,6 +162,9 @@ async def test_erasure_anonymises_the_account_and_keeps_what_must_stay(make_clie
     assert await Material.count().where(Material.uploaded_by == world["me"]) == 2
     assert await TeamEvent.exists().where(TeamEvent.kind == "seat_dropped_on_erasure")
     assert not await TeamMember.exists().where(TeamMember.email == ME)
+    invitation = await Invitation.select().first()
+    assert invitation["email"] == anonymous
+    assert invitation["revoked_at"] is not None
     for password in (PASSWORD, "!erased"):
         login = await client.post("/api/v1/auth/login", json={"email": anonymous, "password": password})
         assert login.status_code == 401
