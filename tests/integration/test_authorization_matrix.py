@@ -34,7 +34,8 @@ from backend.audit import AuditEntry
 from backend.events.tables import Event, EventSession, Stage, Track
 from backend.institutions.tables import Institution
 from backend.organizations.tables import Organization
-from backend.teams.tables import RegistrationRules, Team, TeamMember
+from backend.teams.storage import storage
+from backend.teams.tables import Material, RegistrationRules, Team, TeamMember
 from tests.integration.conftest import PASSWORD, empty_database
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
@@ -188,6 +189,7 @@ async def seed() -> World:
     world.ids["org_invitation"] = org_invitation.id
     await _seed_review_team(world)
     await _seed_team(world)
+    await _seed_material(world)
     return world
 
 
@@ -229,6 +231,28 @@ async def _seed_team(world: World) -> None:
         seat = TeamMember(team=team.id, event=event_id, track=track["id"], **values)
         await seat.save()
         world.ids[key] = seat.id
+
+
+async def _seed_material(world: World) -> None:
+    """The team's business plan for the open contest's first stage, a file in the storage."""
+
+    async def one_pdf():
+        yield b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\nstartxref\n9\n%%EOF\n"
+
+    stored = await storage().save(f"teams/{world.ids['team']}", one_pdf(), 1024)
+    material = Material(
+        team=world.ids["team"],
+        stage=world.ids["open_stage"],
+        kind="business_plan",
+        version=1,
+        storage_key=stored.key,
+        file_name="plan.pdf",
+        content_type="application/pdf",
+        size=stored.size,
+        sha256=stored.sha256,
+    )
+    await material.save()
+    world.ids["material"] = material.id
 
 
 async def _seed_review_team(world: World) -> None:
@@ -504,6 +528,15 @@ MATRIX: dict[str, Row] = {
     "AddPastWinner": Row(
         ORG_ADMINS, path=_org(), body=lambda w, role: {"email": "won@matrix.example", "prize": "gold"}
     ),
+    # Materials of the team of the open contest, for its first stage (see _seed_material)
+    "ListTeamMaterials": Row(TEAM_VIEWERS, path=_team(), team=True),
+    "SubmitMaterial": Row(
+        TEAM_VIEWERS,
+        path=lambda w, role: {"team_id": w.ids["team"], "stage_id": w.ids["open_stage"], "kind": "summary"},
+        team=True,
+        body=lambda w, role: {"text": "What the team does"},
+    ),
+    "DownloadMaterial": Row(TEAM_VIEWERS, path=lambda w, role: {"material_id": w.ids["material"]}, team=True),
     # The organizers' back office: lists, counts, exports and imports inside their scope (the scoped
     # admin's track A), and the review of the draft contest's complete team (see _seed_review_team)
     "ListEventTeams": Row(EVENT_ADMINS, "draft", _on("draft")),
