@@ -272,7 +272,7 @@ def judge_effect_test(data: _Data) -> dict[str, float]:
     solver = _Solver(data.judge, data.entry, n_j, n_e)
     ones = np.ones(n)
     centred = data.value - data.value.mean()
-    q, b = solver.solve(centred, ones, ones, 1e-9, np.zeros(n_j), rtol=1e-10)
+    q, b = solver.solve(centred, ones, None, 1e-9, np.zeros(n_j), rtol=1e-10)
     rss_full = float(np.sum((centred - q[data.entry] - b[data.judge]) ** 2))
     df_judges, df_resid = n_j - 1, n - n_e - n_j + 1
     if df_resid <= 0 or rss_full <= 0:
@@ -307,7 +307,7 @@ class _Solver:
         self,
         r: np.ndarray,
         w: np.ndarray,
-        s_obs: np.ndarray,
+        s_obs: np.ndarray | None,
         prec_b: float,
         b0: np.ndarray,
         rtol: float = 1e-9,
@@ -319,8 +319,8 @@ class _Solver:
         but b is fitted as if q were free, so what b cannot tell from q (a group of entries seen only by
         one group of judges) stays in q instead of being taken for the judges' leniency.
         """
-        c = w * s_obs
-        a = np.bincount(self.entry, c * s_obs, self.n_e)
+        c = w if s_obs is None else w * s_obs
+        a = np.bincount(self.entry, c if s_obs is None else c * s_obs, self.n_e)
         d = np.bincount(self.judge, w, self.n_j) + prec_b
         cmat, cmat_t = self._cmat, self._cmat_t
         np.take(c, self._by_entry, out=cmat.data)
@@ -459,16 +459,22 @@ def _fit(
     iteration = 0
     for iteration in range(1, max_iter + 1):  # noqa: B007 - the count is reported
         q_old, hyper_old = q, np.array([tau2, judge_var, scale_var, noise.mean()])
-        w = 1.0 / noise[j]
+        # Gathers over all scores are most of an iteration's cost: each is made once, and s[j]·q[e] is
+        # q[e] itself in the offset model (s = 1), which is the same float.
+        s_j = s[j] if affine_model else None
+        noise_j = noise[j]
+        w = 1.0 / noise_j
         if censor:
-            y_eff, extra = _censored(y, m + s[j] * q[e] + b[j], noise[j], data.low, data.high)
-        q, b = solver.solve(y_eff - m, w, s[j], 1.0 / judge_var, b, rtol=1e-10, shrink_q=1.0 / tau2)
-        m += float(np.sum(w * (y_eff - m - s[j] * q[e] - b[j])) / np.sum(w))
+            y_eff, extra = _censored(y, m + _times(s_j, q[e]) + b[j], noise_j, data.low, data.high)
+        q, b = solver.solve(y_eff - m, w, s_j, 1.0 / judge_var, b, rtol=1e-10, shrink_q=1.0 / tau2)
+        q_e, b_j = q[e], b[j]
+        sq_e = _times(s_j, q_e)
+        m += float(np.sum(w * (y_eff - m - sq_e - b_j)) / np.sum(w))
         v_q, v_b = 1.0 / solver.a, 1.0 / solver.diag
         if affine_model:
-            t = y_eff - m - b[j]
-            sxx = np.bincount(j, w * (q[e] ** 2 + v_q[e]), n_j) + 1.0 / scale_var
-            s = np.maximum((np.bincount(j, w * q[e] * t, n_j) + 1.0 / scale_var) / sxx, 0.05)
+            t = y_eff - m - b_j
+            sxx = np.bincount(j, w * (q_e**2 + v_q[e]), n_j) + 1.0 / scale_var
+            s = np.maximum((np.bincount(j, w * q_e * t, n_j) + 1.0 / scale_var) / sxx, 0.05)
             v_s = 1.0 / sxx
             g = float(np.mean(s))
             s, q, v_q = s / g, q * g, v_q * g * g
@@ -478,7 +484,9 @@ def _fit(
             gamma_q = float(np.sum(1 - v_q / tau2))
             gamma_b = float(np.sum(1 - v_b / judge_var))
             gamma_s = float(np.sum(1 - v_s / scale_var)) if affine_model else 0.0
-            resid = y_eff - m - s[j] * q[e] - b[j]
+            if affine_model:  # s and q were rescaled
+                sq_e = s[j] * q[e]
+            resid = y_eff - m - sq_e - b_j
             sq = resid**2 + extra
             dof = max(y.size - gamma_q - gamma_b - gamma_s - 1, 1.0)
             pooled = max(float(sq.sum()) / dof, var_floor)
@@ -506,6 +514,11 @@ def _fit(
     if affine_model:
         extras["v_s"] = v_s
     return fit, solver, extras
+
+
+def _times(s_j: np.ndarray | None, q_e: np.ndarray) -> np.ndarray:
+    """s_j · q_e, or q_e when there are no scales."""
+    return q_e if s_j is None else s_j * q_e
 
 
 def _carry(values: np.ndarray, old: tuple[str, ...], new: tuple[str, ...], default: float) -> np.ndarray:
