@@ -73,6 +73,7 @@ async def seed() -> None:
     from backend.accounts.schemas import TokenIn, UserIn
     from backend.db import connection_pool
     from backend.events.tables import Event
+    from backend.organizations.tables import Organization
     from backend.piccolo_app import use_database
     from backend.policy import Principal
     from backend.security import principal_for_token
@@ -84,7 +85,10 @@ async def seed() -> None:
             None,
             UserIn(email="bench@example.org", password="bench-password-1", display_name="Bench"),  # noqa: S106
         )
+        organization = Organization(slug="bench", kind="alliance", name_en="Bench")
+        await organization.save()
         event = Event(
+            organization=organization.id,
             slug="bench-contest",
             kind="contest",
             status="open",
