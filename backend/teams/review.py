@@ -387,7 +387,7 @@ async def team_record(principal: Principal, team_id: int, locale: str = "en") ->
     materials = await Material.select().where(Material.team == team_id).order_by(Material.id)
 
     def person(user_id: int | None, email: str) -> PersonOut:
-        return known.get(user_id) or PersonOut(None, email, "", "", "")  # type: ignore[arg-type]
+        return (known.get(user_id) if user_id else None) or PersonOut(None, email, "", "", "")
 
     return TeamRecordOut(
         team=await _summary(team_id, locale),
