@@ -270,9 +270,8 @@ def judge_effect_test(data: _Data) -> dict[str, float]:
     entry_mean = np.bincount(data.entry, data.value, n_e) / np.bincount(data.entry, minlength=n_e)
     rss_entries = float(np.sum((data.value - entry_mean[data.entry]) ** 2))
     solver = _Solver(data.judge, data.entry, n_j, n_e)
-    ones = np.ones(n)
     centred = data.value - data.value.mean()
-    q, b = solver.solve(centred, ones, None, 1e-9, np.zeros(n_j), rtol=1e-10)
+    q, b = solver.solve(centred, np.ones(n_j), None, 1e-9, np.zeros(n_j), rtol=1e-10)
     rss_full = float(np.sum((centred - q[data.entry] - b[data.judge]) ** 2))
     df_judges, df_resid = n_j - 1, n - n_e - n_j + 1
     if df_resid <= 0 or rss_full <= 0:
@@ -294,7 +293,8 @@ class _Solver:
         self._by_entry = np.argsort(entry)
         self._by_judge = np.argsort(judge)
         ptr_e = np.r_[0, np.cumsum(np.bincount(entry, minlength=n_entries))]
-        ptr_j = np.r_[0, np.cumsum(np.bincount(judge, minlength=n_judges))]
+        self._count_j = np.bincount(judge, minlength=n_judges)
+        ptr_j = np.r_[0, np.cumsum(self._count_j)]
         # The two incidence matrices are built once; each solve only refills their values.
         values = np.zeros(entry.size)
         self._cmat = sparse.csr_matrix((values, judge[self._by_entry], ptr_e), shape=(n_entries, n_judges))
@@ -306,8 +306,8 @@ class _Solver:
     def solve(
         self,
         r: np.ndarray,
-        w: np.ndarray,
-        s_obs: np.ndarray | None,
+        w_judge: np.ndarray,
+        s_judge: np.ndarray | None,
         prec_b: float,
         b0: np.ndarray,
         rtol: float = 1e-9,
@@ -315,20 +315,26 @@ class _Solver:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Minimise Σ w (r - s·q - b)² + prec_b Σ b² exactly, q free (fixed effects); returns (q, b).
 
+        The weights w and scales s are the judges' (``s_judge=None``: all 1); ``self.w`` and ``self.c``
+        are w and w·s per score.
+
         ``shrink_q`` is a prior precision on q used only once b is solved: q given b is shrunk toward 0
         but b is fitted as if q were free, so what b cannot tell from q (a group of entries seen only by
         one group of judges) stays in q instead of being taken for the judges' leniency.
         """
-        c = w if s_obs is None else w * s_obs
-        a = np.bincount(self.entry, c if s_obs is None else c * s_obs, self.n_e)
+        # Per-score values are gathered from the judges' arrays (the same floats as computing them per
+        # score), and the matrices' values straight from them: cmat's row by row, cmat_t's judge by judge.
+        c_judge = w_judge if s_judge is None else w_judge * s_judge
+        w, c = w_judge[self.judge], c_judge[self.judge]
+        a = np.bincount(self.entry, c if s_judge is None else (c_judge * s_judge)[self.judge], self.n_e)
         d = np.bincount(self.judge, w, self.n_j) + prec_b
         cmat, cmat_t = self._cmat, self._cmat_t
-        np.take(c, self._by_entry, out=cmat.data)
-        np.take(c, self._by_judge, out=cmat_t.data)
+        np.take(c_judge, cmat.indices, out=cmat.data)
+        cmat_t.data = np.repeat(c_judge, self._count_j)
         cr = np.bincount(self.entry, c * r, self.n_e)
         rhs = np.bincount(self.judge, w * r, self.n_j) - cmat_t @ (cr / a)
         diag = d - np.bincount(self.judge, c * c / a[self.entry], self.n_j)
-        self.diag, self.a, self.c = diag, a, c
+        self.diag, self.a, self.w, self.c = diag, a, w, c
 
         def matvec(x: np.ndarray) -> np.ndarray:
             self.cg_iterations += 1
@@ -454,21 +460,25 @@ def _fit(
     if not affine_model:
         s = np.ones(n_j)
 
+    # Only the scores at the bounds change in the Tobit step; the others stay y with no extra variance.
+    at_bound = np.flatnonzero((y >= data.high) | (y <= data.low)) if censor else np.zeros(0, np.int64)
+    j_b, e_b, y_b = j[at_bound], e[at_bound], y[at_bound]
     extra = np.zeros(y.size)
-    y_eff = y
+    y_eff = y.copy() if at_bound.size else y
     iteration = 0
     for iteration in range(1, max_iter + 1):  # noqa: B007 - the count is reported
         q_old, hyper_old = q, np.array([tau2, judge_var, scale_var, noise.mean()])
         # Gathers over all scores are most of an iteration's cost: each is made once, and s[j]·q[e] is
         # q[e] itself in the offset model (s = 1), which is the same float.
-        s_j = s[j] if affine_model else None
-        noise_j = noise[j]
-        w = 1.0 / noise_j
-        if censor:
-            y_eff, extra = _censored(y, m + _times(s_j, q[e]) + b[j], noise_j, data.low, data.high)
-        q, b = solver.solve(y_eff - m, w, s_j, 1.0 / judge_var, b, rtol=1e-10, shrink_q=1.0 / tau2)
-        q_e, b_j = q[e], b[j]
-        sq_e = _times(s_j, q_e)
+        s_judge = s if affine_model else None
+        if at_bound.size:
+            mu = m + (q[e_b] if s_judge is None else s[j_b] * q[e_b]) + b[j_b]
+            y_eff[at_bound], extra[at_bound] = _censored(y_b, mu, noise[j_b], data.low, data.high)
+        q, b = solver.solve(
+            y_eff - m, 1.0 / noise, s_judge, 1.0 / judge_var, b, rtol=1e-10, shrink_q=1.0 / tau2
+        )
+        w, q_e, b_j = solver.w, q[e], b[j]
+        sq_e = q_e if s_judge is None else s[j] * q_e
         m += float(np.sum(w * (y_eff - m - sq_e - b_j)) / np.sum(w))
         v_q, v_b = 1.0 / solver.a, 1.0 / solver.diag
         if affine_model:
@@ -514,11 +524,6 @@ def _fit(
     if affine_model:
         extras["v_s"] = v_s
     return fit, solver, extras
-
-
-def _times(s_j: np.ndarray | None, q_e: np.ndarray) -> np.ndarray:
-    """s_j · q_e, or q_e when there are no scales."""
-    return q_e if s_j is None else s_j * q_e
 
 
 def _carry(values: np.ndarray, old: tuple[str, ...], new: tuple[str, ...], default: float) -> np.ndarray:

@@ -160,8 +160,12 @@ def test_solver_matches_a_dense_solve_of_the_normal_equations(seed, chunk, monke
     if np.unique(judge).size < n_j:
         judge = np.r_[judge, np.arange(n_j)]
         entry = np.r_[entry, rng.integers(0, n_e, n_j)]
-    r, w = rng.normal(0, 10, judge.size), rng.uniform(0.2, 2.0, judge.size)
-    s = rng.uniform(0.5, 1.5, n_j)[judge]
+    r, w_judge, s_judge = (
+        rng.normal(0, 10, judge.size),
+        rng.uniform(0.2, 2.0, n_j),
+        rng.uniform(0.5, 1.5, n_j),
+    )
+    w, s = w_judge[judge], s_judge[judge]
     prec_b, shrink_q = float(rng.uniform(0.01, 1)), float(rng.uniform(0, 1))
     x = np.zeros((judge.size, n_e + n_j))
     x[np.arange(judge.size), entry] = s
@@ -170,7 +174,7 @@ def test_solver_matches_a_dense_solve_of_the_normal_equations(seed, chunk, monke
     normal[n_e:, n_e:] += prec_b * np.eye(n_j)
     exact = np.linalg.lstsq(normal, x.T @ (w * r), rcond=None)[0]
     q, b = _Solver(judge, entry, n_j, n_e).solve(
-        r, w, s, prec_b, np.zeros(n_j), rtol=1e-12, shrink_q=shrink_q
+        r, w_judge, s_judge, prec_b, np.zeros(n_j), rtol=1e-12, shrink_q=shrink_q
     )
     assert b == pytest.approx(exact[n_e:], abs=1e-7)
     q_given_b = np.bincount(entry, w * s * (r - exact[n_e:][judge]), n_e) / (
@@ -189,7 +193,7 @@ def test_solver_takes_the_steps_of_scipys_conjugate_gradients(seed):
     r, w = rng.normal(0, 10, judge.size), np.full(judge.size, 0.7)
     solver = _Solver(judge, entry, n_j, n_e)
     b0 = rng.normal(0, 1, n_j)
-    _, b = solver.solve(r, w, np.ones(judge.size), 0.3, b0, rtol=1e-10)
+    _, b = solver.solve(r, np.full(n_j, 0.7), None, 0.3, b0, rtol=1e-10)
     a, d = solver.a, np.bincount(judge, w, n_j) + 0.3
     cmat, cmat_t = solver._cmat, solver._cmat_t
     rhs = np.bincount(judge, w * r, n_j) - cmat_t @ (np.bincount(entry, w * r, n_e) / a)
