@@ -271,7 +271,7 @@ def judge_effect_test(data: _Data) -> dict[str, float]:
     rss_entries = float(np.sum((data.value - entry_mean[data.entry]) ** 2))
     solver = _Solver(data.judge, data.entry, n_j, n_e)
     centred = data.value - data.value.mean()
-    q, b = solver.solve(centred, np.ones(n_j), None, 1e-9, np.zeros(n_j), rtol=1e-10)
+    q, b = solver.solve_judges(centred, np.ones(n_j), None, 1e-9, np.zeros(n_j), rtol=1e-10)
     rss_full = float(np.sum((centred - q[data.entry] - b[data.judge]) ** 2))
     df_judges, df_resid = n_j - 1, n - n_e - n_j + 1
     if df_resid <= 0 or rss_full <= 0:
@@ -306,8 +306,8 @@ class _Solver:
     def solve(
         self,
         r: np.ndarray,
-        w_judge: np.ndarray,
-        s_judge: np.ndarray | None,
+        w: np.ndarray,
+        s_obs: np.ndarray,
         prec_b: float,
         b0: np.ndarray,
         rtol: float = 1e-9,
@@ -315,22 +315,53 @@ class _Solver:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Minimise Σ w (r - s·q - b)² + prec_b Σ b² exactly, q free (fixed effects); returns (q, b).
 
-        The weights w and scales s are the judges' (``s_judge=None``: all 1); ``self.w`` and ``self.c``
-        are w and w·s per score.
-
-        ``shrink_q`` is a prior precision on q used only once b is solved: q given b is shrunk toward 0
-        but b is fitted as if q were free, so what b cannot tell from q (a group of entries seen only by
-        one group of judges) stays in q instead of being taken for the judges' leniency.
+        ``w`` and ``s_obs`` are per score. ``shrink_q`` is a prior precision on q used only once b is
+        solved: q given b is shrunk toward 0 but b is fitted as if q were free, so what b cannot tell
+        from q (a group of entries seen only by one group of judges) stays in q instead of being taken
+        for the judges' leniency.
         """
-        # Per-score values are gathered from the judges' arrays (the same floats as computing them per
-        # score), and the matrices' values straight from them: cmat's row by row, cmat_t's judge by judge.
+        c = w * s_obs
+        np.take(c, self._by_entry, out=self._cmat.data)
+        np.take(c, self._by_judge, out=self._cmat_t.data)
+        return self._solve(r, w, c, c * s_obs, prec_b, b0, rtol, shrink_q)
+
+    def solve_judges(
+        self,
+        r: np.ndarray,
+        w_judge: np.ndarray,
+        s_judge: np.ndarray | None,
+        prec_b: float,
+        b0: np.ndarray,
+        rtol: float = 1e-9,
+        shrink_q: float = 0.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`solve` with the judges' weights and scales (``s_judge=None``: all 1), the same floats.
+
+        The matrices' values come straight from the judges' arrays (cmat's in row order, cmat_t's judge
+        by judge) instead of gathers over all scores, the fit's costliest steps at 5,000,000 scores.
+        """
         c_judge = w_judge if s_judge is None else w_judge * s_judge
-        w, c = w_judge[self.judge], c_judge[self.judge]
-        a = np.bincount(self.entry, c if s_judge is None else (c_judge * s_judge)[self.judge], self.n_e)
-        d = np.bincount(self.judge, w, self.n_j) + prec_b
+        np.take(c_judge, self._cmat.indices, out=self._cmat.data)
+        self._cmat_t.data = np.repeat(c_judge, self._count_j)
+        c = c_judge[self.judge]
+        cs = c if s_judge is None else (c_judge * s_judge)[self.judge]
+        return self._solve(r, w_judge[self.judge], c, cs, prec_b, b0, rtol, shrink_q)
+
+    def _solve(
+        self,
+        r: np.ndarray,
+        w: np.ndarray,
+        c: np.ndarray,
+        cs: np.ndarray,
+        prec_b: float,
+        b0: np.ndarray,
+        rtol: float,
+        shrink_q: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The solve once the matrices hold c = w·s; ``cs`` is c·s per score."""
         cmat, cmat_t = self._cmat, self._cmat_t
-        np.take(c_judge, cmat.indices, out=cmat.data)
-        cmat_t.data = np.repeat(c_judge, self._count_j)
+        a = np.bincount(self.entry, cs, self.n_e)
+        d = np.bincount(self.judge, w, self.n_j) + prec_b
         cr = np.bincount(self.entry, c * r, self.n_e)
         rhs = np.bincount(self.judge, w * r, self.n_j) - cmat_t @ (cr / a)
         diag = d - np.bincount(self.judge, c * c / a[self.entry], self.n_j)
@@ -474,7 +505,7 @@ def _fit(
         if at_bound.size:
             mu = m + (q[e_b] if s_judge is None else s[j_b] * q[e_b]) + b[j_b]
             y_eff[at_bound], extra[at_bound] = _censored(y_b, mu, noise[j_b], data.low, data.high)
-        q, b = solver.solve(
+        q, b = solver.solve_judges(
             y_eff - m, 1.0 / noise, s_judge, 1.0 / judge_var, b, rtol=1e-10, shrink_q=1.0 / tau2
         )
         w, q_e, b_j = solver.w, q[e], b[j]

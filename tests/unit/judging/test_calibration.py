@@ -150,11 +150,13 @@ def _random_design(seed: int) -> tuple[np.ndarray, np.ndarray, int, int, np.rand
     return judge[keep], entry[keep], n_j, n_e, rng
 
 
+@pytest.mark.parametrize("per_score", [False, True])
 @pytest.mark.parametrize("chunk", [7, calibration._DOT_CHUNK])
 @pytest.mark.parametrize("seed", range(12))
-def test_solver_matches_a_dense_solve_of_the_normal_equations(seed, chunk, monkeypatch):
+def test_solver_matches_a_dense_solve_of_the_normal_equations(seed, chunk, per_score, monkeypatch):
     # The fit's linear step against the plain dense least squares: min Σ w (r − s·q − b)² + λ Σ b²,
-    # q free; then q given b shrunk by its prior. A chunk of 7 runs the chunked dot product.
+    # q free; then q given b shrunk by its prior. A chunk of 7 runs the chunked dot product; weights
+    # and scales given per judge (the fit) or per score.
     monkeypatch.setattr(calibration, "_DOT_CHUNK", chunk)
     judge, entry, n_j, n_e, rng = _random_design(seed)
     if np.unique(judge).size < n_j:
@@ -173,9 +175,11 @@ def test_solver_matches_a_dense_solve_of_the_normal_equations(seed, chunk, monke
     normal = x.T @ (w[:, None] * x)
     normal[n_e:, n_e:] += prec_b * np.eye(n_j)
     exact = np.linalg.lstsq(normal, x.T @ (w * r), rcond=None)[0]
-    q, b = _Solver(judge, entry, n_j, n_e).solve(
-        r, w_judge, s_judge, prec_b, np.zeros(n_j), rtol=1e-12, shrink_q=shrink_q
-    )
+    solver = _Solver(judge, entry, n_j, n_e)
+    if per_score:
+        q, b = solver.solve(r, w, s, prec_b, np.zeros(n_j), rtol=1e-12, shrink_q=shrink_q)
+    else:
+        q, b = solver.solve_judges(r, w_judge, s_judge, prec_b, np.zeros(n_j), rtol=1e-12, shrink_q=shrink_q)
     assert b == pytest.approx(exact[n_e:], abs=1e-7)
     q_given_b = np.bincount(entry, w * s * (r - exact[n_e:][judge]), n_e) / (
         np.bincount(entry, w * s * s, n_e) + shrink_q
@@ -193,7 +197,7 @@ def test_solver_takes_the_steps_of_scipys_conjugate_gradients(seed):
     r, w = rng.normal(0, 10, judge.size), np.full(judge.size, 0.7)
     solver = _Solver(judge, entry, n_j, n_e)
     b0 = rng.normal(0, 1, n_j)
-    _, b = solver.solve(r, np.full(n_j, 0.7), None, 0.3, b0, rtol=1e-10)
+    _, b = solver.solve(r, w, np.ones(judge.size), 0.3, b0, rtol=1e-10)
     a, d = solver.a, np.bincount(judge, w, n_j) + 0.3
     cmat, cmat_t = solver._cmat, solver._cmat_t
     rhs = np.bincount(judge, w * r, n_j) - cmat_t @ (np.bincount(entry, w * r, n_e) / a)
