@@ -17,6 +17,13 @@ from backend.events.tables import Track
 from backend.institutions.tables import Institution
 from backend.mail.tables import OutboxEmail
 from backend.teams.tables import RegistrationRules, Team, TeamEvent, TeamMember
+from tests.integration import test_concurrency as concurrency
+from tests.integration import test_team_races as races
+from tests.integration.test_concurrency import N, race, statuses, the_one_refusal
+
+# The race servers (``podium serve --workers 2`` on each engine) and their admin, as in test_concurrency.
+server = concurrency.server
+admin = concurrency.admin
 
 _codes = itertools.count(1)
 _HASH = passwords.hash_password("correct horse battery")
@@ -370,3 +377,31 @@ async def test_the_import_page_shows_the_report(make_client, contest):
     )
     assert bad.status_code == 400
     assert 'id="error-summary"' in bad.text
+
+
+# Twenty organizers' decisions racing (real servers on PostgreSQL and SQLite) ----------------------
+
+
+@pytest.mark.anyio  # at collection, so anyio's backend parameter joins the engines
+@pytest.mark.parametrize("server", ["postgresql", "sqlite"], indirect=True)
+async def test_twenty_approvals_at_once_approve_once(server, admin):
+    """The team's row lock orders the decisions: one approves (one audit entry, one mail), the others
+    find it approved."""
+    event_id, (track_id,) = await races._open_contest(server, admin, tracks=1)
+    await server.execute("UPDATE track SET team_min = 1 WHERE id = ?", track_id)
+    rules = await admin.put(f"/api/v1/events/{event_id}/registration-rules", json={"approval_required": True})
+    assert rules.status_code == 200, rules.text
+    leader = await races._person(server, "leader@example.org")
+    try:
+        team = await leader.post(
+            f"/api/v1/events/{event_id}/teams", json={"track_id": track_id, "name": "Race"}
+        )
+        assert team.json()["status"] == "complete", team.text
+        url = f"/api/v1/teams/{team.json()['id']}/review"
+        responses = await race(*[lambda: admin.post(url, json={"decision": "approve"}) for _ in range(N)])
+        assert statuses(responses) == {200: 1, 409: N - 1}
+        assert the_one_refusal(responses, 409)["code"] == "team_already_reviewed"
+        audit = await server.rows("SELECT count(*) FROM audit_entry WHERE action = 'team.approved'")
+        assert audit[0][0] == 1
+    finally:
+        await leader.aclose()
