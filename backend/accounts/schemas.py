@@ -227,7 +227,7 @@ class SignupIn(Struct):
 
 
 class EmailIn(Struct):
-    email: LoginEmail
+    email: Email
 
 
 class TokenOnlyIn(Struct):
