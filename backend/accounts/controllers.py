@@ -39,6 +39,7 @@ from backend.accounts.schemas import (
 from backend.errors import DomainError
 from backend.guards import current, may, requires_login
 from backend.http_errors import ERROR_STATUSES_OPT
+from backend.i18n import request_locale, translations
 from backend.policy import Action
 from backend.schemas import IdPath, Limit, Offset, Search
 from backend.security import (
@@ -345,6 +346,13 @@ class PeopleController(Controller):
 
 
 SENT = "If the address has an account that needs it, a message is on its way."
+
+
+def _sent(request: Request) -> Accepted:
+    """The one answer to every request by address, in the reader's language."""
+    return Accepted(translations(request_locale(request)).gettext(SENT))
+
+
 LINK_ERRORS = {404: True, 409: False, 410: True}  # link_invalid; link_used, link_expired
 
 
@@ -361,7 +369,7 @@ class SignupController(Controller):
         account can log in once it is confirmed. ``terms`` must be true (400 ``terms_required``).
         A taken address gets a mail to its owner instead: the answer is the same."""
         await signup.signup(data, request.app.state.settings.base_url)
-        return Accepted(SENT)
+        return _sent(request)
 
     @post("/confirm", operation_id="ConfirmEmail", status_code=204, opt={ERROR_STATUSES_OPT: LINK_ERRORS})
     async def confirm(self, data: JSONBody[TokenOnlyIn]) -> None:
@@ -374,13 +382,13 @@ class SignupController(Controller):
         """Mail a new confirmation link (the old one stops working); at most one a minute and five
         a day per address."""
         await signup.resend_confirmation(data.email, request.app.state.settings.base_url)
-        return Accepted(SENT)
+        return _sent(request)
 
     @post("/password-reset", operation_id="RequestPasswordReset", status_code=202)
     async def password_reset(self, request: Request, data: JSONBody[EmailIn]) -> Accepted:
         """Mail a password reset link valid for one hour (same limits as the confirmation)."""
         await signup.request_password_reset(data.email, request.app.state.settings.base_url)
-        return Accepted(SENT)
+        return _sent(request)
 
     @post(
         "/password-reset/confirm",
