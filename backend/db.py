@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from piccolo.columns import Column
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
@@ -115,8 +116,9 @@ def on_commit(callback: AfterCommit) -> None:
     callbacks.append(callback)
 
 
-async def locked_row(table: type[Table], row_id: int) -> dict[str, Any] | None:
-    """Read a row and keep concurrent writers of it waiting until the transaction ends.
+async def locked_row(table: type[Table], row_id: Any, *, by: Column | None = None) -> dict[str, Any] | None:
+    """Read a row (by its primary key, or by the unique column ``by``) and keep concurrent writers
+    of it waiting until the transaction ends.
 
     Take it before a check that spans rows (an event's tracks, its stage positions, its status),
     so the check still holds at commit. PostgreSQL: ``SELECT ... FOR NO KEY UPDATE``, the lock an
@@ -127,7 +129,7 @@ async def locked_row(table: type[Table], row_id: int) -> dict[str, Any] | None:
     db = engine()
     if db.current_transaction.get() is None:
         raise RuntimeError("locked_row() needs an open backend.db.transaction()")
-    query = table.select().where(table._meta.primary_key == row_id)
+    query = table.select().where((table._meta.primary_key if by is None else by) == row_id)
     if isinstance(db, PostgresEngine):
         query = query.lock_rows("NO KEY UPDATE")
     return await query.first()

@@ -137,7 +137,10 @@ class TeamInvitationController(Controller):
     ) -> SeatOut:
         """Take the seat. Logged in: as the invited address. Not logged in: ``display_name`` and
         ``password`` create the account (an address that has one answers 401
-        ``invitation_login_required``). Accepting twice gives the same answer."""
+        ``invitation_login_required``). The account is created confirmed and kept even when the
+        contest's rules refuse the person for now: 409 ``profile_incomplete`` names the profile's
+        fields to fill in (``PUT /api/v1/me/profile``, logged in), the invitation stays pending and
+        the same link accepts afterwards. Accepting twice gives the same answer."""
         return await service.accept_invitation(request.scope.get("user"), token, data)
 
     @post("/decline", operation_id="DeclineTeamInvitation", status_code=200)

@@ -32,7 +32,7 @@ from backend.institutions.service import get_institution
 from backend.pages.controllers import login_url, page
 from backend.policy import Action, Outcome, Principal
 from backend.schemas import IdPath
-from backend.security import start_session
+from backend.security import load_principal, start_session
 from backend.teams import materials, rules, service
 from backend.teams.access import team_access
 from backend.teams.material_controllers import BODY_MAX, file_part
@@ -135,6 +135,7 @@ TERMS = {
         "institution": "institution",
         "birth_date": "date of birth",
         "study_status": "student or graduate status",
+        "graduation_year": "year of graduation",
     },
 }
 
@@ -579,9 +580,16 @@ class TeamInvitationPages(Controller):
         return await self._invitation(request, token)
 
     async def _invitation(
-        self, request: Request, token: str, status_code: int = 200, form: Form | None = None
+        self,
+        request: Request,
+        token: str,
+        status_code: int = 200,
+        form: Form | None = None,
+        user: Principal | None = None,
     ) -> Template:
-        user = request.scope.get("user")
+        """``user``: the caller, or the account the link has just created."""
+        user = user or request.scope.get("user")
+        gaps: list[str] = []
         try:
             found = await service.view_invitation(token)
         except DomainError:
@@ -595,7 +603,9 @@ class TeamInvitationPages(Controller):
         elif found.status != "pending":
             state, status_code = found.status, 410
         elif user is not None:
-            state = "accept"
+            # The contest's rules need parts of the profile first: the invitation waits meanwhile.
+            gaps = await service.invitation_profile_gaps(user, token)
+            state = "complete_profile" if gaps else "accept"
         elif found.has_account:
             state = "log_in"
         else:
@@ -613,15 +623,17 @@ class TeamInvitationPages(Controller):
             token=token,
             login_link=login_url(f"/team-invitations/{token}"),
             form=form or Form("accept-"),
+            profile_gaps=gaps,
         )
 
     @post("/team-invitations/{token:str}/accept")
     async def accept(self, request: Request, token: TokenPath) -> Response:
-        """Take the seat; without a login, a name and password create the account (logged in at once)."""
+        """Take the seat; without a login, a name and password create the account (logged in at once,
+        and kept when the contest's rules ask for the profile first: the page then says what to fill in)."""
         posted = await _posted(request)
         user = request.scope.get("user")
+        created: int | None = None
         try:
-            data = None
             if user is None:
                 if posted.get("password", "") != posted.get("password_again", ""):
                     raise DomainError(
@@ -633,14 +645,19 @@ class TeamInvitationPages(Controller):
                     TeamAcceptIn,
                     {k: posted.get(k, "") for k in ("display_name", "password")},
                 )
-            seat = await service.accept_invitation(user, token, data)
+                created = await service.create_invited_account(token, data)
+                user = await load_principal(created, "session")
+            seat = await service.accept_invitation(user, token)
         except (FormErrors, DomainError) as exc:
+            profile_first = isinstance(exc, DomainError) and exc.code == "profile_incomplete"
             values = {"display_name": posted.get("display_name", "")}
-            form = _refused(request, exc, "accept-", values)
-            return await self._invitation(request, token, getattr(exc, "status_code", 400), form)
-        response: Response = _redirect(f"/teams/{seat.team_id}", "joined")
-        if user is None:
-            await start_session(request, response, seat.user_id)
+            form = None if profile_first else _refused(request, exc, "accept-", values)
+            status = 200 if profile_first and created else getattr(exc, "status_code", 400)
+            response: Response = await self._invitation(request, token, status, form, user)
+        else:
+            response = _redirect(f"/teams/{seat.team_id}", "joined")
+        if created is not None:
+            await start_session(request, response, created)
         return response
 
     @post("/team-invitations/{token:str}/decline")

@@ -18,11 +18,12 @@ from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 import msgspec
+from piccolo.querystring import QueryString
 
 from backend.accounts.tables import Profile, StudyStatus, User
-from backend.db import locked_row, utcnow
+from backend.db import engine, locked_row, utcnow
 from backend.errors import Conflict, DomainError, FieldChecks
-from backend.events.tables import Event, EventKind, EventStatus, Track
+from backend.events.tables import Event, EventKind, EventStatus
 from backend.institutions.tables import Institution, InstitutionKind
 from backend.schemas import Struct
 from backend.teams.tables import (
@@ -43,6 +44,7 @@ Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
 Prize = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 TeamsPerPerson = Literal["one_per_track", "one_regular_one_practical", "one_per_contest"]
 TrackCategory = Literal["regular", "practical"]
+UNREAD: Any = object()  # a profile the caller has not read (check_eligible reads it)
 
 
 class RulesIn(Struct, kw_only=True):
@@ -141,21 +143,34 @@ async def declared_rules(event_id: int, track_id: int | None) -> dict[str, Any]:
     return declared(row["rules"]) if row else {}
 
 
-async def rules_for(event_id: int, track_id: int) -> Rules:
-    """The rules in force in the track (see the module docstring)."""
-    track = (
-        await Track.select(*(getattr(Track, c) for c in TRACK_COLUMNS))
-        .where((Track.id == track_id) & (Track.event == event_id))
-        .first()
-    )
-    rows = await RegistrationRules.select(RegistrationRules.track, RegistrationRules.rules).where(
-        (RegistrationRules.event == event_id)
-        & (RegistrationRules.track.is_null() | (RegistrationRules.track == track_id))
-    )
+# The track's columns, the contest's kind and the rule rows of the contest and the track, in one
+# statement (a row per rule row; one with NULL rules when there is none).
+_TRACK_RULES_SQL = (
+    "SELECT t.team_min, t.team_max, t.university_advisors_max, t.enterprise_advisors_max,"
+    " t.entries_per_advisor_max, e.kind, r.track AS rules_track, r.rules"
+    " FROM track t JOIN event e ON e.id = t.event"
+    " LEFT JOIN registration_rules r ON r.event = t.event AND (r.track IS NULL OR r.track = t.id)"
+    " WHERE t.id = {} AND t.event = {}"
+)
+
+
+async def track_rules(event_id: int, track_id: int) -> tuple[Rules, str] | None:
+    """The rules in force in the track (see the module docstring) and the contest's kind, or
+    ``None`` when the track is not one of the event's."""
+    rows = await engine().run_querystring(QueryString(_TRACK_RULES_SQL, track_id, event_id))
+    if not rows:
+        return None
     merged: dict[str, Any] = {}
-    for row in sorted(rows, key=lambda r: r["track"] is not None):  # the contest's, then the track's
+    for row in sorted(rows, key=lambda r: r["rules_track"] is not None):  # the contest's, then the track's
         merged.update(declared(row["rules"]))
-    return msgspec.convert({**merged, **(track or {})}, Rules)
+    track = {c: rows[0][c] for c in TRACK_COLUMNS}
+    return msgspec.convert({**merged, **track}, Rules), rows[0]["kind"]
+
+
+async def rules_for(event_id: int, track_id: int) -> Rules:
+    """The rules in force in the track (the contest's alone for a track not of the event)."""
+    found = await track_rules(event_id, track_id)
+    return found[0] if found else msgspec.convert(await declared_rules(event_id, None), Rules)
 
 
 # Refusals ---------------------------------------------------------------------------------------
@@ -243,13 +258,21 @@ def require_confirmed_email(user: dict[str, Any]) -> None:
 # Locks ----------------------------------------------------------------------------------------
 
 
-async def lock(team_id: int | None, user_ids: Iterable[int | None]) -> dict[str, Any] | None:
-    """Take the locks of a change in their fixed order: the team's row, then the people's rows by
-    ascending id. Returns the team's row as locked (``None`` when ``team_id`` is)."""
-    team = await locked_row(Team, team_id) if team_id is not None else None
+async def lock(
+    team_id: int | None, user_ids: Iterable[int | None], *, join_code: str | None = None
+) -> tuple[dict[str, Any] | None, dict[int, dict[str, Any]]]:
+    """Take the locks of a change in their fixed order: the team's row (by its id, or by its
+    ``join_code``), then the people's rows by ascending id. Returns the rows as locked: the team's
+    (``None`` when there is none) and the people's by id."""
+    team = None
+    if join_code is not None:
+        team = await locked_row(Team, join_code, by=Team.join_code)
+    elif team_id is not None:
+        team = await locked_row(Team, team_id)
+    people = {}
     for user_id in sorted({u for u in user_ids if u is not None}):
-        await locked_row(User, user_id)
-    return team
+        people[user_id] = await locked_row(User, user_id)
+    return team, people
 
 
 # Seats in a team ------------------------------------------------------------------------------
@@ -354,13 +377,14 @@ async def check_student(
     user: dict[str, Any],
     *,
     exclude_seat: int | None = None,
+    profile: Any = UNREAD,
     today: dt.date | None = None,
 ) -> None:
     """May ``user`` (a User row) take a student's seat in the track: no other team where the contest
     forbids it, and eligible (age, study status, graduation, past prizes). ``exclude_seat``: the
-    seat being confirmed (an invitation already held)."""
+    seat being confirmed (an invitation already held); ``profile``: see :func:`check_eligible`."""
     await check_other_teams(rules, event["id"], track_id, user["id"], exclude_seat=exclude_seat)
-    await check_eligible(rules, event, user, today=today)
+    await check_eligible(rules, event, user, profile=profile, today=today)
 
 
 async def check_other_teams(
@@ -397,44 +421,76 @@ def age_on(born: dt.date, on: dt.date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-async def check_eligible(
-    rules: Rules, event: dict[str, Any], user: dict[str, Any], *, today: dt.date | None = None
-) -> None:
-    """Age, study status, graduation year and past prizes, from the person's profile."""
-    needs_profile = rules.age_max is not None or rules.statuses or rules.graduated_within_years is not None
-    profile = None
-    if needs_profile:
-        profile = (
-            await Profile.select(Profile.birth_date, Profile.study_status, Profile.graduation_year)
-            .where(Profile.user == user["id"])
-            .first()
+async def read_profile(user_id: int) -> dict[str, Any] | None:
+    """The parts of the person's profile that the rules read (``None``: never filled in)."""
+    return (
+        await Profile.select(
+            Profile.birth_date, Profile.study_status, Profile.graduation_year, Profile.institution
         )
-        if profile is None:
-            raise _refuse("profile_incomplete", "Complete your profile first: {missing}", missing="profile")
-    today = today or utcnow().date()
-    if profile is not None and rules.age_max is not None:
-        if profile["birth_date"] is None:
-            raise _refuse(
-                "profile_incomplete", "Complete your profile first: {missing}", missing="birth_date"
-            )
-        if age_on(profile["birth_date"], rules.age_reference_date or today) > rules.age_max:
-            raise _refuse("age_limit", "The contest is for people aged at most {limit}", limit=rules.age_max)
-    if profile is not None and rules.statuses and profile["study_status"] not in rules.statuses:
-        raise _refuse(
-            "study_status_not_eligible",
-            "The contest is open to: {statuses}",
-            statuses=", ".join(rules.statuses),
-        )
+        .where(Profile.user == user_id)
+        .first()
+    )
+
+
+def needs_profile(rules: Rules) -> bool:
+    return rules.age_max is not None or bool(rules.statuses) or rules.graduated_within_years is not None
+
+
+def missing_profile(rules: Rules, profile: dict[str, Any] | None) -> list[str]:
+    """The profile's fields (``ProfileIn``'s names) the rules need that are empty."""
+    missing = []
+    if rules.age_max is not None and (profile is None or profile["birth_date"] is None):
+        missing.append("birth_date")
+    if profile is None and (rules.statuses or rules.graduated_within_years is not None):
+        missing.append("study_status")
     if (
         profile is not None
         and rules.graduated_within_years is not None
         and profile["study_status"] == StudyStatus.graduate.value
+        and profile["graduation_year"] is None
     ):
-        if profile["graduation_year"] is None:
+        missing.append("graduation_year")
+    return missing
+
+
+def profile_incomplete(missing: list[str]) -> Conflict:
+    """The refusal while the profile lacks what the rules need: every missing field named."""
+    return _refuse("profile_incomplete", "Complete your profile first: {missing}", missing=", ".join(missing))
+
+
+async def check_eligible(
+    rules: Rules,
+    event: dict[str, Any],
+    user: dict[str, Any],
+    *,
+    profile: Any = UNREAD,
+    today: dt.date | None = None,
+) -> None:
+    """Age, study status, graduation year and past prizes, from the person's profile (read here
+    unless the caller passes the row of :func:`read_profile`)."""
+    if needs_profile(rules):
+        if profile is UNREAD:
+            profile = await read_profile(user["id"])
+        missing = missing_profile(rules, profile)
+        if missing:
+            raise profile_incomplete(missing)
+        assert profile is not None
+        today = today or utcnow().date()
+        if rules.age_max is not None and age_on(profile["birth_date"], rules.age_reference_date or today) > (
+            rules.age_max
+        ):
+            raise _refuse("age_limit", "The contest is for people aged at most {limit}", limit=rules.age_max)
+        if rules.statuses and profile["study_status"] not in rules.statuses:
             raise _refuse(
-                "profile_incomplete", "Complete your profile first: {missing}", missing="graduation_year"
+                "study_status_not_eligible",
+                "The contest is open to: {statuses}",
+                statuses=", ".join(rules.statuses),
             )
-        if profile["graduation_year"] < today.year - rules.graduated_within_years:
+        if (
+            rules.graduated_within_years is not None
+            and profile["study_status"] == StudyStatus.graduate.value
+            and profile["graduation_year"] < today.year - rules.graduated_within_years
+        ):
             raise _refuse(
                 "graduated_too_long_ago",
                 "Graduates may take part up to {limit} years after graduating",

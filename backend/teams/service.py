@@ -13,7 +13,8 @@ timeline line (``backend.teams.history.team_changed``), under the contest's rule
   valid for :data:`VALID_FOR`; an invitation past its date frees its seat at the team's next change
   (recorded as ``invitation_expired``). Accepting: logged in, as the invited address; not logged in, an
   address without an account gives a name and password and the account is created (confirmed: the
-  link proves the address); an address with one must log in first.
+  link proves the address) and kept, even when the rules then need the profile first (the
+  invitation waits for the same link); an address with one must log in first.
 - Withdrawal is final and frees every seat of the team.
 """
 
@@ -27,7 +28,7 @@ import msgspec
 
 from backend import audit, policy
 from backend.accounts import passwords
-from backend.accounts.tables import Profile, User
+from backend.accounts.tables import User
 from backend.accounts.tokens import token_digest
 from backend.db import locked_row, transaction, utcnow
 from backend.errors import Conflict, DomainError, NotFound
@@ -102,7 +103,13 @@ _USER_COLUMNS = (User.id, User.email, User.display_name, User.locale, User.email
 async def _lock(team_id: int, user_ids: list[int | None]) -> dict[str, Any]:
     """The team's row and the people's, locked (``rules.lock``); then the team's overdue invitations
     free their seats (recorded), so every change sees the seats that are really held."""
-    team = await rules.lock(team_id, user_ids)
+    team, _ = await rules.lock(team_id, user_ids)
+    await _free_expired(team)
+    return team
+
+
+async def _free_expired(team: dict[str, Any]) -> None:
+    team_id = team["id"]
     now = utcnow()
     expired = (
         await TeamMember.update({TeamMember.state: SeatState.left.value, TeamMember.ended_at: now})
@@ -117,7 +124,6 @@ async def _lock(team_id: int, user_ids: list[int | None]) -> dict[str, Any]:
         await team_changed(None, team, "invitation_expired", seat_id=seat["id"], email=seat["email"])
     if expired:
         await refresh_status(team_id, None, members_changed=True)
-    return team
 
 
 # Reading --------------------------------------------------------------------------------------
@@ -235,13 +241,36 @@ async def my_teams(actor: Principal) -> list[TeamOut]:
 # Creating a team ------------------------------------------------------------------------------
 
 
+def _code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _codes_exhausted() -> Conflict:
+    return Conflict("conflict", "The change clashes with data written at the same time; reload and retry")
+
+
 async def _new_code() -> str:
-    """A join code no other team has (retried on the rare collision)."""
+    """A join code no other team has (retried on the rare collision), for a team's new code."""
     for _ in range(10):
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = _code()
         if not await Team.exists().where(Team.join_code == code):
             return code
-    raise Conflict("conflict", "The change clashes with data written at the same time; reload and retry")
+    raise _codes_exhausted()
+
+
+async def _insert_team(team: Team) -> dict[str, Any]:
+    """Insert ``team`` with a new join code and return its row: the code's unique index finds the
+    rare collision (the insert then writes nothing, and is tried again with another code)."""
+    for _ in range(10):
+        team.join_code = _code()
+        rows = (
+            await Team.insert(team)
+            .on_conflict(target=Team.join_code, action="DO NOTHING")
+            .returning(*Team.all_columns())
+        )
+        if rows:
+            return rows[0]
+    raise _codes_exhausted()
 
 
 def normalize_code(code: str) -> str:
@@ -249,42 +278,45 @@ def normalize_code(code: str) -> str:
 
 
 async def _event_for(actor: Principal, event_id: int, action: Action) -> dict[str, Any]:
+    """The event as the rules read it (``id``, ``status``, ``organization``), once the policy
+    allows ``action``."""
     context = await policy.event_context(actor, event_id)
     if context is None:
         raise NotFound("Event")
     policy.require(actor, action, context)
-    return await rules.event_row(event_id)
+    return {"id": event_id, "status": context.status, "organization": context.organization_id}
 
 
-async def _check_track(event_id: int, track_id: int) -> None:
-    if not await Track.exists().where((Track.id == track_id) & (Track.event == event_id)):
+async def _track_rules(event_id: int, track_id: int) -> tuple[rules.Rules, str]:
+    """The rules in force in the track and the contest's kind; the track must be the event's."""
+    found = await rules.track_rules(event_id, track_id)
+    if found is None:
         raise DomainError(
             "unknown_track",
             "The referenced track is not part of this event",
             fields={"track_id": "is not a track of this event"},
         )
-
-
-async def _profile_institution(user_id: int) -> int | None:
-    row = await Profile.select(Profile.institution).where(Profile.user == user_id).first()
-    return row["institution"] if row else None
+    return found
 
 
 async def create_team(actor: Principal, event_id: int, data: TeamIn) -> TeamOut:
     """Register a team in a track of a contest; the caller becomes its leader."""
     async with transaction():
         event = await _event_for(actor, event_id, Action.register_team)
-        await _check_track(event_id, data.track_id)
-        team_rules = await rules.rules_for(event_id, data.track_id)
+        team_rules, event["kind"] = await _track_rules(event_id, data.track_id)
         rules.check_registration_open(event, team_rules)
         rules.check_names(team_rules, data.name, data.entry_title)
-        await rules.lock(None, [actor.id])
-        user = await _user(actor.id)
+        _, people = await rules.lock(None, [actor.id])
+        user = people[actor.id]
         rules.require_confirmed_email(user)
-        await rules.check_student(team_rules, event, data.track_id, user)
-        institution_id = data.institution_id or await _profile_institution(actor.id)
+        # One read of the profile for the eligibility rules and the default institution.
+        profile = None
+        if data.institution_id is None or rules.needs_profile(team_rules):
+            profile = await rules.read_profile(actor.id)
+        await rules.check_student(team_rules, event, data.track_id, user, profile=profile)
+        institution_id = data.institution_id or (profile["institution"] if profile else None)
         institution = await rules.check_institution(team_rules, institution_id)
-        (row,) = await Team.insert(
+        row = await _insert_team(
             Team(
                 event=event_id,
                 track=data.track_id,
@@ -294,10 +326,9 @@ async def create_team(actor: Principal, event_id: int, data: TeamIn) -> TeamOut:
                 institution=institution_id,
                 region=institution["region"] if institution else "",
                 country=institution["country"] if institution else "",
-                join_code=await _new_code(),
             )
-        ).returning(*Team.all_columns())
-        await TeamMember(
+        )
+        seat = TeamMember(
             team=row["id"],
             event=event_id,
             track=data.track_id,
@@ -308,9 +339,12 @@ async def create_team(actor: Principal, event_id: int, data: TeamIn) -> TeamOut:
             joined_via=JoinedVia.creation.value,
             locale=user["locale"],
             confirmed_at=utcnow(),
-        ).save()
+        )
+        await seat.save()
         await team_changed(actor.id, row, "created", name=row["name"], track_id=data.track_id)
-        if await refresh_status(row["id"], actor.id, team=row, team_rules=team_rules) != row["status"]:
+        seats = [{"id": seat.id, "role": seat.role, "position": 0, "state": seat.state, "user": actor.id}]
+        status = await refresh_status(row["id"], actor.id, team=row, team_rules=team_rules, seats=seats)
+        if status != row["status"]:
             row = await _team_row(row["id"])
     return TeamOut(**_team_fields(row, show_code=True), my_role=MemberRole.leader.value, my_state="confirmed")
 
@@ -325,11 +359,13 @@ async def refresh_status(
     members_changed: bool = False,
     team: dict[str, Any] | None = None,
     team_rules: rules.Rules | None = None,
+    seats: list[dict[str, Any]] | None = None,
 ) -> str:
     """Recompute forming / complete after a change (in the caller's transaction, under its lock of
     the team). A review (approved, rejected) stands unless ``members_changed``: then it is dropped
     and recorded. A withdrawn team stays withdrawn. Mails the team when it becomes complete.
-    ``team`` (its current row) and ``team_rules`` spare the reads when the caller has them."""
+    ``team`` (its current row), ``team_rules`` and ``seats`` (those held) spare the reads when the
+    caller has them."""
     async with transaction():
         team = team or await _team_row(team_id)
         status = team["status"]
@@ -339,7 +375,8 @@ async def refresh_status(
         if reviewed and not members_changed:
             return status
         team_rules = team_rules or await rules.rules_for(team["event"], team["track"])
-        complete = not rules.unmet(team_rules, await rules.held_seats(team_id), team["leader"])
+        seats = seats if seats is not None else await rules.held_seats(team_id)
+        complete = not rules.unmet(team_rules, seats, team["leader"])
         new = TeamStatus.complete.value if complete else TeamStatus.forming.value
         if reviewed:
             await team_changed(actor_id, team, "review_dropped", previous=status)
@@ -533,53 +570,59 @@ def _require_holder(principal: Principal | None, seat: dict[str, Any]) -> None:
         )
 
 
+async def create_invited_account(token: str, data: TeamAcceptIn) -> int:
+    """The account of an invited address that has none, created confirmed (the mailed link proves
+    the address) and committed on its own: whatever the contest's rules then say of the person
+    (a profile to complete first), the account stays and the invitation waits. Its id."""
+    password = passwords.hash_password(data.password) if data.password else None
+    async with transaction():
+        seat = await _invited_seat(token)
+        _require_pending(seat)
+        team = await _team_row(seat["team"])
+        rules.check_changes_open(team, await rules.rules_for(team["event"], team["track"]))
+        if await User.exists().where(User.email == seat["email"]):
+            raise DomainError(
+                "invitation_login_required",
+                "An account with this e-mail exists: log in to accept the invitation",
+                status_code=401,
+            )
+        missing = {f: "required" for f in ("display_name", "password") if not getattr(data, f)}
+        if missing:
+            raise DomainError("validation_error", "Give your name and a password", fields=missing)
+        new = User(
+            username=seat["email"],
+            email=seat["email"],
+            password=password,
+            display_name=data.display_name,
+            locale=seat["locale"],
+            active=True,
+            admin=False,
+            superuser=False,
+            email_confirmed_at=utcnow(),
+        )
+        await new.save()
+    return new.id
+
+
 async def accept_invitation(
     principal: Principal | None, token: str, data: TeamAcceptIn | None = None
 ) -> SeatOut:
     """Take the seat of an invitation (see the module docstring for who may); a repeat by the
-    same person gives the same answer."""
-    data = data or TeamAcceptIn()
-    password = passwords.hash_password(data.password) if principal is None and data.password else None
+    same person gives the same answer. Without a login the account is created first
+    (:func:`create_invited_account`) and kept even when the rules refuse the person for now."""
+    user_id = principal.id if principal else await create_invited_account(token, data or TeamAcceptIn())
     async with transaction():
         found = await _invited_seat(token)
         _require_holder(principal, found)
-        account = await User.select(User.id).where(User.email == found["email"]).first()
-        team = await _lock(found["team"], [account["id"] if account else None])
+        team, people = await rules.lock(found["team"], [user_id])
+        await _free_expired(team)
         seat = await _seat(found["id"])
-        if (
-            principal is not None
-            and seat["state"] == SeatState.confirmed.value
-            and seat["user"] == principal.id
-        ):
+        user = people[user_id]
+        if seat["state"] == SeatState.confirmed.value and seat["user"] == user_id:
             return _seat_out(seat)
         _require_pending(seat)
         team_rules = await rules.rules_for(team["event"], team["track"])
         rules.check_changes_open(team, team_rules)
-        if principal is None:
-            if account is not None:
-                raise DomainError(
-                    "invitation_login_required",
-                    "An account with this e-mail exists: log in to accept the invitation",
-                    status_code=401,
-                )
-            missing = {f: "required" for f in ("display_name", "password") if not getattr(data, f)}
-            if missing:
-                raise DomainError("validation_error", "Give your name and a password", fields=missing)
-            new = User(
-                username=seat["email"],
-                email=seat["email"],
-                password=password,
-                display_name=data.display_name,
-                locale=seat["locale"],
-                active=True,
-                admin=False,
-                superuser=False,
-            )
-            await new.save()
-            user_id = new.id
-        else:
-            user_id = principal.id
-        user = await _user(user_id)
         if user["email_confirmed_at"] is None:  # the mailed link proves the address
             await User.update({User.email_confirmed_at: utcnow()}).where(User.id == user_id)
         event = await rules.event_row(team["event"])
@@ -602,6 +645,19 @@ async def accept_invitation(
         await team_changed(user_id, team, "member_confirmed", seat_id=seat["id"], role=seat["role"])
         await refresh_status(team["id"], user_id, members_changed=True, team_rules=team_rules)
         return _seat_out(await _seat(seat["id"]))
+
+
+async def invitation_profile_gaps(principal: Principal, token: str) -> list[str]:
+    """The profile's fields that the contest's rules need of the invited student and the caller's
+    profile lacks (empty for an advisor's seat): what to fill in before accepting."""
+    seat = await _invited_seat(token)
+    if seat["role"] not in STUDENT_ROLES:
+        return []
+    team = await _team_row(seat["team"])
+    team_rules = await rules.rules_for(team["event"], team["track"])
+    if not rules.needs_profile(team_rules):
+        return []
+    return rules.missing_profile(team_rules, await rules.read_profile(principal.id))
 
 
 async def decline_invitation(principal: Principal | None, token: str) -> SeatOut:
@@ -627,34 +683,34 @@ async def decline_invitation(principal: Principal | None, token: str) -> SeatOut
 async def join_by_code(actor: Principal, data: JoinIn) -> SeatOut:
     """Ask to join the team of a join code; the leader approves or refuses (and is mailed)."""
     async with transaction():
-        found = (
-            await Team.select(Team.id, Team.event).where(Team.join_code == normalize_code(data.code)).first()
-        )
-        if found is None:
+        # The team's row by its code, then the caller's: rules.lock's order.
+        team, people = await rules.lock(None, [actor.id], join_code=normalize_code(data.code))
+        if team is None:
             raise DomainError(
                 "invalid_join_code", "No team has this join code", status_code=404, fields={"code": "unknown"}
             )
-        event = await _event_for(actor, found["event"], Action.register_team)
-        team = await _lock(found["id"], [actor.id])
-        team_rules = await rules.rules_for(team["event"], team["track"])
+        event = await _event_for(actor, team["event"], Action.register_team)
+        await _free_expired(team)
+        team_rules, _ = await _track_rules(team["event"], team["track"])
         rules.check_changes_open(team, team_rules)
-        user = await _user(actor.id)
+        user = people[actor.id]
         rules.require_confirmed_email(user)
         rules.check_room(team_rules, await rules.held_seats(team["id"]), MemberRole.member.value)
         await rules.check_student(team_rules, event, team["track"], user)
-        seat = TeamMember(
-            team=team["id"],
-            event=team["event"],
-            track=team["track"],
-            user=actor.id,
-            email=user["email"],
-            role=MemberRole.member.value,
-            state=SeatState.requested.value,
-            joined_via=JoinedVia.code.value,
-            locale=user["locale"],
-        )
-        await seat.save()
-        await team_changed(actor.id, team, "join_requested", seat_id=seat.id)
+        (seat,) = await TeamMember.insert(
+            TeamMember(
+                team=team["id"],
+                event=team["event"],
+                track=team["track"],
+                user=actor.id,
+                email=user["email"],
+                role=MemberRole.member.value,
+                state=SeatState.requested.value,
+                joined_via=JoinedVia.code.value,
+                locale=user["locale"],
+            )
+        ).returning(*TeamMember.all_columns())
+        await team_changed(actor.id, team, "join_requested", seat_id=seat["id"])
         leader = await _user(team["leader"]) if team["leader"] else None
         if leader is not None:
             await mail.join_request(
@@ -665,7 +721,7 @@ async def join_by_code(actor: Principal, data: JoinIn) -> SeatOut:
                 email=user["email"],
                 link=mail.team_link(get_settings().base_url, team["id"]),
             )
-        return _seat_out(await _seat(seat.id))
+        return _seat_out({**seat, "display_name": user["display_name"]})
 
 
 async def answer_request(actor: Principal, team_id: int, seat_id: int, approve: bool) -> SeatOut:
@@ -956,8 +1012,7 @@ async def import_team(actor: Principal, event_id: int, row: ImportedTeam) -> int
         event = await rules.event_row(event_id)
         if event is None:
             raise NotFound("Event")
-        await _check_track(event_id, row.track_id)
-        team_rules = await rules.rules_for(event_id, row.track_id)
+        team_rules, _ = await _track_rules(event_id, row.track_id)
         rules.check_names(team_rules, row.name, row.entry_title)
         accounts = {
             a["email"]: a
@@ -966,19 +1021,19 @@ async def import_team(actor: Principal, event_id: int, row: ImportedTeam) -> int
         await rules.lock(None, [a["id"] for a in accounts.values()])
         institution = await rules.check_institution(team_rules, row.institution_id)
         leader = accounts.get(leader_email)
-        team = Team(
-            event=event_id,
-            track=row.track_id,
-            name=row.name.strip(),
-            entry_title=row.entry_title.strip(),
-            leader=leader["id"] if leader else None,
-            institution=row.institution_id,
-            region=institution["region"] if institution else "",
-            country=institution["country"] if institution else "",
-            join_code=await _new_code(),
+        team_row = await _insert_team(
+            Team(
+                event=event_id,
+                track=row.track_id,
+                name=row.name.strip(),
+                entry_title=row.entry_title.strip(),
+                leader=leader["id"] if leader else None,
+                institution=row.institution_id,
+                region=institution["region"] if institution else "",
+                country=institution["country"] if institution else "",
+            )
         )
-        await team.save()
-        team_row = await _team_row(team.id)
+        team_id = team_row["id"]
         await team_changed(actor.id, team_row, "imported", name=team_row["name"], track_id=row.track_id)
         base_url = get_settings().base_url
         places = [(leader_email, MemberRole.leader.value, 0)] + [
@@ -986,7 +1041,7 @@ async def import_team(actor: Principal, event_id: int, row: ImportedTeam) -> int
         ]
         places += [(e, role, n) for n, (e, role) in enumerate(advisors, start=1)]
         for email, role, position in places:
-            seats = await rules.held_seats(team.id)
+            seats = await rules.held_seats(team_id)
             rules.check_room(team_rules, seats, role)
             account = accounts.get(email)
             if role in ADVISOR_ROLES:
@@ -1001,7 +1056,7 @@ async def import_team(actor: Principal, event_id: int, row: ImportedTeam) -> int
                 )
                 continue
             await TeamMember(
-                team=team.id,
+                team=team_id,
                 event=event_id,
                 track=row.track_id,
                 user=account["id"],
@@ -1013,5 +1068,5 @@ async def import_team(actor: Principal, event_id: int, row: ImportedTeam) -> int
                 locale=account["locale"],
                 confirmed_at=utcnow(),
             ).save()
-        await refresh_status(team.id, actor.id)
-    return team.id
+        await refresh_status(team_id, actor.id)
+    return team_id

@@ -14,7 +14,7 @@ from backend.accounts.tables import Role
 from backend.events.tables import Stage, Track
 from backend.mail.tables import OutboxEmail
 from backend.security import CSRF_HEADER
-from backend.teams.tables import Team, TeamMember
+from backend.teams.tables import RegistrationRules, Team, TeamMember
 
 LINK = re.compile(r"https?://\S+/team-invitations/(tinv_[A-Za-z0-9_-]+)")
 HTML = {"accept": "text/html"}
@@ -267,3 +267,50 @@ async def test_an_invitation_creates_the_account_of_a_new_address(make_client, m
     assert created.status_code == 303
     assert (await visitor.get(f"/teams/{team_id}", headers=HTML)).status_code == 200
     assert (await visitor.get("/team-invitations/tinv_unknown", headers=HTML)).status_code == 404
+
+
+async def test_a_new_account_completes_its_profile_then_accepts_from_the_same_link(
+    make_client, make_user, contest
+):
+    """The contest's rules need a date of birth: creating the account from the link keeps it (and
+    logs in), the page names what the profile lacks and the invitation waits; after the profile is
+    filled in, the same link accepts."""
+    event_id, track_id, _ = contest
+    leader = await browser(make_client, make_user, "leader")
+    await register(leader, track_id)
+    team_id = (await Team.select(Team.id).first())["id"]
+    await RegistrationRules(event=event_id, rules='{"age_max": 30}').save()
+    await leader.post(
+        f"/teams/{team_id}/seats", data=form(leader, email="new@example.org", role="member"), headers=HTML
+    )
+    token = await last_token("new@example.org")
+    visitor = await make_client()
+    visitor.cookies.set("podium_lang", "zh", domain="podium.test")
+    csrf = visitor.headers.pop(CSRF_HEADER)
+    password = "long enough 1"
+    created = await visitor.post(
+        f"/team-invitations/{token}/accept",
+        data={"_csrf_token": csrf, "display_name": "New", "password": password, "password_again": password},
+        headers=HTML,
+    )
+    assert created.status_code == 200, created.text
+    assert "出生日期" in created.text  # what the profile lacks, in the reader's language
+    assert 'href="/me#details-title"' in created.text
+    assert (await TeamMember.select(TeamMember.state).where(TeamMember.email == "new@example.org").first())[
+        "state"
+    ] == "invited"
+    shown = await visitor.get(f"/team-invitations/{token}", headers=HTML)  # logged in by the creation
+    assert shown.status_code == 200
+    assert "出生日期" in shown.text
+    assert f"/team-invitations/{token}/accept" not in shown.text
+
+    visitor.headers[CSRF_HEADER] = csrf
+    profile = {"name_native": "New", "name_latin": "New", "birth_date": "2005-03-01"}
+    assert (await visitor.put("/api/v1/me/profile", json=profile)).status_code == 200
+    ready = await visitor.get(f"/team-invitations/{token}", headers=HTML)
+    assert f"/team-invitations/{token}/accept" in ready.text
+    accepted = await visitor.post(
+        f"/team-invitations/{token}/accept", data={"_csrf_token": csrf}, headers=HTML
+    )
+    assert accepted.status_code == 303
+    assert (await visitor.get(f"/teams/{team_id}", headers=HTML)).status_code == 200

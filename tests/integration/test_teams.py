@@ -590,3 +590,59 @@ async def test_an_expired_invitation_frees_its_seat_at_the_next_change(make_user
     assert (await anonymous.get(f"/api/v1/team-invitations/{token}")).json()["status"] == "expired"
     kinds = [t["kind"] for t in (await lead.get(f"/api/v1/teams/{team_id}")).json()["timeline"]]
     assert kinds[-2:] == ["invitation_expired", "invited"]
+
+
+async def test_a_new_account_keeps_its_invitation_until_its_profile_meets_the_rules(
+    make_user, make_client, contest
+):
+    """Accepting without an account creates it (confirmed) and keeps it even when the contest's
+    rules need a profile first: the refusal names what to fill in, the invitation waits, and the
+    same link accepts once the profile is complete."""
+    event_id, track_id, _ = contest
+    (lead,) = await people(make_user, make_client, "lead")
+    team_id = (await create(lead, event_id, track_id)).json()["id"]
+    organizer = english(await make_client("organizer@example.org"))
+    ruled = await organizer.put(
+        f"/api/v1/events/{event_id}/registration-rules", json={"age_max": 30, "statuses": ["student"]}
+    )
+    assert ruled.status_code == 200, ruled.text
+    await lead.post(f"/api/v1/teams/{team_id}/seats", json={"email": "new@example.org", "locale": "en"})
+    token = await last_token("new@example.org")
+    anonymous = english(await make_client())
+
+    first = await anonymous.post(
+        f"/api/v1/team-invitations/{token}/accept",
+        json={"display_name": "New", "password": "long password 1"},
+    )
+    body = refused(first, 409, "profile_incomplete")
+    assert "birth_date, study_status" in body["detail"]
+    account = (
+        await User.select(User.id, User.email_confirmed_at).where(User.email == "new@example.org").first()
+    )
+    assert account is not None
+    assert account["email_confirmed_at"] is not None
+    view = (await anonymous.get(f"/api/v1/team-invitations/{token}")).json()
+    assert (view["status"], view["has_account"]) == ("pending", True)
+    refused(
+        await anonymous.post(
+            f"/api/v1/team-invitations/{token}/accept",
+            json={"display_name": "New", "password": "long password 1"},
+        ),
+        401,
+        "invitation_login_required",
+    )
+
+    new = english(await make_client("new@example.org", password="long password 1"))
+    refused(await new.post(f"/api/v1/team-invitations/{token}/accept"), 409, "profile_incomplete")
+    profile = {"name_native": "New", "name_latin": "New", "study_status": "graduate"}
+    assert (await new.put("/api/v1/me/profile", json=profile)).status_code == 200
+    body = refused(await new.post(f"/api/v1/team-invitations/{token}/accept"), 409, "profile_incomplete")
+    assert "birth_date" in body["detail"]
+    assert "study_status" not in body["detail"]
+    profile |= {"birth_date": "2005-03-01", "study_status": "student"}
+    assert (await new.put("/api/v1/me/profile", json=profile)).status_code == 200
+    accepted = await new.post(f"/api/v1/team-invitations/{token}/accept")
+    assert accepted.status_code == 200, accepted.text
+    assert (accepted.json()["state"], accepted.json()["user_id"]) == ("confirmed", account["id"])
+    kinds = [t["kind"] for t in (await new.get(f"/api/v1/teams/{team_id}")).json()["timeline"]]
+    assert kinds.count("member_confirmed") == 1
