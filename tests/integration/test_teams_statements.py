@@ -9,6 +9,7 @@ import datetime as dt
 import asyncpg
 import pytest
 
+from backend import tasks
 from backend.accounts.tables import Profile
 from backend.audit import Actor, acting_as
 from backend.events.tables import Track
@@ -21,6 +22,20 @@ from backend.teams.tables import RegistrationRules
 # BEGIN and COMMIT included; before these limits 21 and 22.
 CREATE_MAX = 14
 JOIN_MAX = 17
+
+
+class Held:
+    """A job queue that keeps the mails' delivery jobs (this test has no worker)."""
+
+    async def enqueue(self, name: str, *args: object, job_id: str | None = None) -> None:
+        pass
+
+
+@pytest.fixture(autouse=True)
+def held_jobs():
+    previous = tasks.install(Held())
+    yield
+    tasks.install(previous)
 
 
 @pytest.fixture
