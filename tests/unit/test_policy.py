@@ -33,6 +33,7 @@ EVENT_ACTIONS = [
     if a not in PLATFORM_ACTIONS
     and a not in ORGANIZATION_ACTIONS
     and a not in TEAM_ACTIONS
+    and a is not Action.manage_own_account
     and a not in (Action.view_event, Action.archive_event)
 ]
 
@@ -235,3 +236,8 @@ def test_organizers_reach_a_team_only_when_their_scope_covers_it(scope, covers):
     # without a team, the route-level question: any organizer grant may ask for its own part
     for action in (Action.view_teams, Action.review_team, Action.import_teams):
         assert decide(person(), action, ctx, target=None) is Outcome.allowed
+
+
+def test_everyone_signed_in_manages_their_own_account_and_nobody_else_does():
+    assert decide(person(), Action.manage_own_account) is Outcome.allowed
+    assert decide(None, Action.manage_own_account) is Outcome.unauthenticated
