@@ -132,3 +132,35 @@ async def test_one_wins_the_last_seat_and_one_the_last_advisor_entries(server, a
     finally:
         for client in (leader, *people, *advisors):
             await client.aclose()
+
+
+async def test_twenty_identical_requests_of_one_person_count_once(server, admin):
+    """A double-clicking or retrying client: the same person sends the same request twenty times at
+    once. One team is created, one join request is made; the others are told why, none fails."""
+    event_id, (track, other_track) = await _open_contest(server, admin, tracks=2)
+    person = await _person(server, "twice@example.org")
+    leader = await _person(server, "other-leader@example.org")
+    try:
+        body = {"track_id": track, "name": "Twin"}
+        responses = await race(*[lambda: person.post(f"/api/v1/events/{event_id}/teams", json=body)] * N)
+        assert statuses(responses) == {201: 1, 409: N - 1}
+        assert the_one_refusal(responses, 409)["code"] == "already_in_track"
+        assert await server.value("SELECT count(*) FROM team WHERE event = ?", event_id) == 1
+
+        team = (
+            await leader.post(
+                f"/api/v1/events/{event_id}/teams", json={"track_id": other_track, "name": "Open"}
+            )
+        ).json()
+        responses = await race(
+            *[lambda: person.post("/api/v1/teams/join", json={"code": team["join_code"]})] * N
+        )
+        assert statuses(responses) == {201: 1, 409: N - 1}
+        assert the_one_refusal(responses, 409)["code"] == "already_in_team"
+        requested = await server.value(
+            "SELECT count(*) FROM team_member WHERE team = ? AND state = 'requested'", team["id"]
+        )
+        assert requested == 1
+    finally:
+        await person.aclose()
+        await leader.aclose()
