@@ -35,7 +35,7 @@ from backend.accounts.schemas import (
     OrganizationInvitationIn,
     PersonOut,
 )
-from backend.accounts.service import check_grant
+from backend.accounts.service import check_grant, create_invited_user
 from backend.accounts.tables import Invitation, RoleGrant, User
 from backend.accounts.tokens import token_digest
 from backend.db import locked_row, transaction, utcnow
@@ -496,29 +496,7 @@ async def accept(principal: Principal | None, data: AcceptIn) -> AcceptOut:
         if principal is not None:
             user_id = principal.id
         else:
-            if await User.exists().where(User.email == row["email"]):
-                raise DomainError(
-                    "invitation_login_required",
-                    "An account with this e-mail exists: log in to accept the invitation",
-                    status_code=401,
-                )
-            missing = {
-                field: "required" for field in ("display_name", "password") if not getattr(data, field)
-            }
-            if missing:
-                raise DomainError("validation_error", "Give your name and a password", fields=missing)
-            user = User(
-                username=row["email"],
-                email=row["email"],
-                password=password,
-                display_name=data.display_name,
-                locale=row["locale"],
-                active=True,
-                admin=False,
-                superuser=False,
-            )
-            await user.save()
-            user_id = user.id
+            user_id = await create_invited_user(row["email"], row["locale"], data.display_name, password)
         claimed = (
             await Invitation.update({Invitation.accepted_at: utcnow(), Invitation.accepted_by: user_id})
             .where((Invitation.id == row["id"]) & Invitation.accepted_at.is_null())

@@ -223,6 +223,37 @@ async def create_user(actor_id: int | None, data: UserIn, *, platform_admin: boo
     return await get_user(user.id)
 
 
+async def create_invited_user(
+    email: str, locale: str, display_name: str | None, password_hash: str | None
+) -> int:
+    """The account of an invited address that has none, confirmed (the mailed link proves the
+    address): what accepting a role's or a team's invitation without a login creates. Refused when
+    the address has an account (log in to accept) or without a name and a password. Its id."""
+    if await User.exists().where(User.email == email):
+        raise DomainError(
+            "invitation_login_required",
+            "An account with this e-mail exists: log in to accept the invitation",
+            status_code=401,
+        )
+    given = {"display_name": display_name, "password": password_hash}
+    missing = {field: "required" for field, value in given.items() if not value}
+    if missing:
+        raise DomainError("validation_error", "Give your name and a password", fields=missing)
+    user = User(
+        username=email,
+        email=email,
+        password=password_hash,
+        display_name=display_name,
+        locale=locale,
+        active=True,
+        admin=False,
+        superuser=False,
+        email_confirmed_at=utcnow(),
+    )
+    await user.save()
+    return user.id
+
+
 async def get_user(user_id: int) -> UserOut:
     row = await User.select(*_USER_COLUMNS).where(User.id == user_id).first()
     if row is None:

@@ -28,6 +28,7 @@ import msgspec
 
 from backend import audit, policy
 from backend.accounts import passwords
+from backend.accounts.service import create_invited_user
 from backend.accounts.tables import User
 from backend.accounts.tokens import token_digest
 from backend.db import locked_row, transaction, utcnow
@@ -580,28 +581,7 @@ async def create_invited_account(token: str, data: TeamAcceptIn) -> int:
         _require_pending(seat)
         team = await _team_row(seat["team"])
         rules.check_changes_open(team, await rules.rules_for(team["event"], team["track"]))
-        if await User.exists().where(User.email == seat["email"]):
-            raise DomainError(
-                "invitation_login_required",
-                "An account with this e-mail exists: log in to accept the invitation",
-                status_code=401,
-            )
-        missing = {f: "required" for f in ("display_name", "password") if not getattr(data, f)}
-        if missing:
-            raise DomainError("validation_error", "Give your name and a password", fields=missing)
-        new = User(
-            username=seat["email"],
-            email=seat["email"],
-            password=password,
-            display_name=data.display_name,
-            locale=seat["locale"],
-            active=True,
-            admin=False,
-            superuser=False,
-            email_confirmed_at=utcnow(),
-        )
-        await new.save()
-    return new.id
+        return await create_invited_user(seat["email"], seat["locale"], data.display_name, password)
 
 
 async def accept_invitation(
