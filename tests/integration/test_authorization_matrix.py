@@ -264,15 +264,26 @@ async def _seed_review_team(world: World) -> None:
     await captain.save()
     await RegistrationRules(event=event_id, rules={"approval_required": True}).save()
     team = Team(
-        event=event_id, track=track["id"], name="Reviewed", leader=captain.id, join_code="REVIEW23", status="complete"
+        event=event_id,
+        track=track["id"],
+        name="Reviewed",
+        leader=captain.id,
+        join_code="REVIEW23",
+        status="complete",
     )
     await team.save()
     world.ids["review_team"] = team.id
     await TeamMember.insert(
         *[
             TeamMember(
-                team=team.id, event=event_id, track=track["id"], user=user, email=email, role=role,
-                state="confirmed", joined_via="import",
+                team=team.id,
+                event=event_id,
+                track=track["id"],
+                user=user,
+                email=email,
+                role=role,
+                state="confirmed",
+                joined_via="import",
             )
             for user, email, role in (
                 (captain.id, world.email("captain"), "leader"),
@@ -769,7 +780,9 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/workspace/events/{event_id}/people"): Row(EVENT_ADMINS, "draft", _on("draft")),
     # the organizers' "Teams" section (see the API rows and _seed_review_team)
     ("GET", "/workspace/events/{event_id}/teams"): Row(EVENT_ADMINS, "draft", _on("draft")),
-    ("GET", "/workspace/events/{event_id}/teams/{team_id}"): Row(EVENT_ADMINS, "draft", _on("draft", team_id="review_team")),
+    ("GET", "/workspace/events/{event_id}/teams/{team_id}"): Row(
+        EVENT_ADMINS, "draft", _on("draft", team_id="review_team")
+    ),
     ("POST", "/workspace/events/{event_id}/teams/{team_id}/review"): Row(
         EVENT_ADMINS, "draft", _on("draft", team_id="review_team"), lambda w, role: {"decision": "approve"}
     ),
