@@ -3,11 +3,12 @@ consents, the data export and erasure (the forms post to ``backend.accounts.page
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from backend.accounts import consents, profile
 from backend.accounts.tables import ConsentKind, StudyStatus
-from backend.institutions.tables import Institution
+from backend.institutions.service import PICKER_LIMIT, picker_choices, search_term
 from backend.policy import Principal
 
 STUDY_STATUSES = {
@@ -24,19 +25,29 @@ SHARING_LABELS = {
 }
 
 
-async def me_sections(principal: Principal, locale: str, forms: dict[str, Any]) -> dict[str, Any]:
+async def me_sections(
+    principal: Principal, locale: str, forms: dict[str, Any], institution_query: str = ""
+) -> dict[str, Any]:
     """The template context of the account sections; ``forms`` holds a refused form's values and
-    errors (``details``, ``erase``)."""
-    institutions = await Institution.select(
-        Institution.id, Institution.name_zh, Institution.name_en, Institution.country
-    ).order_by(Institution.name_en)
+    errors (``details``, ``erase``); ``institution_query`` the institution picker's search."""
+    details_profile = await profile.get_profile(principal)
+    details = forms.get("details", {})
+    chosen = details.get("values", {}).get("institution_id", details_profile.institution_id)
+    query = search_term(institution_query)
+    chosen_id = int(chosen) if re.fullmatch(r"[0-9]{1,9}", str(chosen)) else None  # a refused form's text
+    choices, matches = await picker_choices(query, chosen_id)
     return {
-        "details_profile": await profile.get_profile(principal),
-        "details": forms.get("details", {}),
+        "details_profile": details_profile,
+        "details": details,
         "erase": forms.get("erase", {}),
         "consents": await consents.get_consents(principal),
         "countries": profile.countries(locale),
-        "institutions": institutions,
+        "institution_picker": {
+            "query": query,
+            "choices": choices,
+            "matches": matches,
+            "limit": PICKER_LIMIT,
+        },
         "study_statuses": [(s.value, label) for s, label in STUDY_STATUSES.items()],
         "sharing": [(k.value, label) for k, label in SHARING_LABELS.items()],
     }

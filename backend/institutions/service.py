@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from backend.institutions.tables import Institution, InstitutionKind
 from backend.schemas import contains, has_visible_text
 
 CSV_COLUMNS = ("name_zh", "name_en", "kind", "country", "region")
+PICKER_LIMIT = 20  # how many matches an institution picker offers
 _OUT_COLUMNS = [
     Institution.id,
     Institution.kind,
@@ -35,6 +37,13 @@ def _check_names(data: InstitutionIn) -> None:
         )
 
 
+def search_term(text: str | None) -> str:
+    """What a search box's text searches for: without control and format characters (zero-width
+    spaces, bidi marks) and outer spaces, at most 100 characters; "" searches for nothing."""
+    kept = "".join(c for c in text or "" if unicodedata.category(c) not in ("Cc", "Cf"))
+    return kept.strip()[:100]
+
+
 async def list_institutions(
     limit: int, offset: int, country: str | None, kind: InstitutionKind | None, query: str | None
 ) -> tuple[list[InstitutionOut], int]:
@@ -43,7 +52,7 @@ async def list_institutions(
         where = where & (Institution.country == country.upper())
     if kind is not None:
         where = where & (Institution.kind == kind.value)
-    if query:
+    if query := search_term(query):
         where = where & contains(query, Institution.name_en, Institution.name_zh)
     rows = (
         await Institution.select(*_OUT_COLUMNS)
@@ -54,6 +63,17 @@ async def list_institutions(
         .offset(offset)
     )
     return [InstitutionOut(**r) for r in rows], await Institution.count().where(where)
+
+
+async def picker_choices(query: str, chosen_id: int | None) -> tuple[list[InstitutionOut], int]:
+    """What an institution picker lists: the chosen institution first, then up to
+    :data:`PICKER_LIMIT` others whose name matches ``query`` (none without one), and how many match."""
+    chosen = await Institution.select(*_OUT_COLUMNS).where(Institution.id == (chosen_id or 0)).first()
+    found, total = (
+        await list_institutions(PICKER_LIMIT, 0, None, None, query) if search_term(query) else ([], 0)
+    )
+    head = [InstitutionOut(**chosen)] if chosen else []
+    return head + [i for i in found if not chosen or i.id != chosen["id"]], total
 
 
 async def get_institution(institution_id: int) -> InstitutionOut:

@@ -148,7 +148,9 @@ async def me_page(request: Request, status_code: int = 200, **forms: Any) -> Tem
         done=ME_DONE.get(request.query_params.get("done", "")),
         profile=forms.get("profile", {}),
         password=forms.get("password", {}),
-        **await me_sections(principal, request_locale(request), forms),
+        **await me_sections(
+            principal, request_locale(request), forms, request.query_params.get("institution_q", "")
+        ),
     )
 
 
