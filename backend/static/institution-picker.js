@@ -38,7 +38,7 @@
     list.setAttribute("role", "listbox");
     list.setAttribute("aria-label", label.textContent);
     list.hidden = true;
-    input.insertAdjacentElement("afterend", list);
+    root.querySelector(".picker-search").insertAdjacentElement("afterend", list);
     input.setAttribute("role", "combobox");
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-controls", listId);
