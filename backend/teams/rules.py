@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 import msgspec
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
 from backend.accounts.tables import Profile, StudyStatus, User
@@ -273,6 +274,17 @@ async def lock(
     for user_id in sorted({u for u in user_ids if u is not None}):
         people[user_id] = await locked_row(User, user_id)
     return team, people
+
+
+async def lock_address(email: str) -> None:
+    """Serialize the changes that count an address's seats (an advisor invited by an address with no
+    account has no row to lock): taken after the row locks, in the same fixed order. PostgreSQL: a
+    transaction-scoped advisory lock on the address; SQLite's IMMEDIATE transaction already
+    serializes every writer."""
+    if isinstance(engine(), PostgresEngine):
+        await engine().run_querystring(
+            QueryString("SELECT pg_advisory_xact_lock(hashtextextended(lower({}), 0))", email)
+        )
 
 
 # Seats in a team ------------------------------------------------------------------------------

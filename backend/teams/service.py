@@ -431,6 +431,8 @@ async def invite(actor: Principal, team_id: int, data: SeatInviteIn, base_url: s
         await team_access(actor, team_id, Action.manage_team)
         account = await User.select(*_USER_COLUMNS).where(User.email == email).first()
         team = await _lock(team_id, [account["id"] if account else None])
+        if data.role in ADVISOR_ROLES:
+            await rules.lock_address(email)
         team_rules = await rules.rules_for(team["event"], team["track"])
         rules.check_changes_open(team, team_rules)
         seats = await rules.held_seats(team_id)
@@ -999,6 +1001,8 @@ async def import_team(actor: Principal, event_id: int, row: ImportedTeam) -> int
             for a in await User.select(*_USER_COLUMNS).where(User.email.is_in(sorted(set(emails))))
         }
         await rules.lock(None, [a["id"] for a in accounts.values()])
+        for address in sorted({e for e, _ in advisors}):
+            await rules.lock_address(address)
         institution = await rules.check_institution(team_rules, row.institution_id)
         leader = accounts.get(leader_email)
         team_row = await _insert_team(

@@ -164,3 +164,36 @@ async def test_twenty_identical_requests_of_one_person_count_once(server, admin)
     finally:
         await person.aclose()
         await leader.aclose()
+
+
+async def test_one_wins_the_last_entry_of_an_advisor_with_no_account(server, admin):
+    """An advisor invited by an address that has no account has no row to lock: twenty teams
+    inviting it at once queue on the address (PostgreSQL's advisory lock, SQLite's write lock), and
+    only one invitation holds its single entry."""
+    event_id, (track,) = await _open_contest(server, admin, tracks=1)
+    await server.execute("UPDATE track SET entries_per_advisor_max = 1 WHERE id = ?", track)
+    leaders = [await _person(server, f"l{i}@example.org") for i in range(N)]
+    try:
+        teams = await asyncio.gather(
+            *(
+                p.post(f"/api/v1/events/{event_id}/teams", json={"track_id": track, "name": f"N{i}"})
+                for i, p in enumerate(leaders)
+            )
+        )
+        assert {t.status_code for t in teams} == {201}
+        invite = {"email": "Nobody@Example.org", "role": "university_advisor"}
+        responses = await race(
+            *[
+                lambda p=p, t=t: p.post(f"/api/v1/teams/{t.json()['id']}/seats", json=invite)
+                for p, t in zip(leaders, teams, strict=True)
+            ]
+        )
+        assert statuses(responses) == {201: 1, 409: N - 1}
+        assert the_one_refusal(responses, 409)["code"] == "advisor_entries_limit"
+        seats = await server.value(
+            "SELECT count(*) FROM team_member WHERE email = ? AND state = 'invited'", "nobody@example.org"
+        )
+        assert seats == 1
+    finally:
+        for client in leaders:
+            await client.aclose()
