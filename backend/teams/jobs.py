@@ -1,4 +1,6 @@
-"""Deadline reminders: an arq cron job that mails the people of every team still forming, a few
+"""The teams' background work: deadline reminders and overdue invitations.
+
+Deadline reminders: an arq cron job that mails the people of every team still forming, a few
 days before its track's registration closes (``Rules.reminder_days``, default 7, 3 and 1).
 
 Idempotent by the database: each reminder is one ``ReminderSent`` row (unique team and kind)
@@ -6,6 +8,10 @@ inserted in the transaction that queues its mails, ``ON CONFLICT DO NOTHING``. A
 two workers running it at once (the second waits on the first's row, then finds it) or a worker
 killed mid-run and started again send each team each reminder once. The kind names the deadline,
 so a deadline moved by the organizers gets its own reminders.
+
+Overdue invitations: an hourly cron job frees their seats team by team (``service`` records each),
+so a lapsed invitation does not hold its seat until the team next changes; idempotent: a team
+already freed writes nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from backend.errors import fill
 from backend.events.tables import Event, EventKind, EventStatus, Track
 from backend.i18n import translations
 from backend.mail.service import queue_email
-from backend.teams import mail, rules
+from backend.teams import mail, rules, service
 from backend.teams.tables import ReminderSent, SeatState, Team, TeamMember, TeamStatus
 
 BATCH = 500
@@ -150,3 +156,29 @@ async def _remind(
 
 
 REMINDERS = cron(send_registration_reminders, minute={17}, run_at_startup=True)  # hourly, and on start
+
+
+async def free_expired_invitations(ctx: dict[str, Any]) -> dict[str, int]:
+    """Free every overdue invitation, a batch of teams at a time; returns the count of teams."""
+    teams, last = 0, 0
+    while True:
+        rows = (
+            await TeamMember.select(TeamMember.team)
+            .where(
+                (TeamMember.state == SeatState.invited.value)
+                & (TeamMember.expires_at <= utcnow())
+                & (TeamMember.team > last)
+            )
+            .order_by(TeamMember.team)
+            .limit(BATCH)
+        )
+        ids = sorted({r["team"] for r in rows})
+        if not ids:
+            return {"teams": teams}
+        last = ids[-1]
+        for team_id in ids:
+            await service.free_expired_invitations(team_id)
+        teams += len(ids)
+
+
+EXPIRED_INVITATIONS = cron(free_expired_invitations, minute={47}, run_at_startup=True)  # hourly

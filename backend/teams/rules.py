@@ -287,6 +287,14 @@ async def lock_address(email: str) -> None:
         )
 
 
+def held_now(now: dt.datetime | None = None) -> Any:
+    """Seats held at ``now``: confirmed, or invited with the invitation still valid (an overdue
+    invitation no longer counts, whether or not its team has freed it yet)."""
+    return (TeamMember.state == SeatState.confirmed.value) | (
+        (TeamMember.state == SeatState.invited.value) & (TeamMember.expires_at > (now or utcnow()))
+    )
+
+
 # Seats in a team ------------------------------------------------------------------------------
 
 
@@ -353,11 +361,11 @@ async def check_advisor_entries(
     who = TeamMember.email == person["email"]
     if person.get("user") is not None:
         who |= TeamMember.user == person["user"]
-    states = [SeatState.confirmed.value] if exclude_seat is not None else list(HOLDS_SEAT)
+    held = (TeamMember.state == SeatState.confirmed.value) if exclude_seat is not None else held_now()
     where = (
         (TeamMember.event == event_id)
         & TeamMember.role.is_in(list(ADVISOR_ROLES))
-        & TeamMember.state.is_in(states)
+        & held
         & (TeamMember.team.status != TeamStatus.withdrawn.value)
         & who
     )
@@ -407,7 +415,7 @@ async def check_other_teams(
         (TeamMember.event == event_id)
         & (TeamMember.user == user_id)
         & TeamMember.role.is_in(list(STUDENT_ROLES))
-        & TeamMember.state.is_in(list(HOLDS_SEAT))
+        & held_now()
     )
     if exclude_seat is not None:
         where &= TeamMember.id != exclude_seat

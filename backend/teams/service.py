@@ -10,11 +10,13 @@ timeline line (``backend.teams.history.team_changed``), under the contest's rule
   (:func:`refresh_status`, after every change). A change of members after an organizer's review
   drops the review (recorded), and the team is forming or complete again.
 - Invitation links carry a token of which only the SHA-256 is stored (``TeamMember.token_hash``),
-  valid for :data:`VALID_FOR`; an invitation past its date frees its seat at the team's next change
-  (recorded as ``invitation_expired``). Accepting: logged in, as the invited address; not logged in, an
-  address without an account gives a name and password and the account is created (confirmed: the
-  link proves the address) and kept, even when the rules then need the profile first (the
-  invitation waits for the same link); an address with one must log in first.
+  valid for :data:`VALID_FOR`; an invitation past its date frees its seat (recorded as
+  ``invitation_expired``) at the team's next change, when the invited person takes a seat elsewhere
+  in the contest (:func:`_lock_seating`), or in the hourly job (``backend.teams.jobs``).
+  Accepting: logged in, as the invited address; not logged in, an address without an account gives
+  a name and password and the account is created (confirmed: the link proves the address) and kept,
+  even when the rules then need the profile first (the invitation waits for the same link); an
+  address with one must log in first.
 - Withdrawal is final and frees every seat of the team.
 """
 
@@ -82,6 +84,7 @@ LIVE = (SeatState.invited.value, SeatState.requested.value, SeatState.confirmed.
 _SEAT_COLUMNS = (
     TeamMember.id,
     TeamMember.team,
+    TeamMember.event,
     TeamMember.user,
     TeamMember.email,
     TeamMember.role,
@@ -107,6 +110,38 @@ async def _lock(team_id: int, user_ids: list[int | None]) -> dict[str, Any]:
     team, _ = await rules.lock(team_id, user_ids)
     await _free_expired(team)
     return team
+
+
+async def _lock_seating(
+    team_id: int | None, event_id: int, people: dict[int, str]
+) -> tuple[dict[str, Any] | None, dict[int, dict[str, Any]]]:
+    """The locks of a change that seats ``people`` (user id: address) in the contest: the team's row
+    and the rows of the teams where they hold an overdue invitation, by ascending id, then the
+    people's (``rules.lock``'s order); then those teams free their overdue seats (recorded, status
+    refreshed), so a lapsed invitation no longer blocks its person anywhere in the contest.
+    Returns the team's row (``None`` without ``team_id``) and the people's."""
+    teams = {team_id} if team_id is not None else set()
+    if people:
+        who = TeamMember.user.is_in(sorted(people)) | TeamMember.email.is_in(sorted(set(people.values())))
+        overdue = await TeamMember.select(TeamMember.team).where(
+            (TeamMember.event == event_id)
+            & (TeamMember.state == SeatState.invited.value)
+            & (TeamMember.expires_at <= utcnow())
+            & who
+        )
+        teams |= {r["team"] for r in overdue}
+    rows = [await locked_row(Team, t) for t in sorted(teams)]
+    _, locked_people = await rules.lock(None, list(people))
+    for row in rows:
+        if row is not None:
+            await _free_expired(row)
+    return next((r for r in rows if r and r["id"] == team_id), None), locked_people
+
+
+async def free_expired_invitations(team_id: int) -> None:
+    """Free the team's overdue invitations under its lock (the hourly job; idempotent)."""
+    async with transaction():
+        await _lock(team_id, [])
 
 
 async def _free_expired(team: dict[str, Any]) -> None:
@@ -307,7 +342,7 @@ async def create_team(actor: Principal, event_id: int, data: TeamIn) -> TeamOut:
         team_rules, event["kind"] = await _track_rules(event_id, data.track_id)
         rules.check_registration_open(event, team_rules)
         rules.check_names(team_rules, data.name, data.entry_title)
-        _, people = await rules.lock(None, [actor.id])
+        _, people = await _lock_seating(None, event_id, {actor.id: actor.email.lower()})
         user = people[actor.id]
         rules.require_confirmed_email(user)
         # One read of the profile for the eligibility rules and the default institution.
@@ -428,9 +463,11 @@ async def invite(actor: Principal, team_id: int, data: SeatInviteIn, base_url: s
     """Invite an address to a member's or advisor's seat; the seat is held until answered."""
     email = data.email.strip().lower()
     async with transaction():
-        await team_access(actor, team_id, Action.manage_team)
+        access = await team_access(actor, team_id, Action.manage_team)
         account = await User.select(*_USER_COLUMNS).where(User.email == email).first()
-        team = await _lock(team_id, [account["id"] if account else None])
+        people = {account["id"]: email} if account else {}
+        team, _ = await _lock_seating(team_id, access.row["event"], people)
+        assert team is not None  # team_access found it, and teams are not deleted
         if data.role in ADVISOR_ROLES:
             await rules.lock_address(email)
         team_rules = await rules.rules_for(team["event"], team["track"])
@@ -596,8 +633,8 @@ async def accept_invitation(
     async with transaction():
         found = await _invited_seat(token)
         _require_holder(principal, found)
-        team, people = await rules.lock(found["team"], [user_id])
-        await _free_expired(team)
+        team, people = await _lock_seating(found["team"], found["event"], {user_id: found["email"]})
+        assert team is not None
         seat = await _seat(found["id"])
         user = people[user_id]
         if seat["state"] == SeatState.confirmed.value and seat["user"] == user_id:
@@ -711,7 +748,8 @@ async def answer_request(actor: Principal, team_id: int, seat_id: int, approve: 
     async with transaction():
         await team_access(actor, team_id, Action.manage_team)
         found = await _seat(seat_id, team_id)
-        team = await _lock(team_id, [found["user"]])
+        team, _ = await _lock_seating(team_id, found["event"], {found["user"]: found["email"]})
+        assert team is not None
         seat = await _seat(seat_id, team_id)
         if seat["state"] != SeatState.requested.value:
             raise Conflict("seat_not_pending", "This request has already been answered")

@@ -5,7 +5,9 @@ the contest's rules with its code, field and limit, in English and Chinese."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from unittest.mock import ANY
 
 import pytest
 from argon2 import PasswordHasher
@@ -18,7 +20,7 @@ from backend.events.tables import Track
 from backend.institutions.tables import Institution
 from backend.mail.tables import OutboxEmail
 from backend.policy import Principal
-from backend.teams import service
+from backend.teams import jobs, service
 from backend.teams.schemas import ImportedTeam
 from backend.teams.tables import PastWinner, Team, TeamEvent, TeamMember
 
@@ -646,3 +648,78 @@ async def test_a_new_account_keeps_its_invitation_until_its_profile_meets_the_ru
     assert (accepted.json()["state"], accepted.json()["user_id"]) == ("confirmed", account["id"])
     kinds = [t["kind"] for t in (await new.get(f"/api/v1/teams/{team_id}")).json()["timeline"]]
     assert kinds.count("member_confirmed") == 1
+
+
+async def expire(email: str) -> None:
+    await TeamMember.update({TeamMember.expires_at: dt.datetime.now(dt.UTC)}).where(
+        (TeamMember.email == email) & (TeamMember.state == "invited")
+    )
+
+
+async def timeline(team_id: int) -> list[tuple[str, dict]]:
+    rows = await TeamEvent.select(TeamEvent.kind, TeamEvent.data).where(TeamEvent.team == team_id)
+    return [(r["kind"], r["data"] if isinstance(r["data"], dict) else json.loads(r["data"])) for r in rows]
+
+
+async def test_a_lapsed_invitation_does_not_block_its_person_elsewhere_in_the_track(
+    make_user, make_client, contest
+):
+    """An overdue invitation held its seat (the track's unique seat) until its own team changed
+    again; now the person creates, is invited to, accepts or is approved into another team, and the
+    lapsed seat is freed on the way (recorded on its team, whose status is refreshed)."""
+    event_id, track_id, _ = contest
+    lead, lead2, lead3, bob, carol, dan = await people(
+        make_user, make_client, "lead", "lead2", "lead3", "bob", "carol", "dan"
+    )
+    first = (await create(lead, event_id, track_id, name="First")).json()
+    for name in ("bob", "carol"):
+        await lead.post(f"/api/v1/teams/{first['id']}/seats", json={"email": f"{name}@example.org"})
+        await expire(f"{name}@example.org")
+
+    # Creating a team: bob's lapsed seat in First is freed.
+    assert (await create(bob, event_id, track_id, name="Bobs")).status_code == 201
+    invited = await lead.post(f"/api/v1/teams/{first['id']}/seats", json={"email": "dan@example.org"})
+    assert invited.status_code == 201, invited.text  # the freed seat
+    await expire("dan@example.org")
+    assert ("invitation_expired", {"seat_id": ANY, "email": "bob@example.org"}) in await timeline(first["id"])
+    # Being invited (with an account) and accepting: carol.
+    second = (await create(lead2, event_id, track_id, name="Second")).json()
+    invited = await lead2.post(f"/api/v1/teams/{second['id']}/seats", json={"email": "carol@example.org"})
+    assert invited.status_code == 201, invited.text
+    accepted = await carol.post(f"/api/v1/team-invitations/{await last_token('carol@example.org')}/accept")
+    assert accepted.status_code == 200, accepted.text
+    # Asking with the code and being approved: dan.
+    third = (await create(lead3, event_id, track_id, name="Third")).json()
+    asked = await dan.post("/api/v1/teams/join", json={"code": third["join_code"]})
+    assert asked.status_code == 201, asked.text
+    approved = await lead3.post(f"/api/v1/teams/{third['id']}/seats/{asked.json()['id']}/approve")
+    assert approved.status_code == 200, approved.text
+
+    states = await TeamMember.select(TeamMember.email, TeamMember.state).where(TeamMember.team == first["id"])
+    assert {s["email"]: s["state"] for s in states if s["email"] != "lead@example.org"} == {
+        "bob@example.org": "left",
+        "carol@example.org": "left",
+        "dan@example.org": "left",
+    }
+    expired = [data["email"] for kind, data in await timeline(first["id"]) if kind == "invitation_expired"]
+    assert sorted(expired) == ["bob@example.org", "carol@example.org", "dan@example.org"]
+
+
+async def test_the_hourly_job_frees_every_lapsed_invitation_once(make_user, make_client, contest):
+    event_id, track_id, _ = contest
+    lead, a = await people(make_user, make_client, "lead", "a")
+    team = (await create(lead, event_id, track_id)).json()
+    seat = (await a.post("/api/v1/teams/join", json={"code": team["join_code"]})).json()
+    await lead.post(f"/api/v1/teams/{team['id']}/seats/{seat['id']}/approve")
+    invited = await lead.post(f"/api/v1/teams/{team['id']}/seats", json={"email": "late@example.org"})
+    assert invited.status_code == 201, invited.text
+    assert (await Team.select(Team.status).where(Team.id == team["id"]).first())["status"] == "forming"
+    await expire("late@example.org")
+
+    assert await jobs.free_expired_invitations({}) == {"teams": 1}
+    assert await jobs.free_expired_invitations({}) == {"teams": 0}  # run again, or delivered twice
+    row = await Team.select(Team.status).where(Team.id == team["id"]).first()
+    assert row["status"] == "complete"  # the lapsed invitation no longer keeps it from complete
+    kinds = [kind for kind, _ in await timeline(team["id"])]
+    assert kinds[-2:] == ["invitation_expired", "completed"]
+    assert kinds.count("invitation_expired") == 1
