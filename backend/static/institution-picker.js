@@ -17,7 +17,7 @@
   function enhance(root) {
     var input = root.querySelector("input[type=search]");
     var select = root.querySelector("select");
-    var status = root.querySelector("[role=status]");
+    var status = root.querySelector("[aria-live]");
     var label = root.querySelector("label[for='" + input.id + "']");
     var listId = input.id + "-listbox";
     var hidden = document.createElement("input");
