@@ -5,7 +5,7 @@ from __future__ import annotations
 from backend.domain import Domain, WorkspaceSection
 from backend.policy import Action
 from backend.teams import controllers
-from backend.teams.jobs import EXPIRED_INVITATIONS, REMINDERS
+from backend.teams.jobs import EXPIRED_INVITATIONS, REMINDERS, refresh_team_statuses
 from backend.teams.material_controllers import MaterialController
 from backend.teams.pages import TeamInvitationPages, TeamPages
 from backend.teams.review_controllers import EventTeamsController, TeamReviewController
@@ -27,6 +27,7 @@ DOMAIN = Domain(
         TeamPages,
         TeamInvitationPages,
     ),
+    jobs=(refresh_team_statuses,),
     cron_jobs=(REMINDERS, EXPIRED_INVITATIONS),
     workspace_sections=(
         WorkspaceSection(

@@ -1,4 +1,5 @@
-"""The teams' background work: deadline reminders and overdue invitations.
+"""The teams' background work: deadline reminders, overdue invitations, statuses after a change
+of the rules.
 
 Deadline reminders: an arq cron job that mails the people of every team still forming, a few
 days before its track's registration closes (``Rules.reminder_days``, default 7, 3 and 1).
@@ -10,8 +11,9 @@ killed mid-run and started again send each team each reminder once. The kind nam
 so a deadline moved by the organizers gets its own reminders.
 
 Overdue invitations: an hourly cron job frees their seats team by team (``service`` records each),
-so a lapsed invitation does not hold its seat until the team next changes; idempotent: a team
-already freed writes nothing.
+so a lapsed invitation does not hold its seat until the team next changes. Statuses: a change of a
+contest's (or track's) registration rules queues :func:`refresh_team_statuses`. Both are
+idempotent: a team already freed or already in the right status writes nothing.
 """
 
 from __future__ import annotations
@@ -179,6 +181,24 @@ async def free_expired_invitations(ctx: dict[str, Any]) -> dict[str, int]:
         for team_id in ids:
             await service.free_expired_invitations(team_id)
         teams += len(ids)
+
+
+async def refresh_team_statuses(ctx: dict[str, Any], event_id: int, track_id: int | None) -> dict[str, int]:
+    """Recompute the status of every team of the contest (or of one track) that has not withdrawn,
+    after its rules changed, a batch at a time; returns the count of teams checked and changed."""
+    counts, last = {"checked": 0, "changed": 0}, 0
+    while True:
+        where = (Team.event == event_id) & (Team.status != TeamStatus.withdrawn.value) & (Team.id > last)
+        if track_id is not None:
+            where &= Team.track == track_id
+        rows = await Team.select(Team.id, Team.status).where(where).order_by(Team.id).limit(BATCH)
+        if not rows:
+            return counts
+        last = rows[-1]["id"]
+        for row in rows:
+            counts["checked"] += 1
+            if await service.refresh_for_rules(row["id"]) != row["status"]:
+                counts["changed"] += 1
 
 
 EXPIRED_INVITATIONS = cron(free_expired_invitations, minute={47}, run_at_startup=True)  # hourly

@@ -23,17 +23,18 @@ timeline line (``backend.teams.history.team_changed``), under the contest's rule
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from typing import Any
 
 import msgspec
 
-from backend import audit, policy
+from backend import audit, policy, tasks
 from backend.accounts import passwords
 from backend.accounts.service import create_invited_user
 from backend.accounts.tables import User
 from backend.accounts.tokens import token_digest
-from backend.db import locked_row, transaction, utcnow
+from backend.db import locked_row, on_commit, transaction, utcnow
 from backend.errors import Conflict, DomainError, NotFound
 from backend.events.tables import Event, Track
 from backend.policy import Action, Principal
@@ -396,12 +397,14 @@ async def refresh_status(
     team: dict[str, Any] | None = None,
     team_rules: rules.Rules | None = None,
     seats: list[dict[str, Any]] | None = None,
+    cause: str | None = None,
 ) -> str:
     """Recompute forming / complete after a change (in the caller's transaction, under its lock of
     the team). A review (approved, rejected) stands unless ``members_changed``: then it is dropped
     and recorded. A withdrawn team stays withdrawn. Mails the team when it becomes complete.
-    ``team`` (its current row), ``team_rules`` and ``seats`` (those held) spare the reads when the
-    caller has them."""
+    A rejection does not stand where the rules no longer ask for approval (no one could review
+    the team again). ``team`` (its current row), ``team_rules`` and ``seats`` (those held) spare the
+    reads when the caller has them; ``cause`` goes into the timeline's lines (e.g. ``rules_changed``)."""
     async with transaction():
         team = team or await _team_row(team_id)
         status = team["status"]
@@ -409,13 +412,18 @@ async def refresh_status(
             return status
         reviewed = status in (TeamStatus.approved.value, TeamStatus.rejected.value)
         if reviewed and not members_changed:
-            return status
+            if status == TeamStatus.approved.value:
+                return status
+            team_rules = team_rules or await rules.rules_for(team["event"], team["track"])
+            if team_rules.approval_required:
+                return status
         team_rules = team_rules or await rules.rules_for(team["event"], team["track"])
         seats = seats if seats is not None else await rules.held_seats(team_id)
         complete = not rules.unmet(team_rules, seats, team["leader"])
         new = TeamStatus.complete.value if complete else TeamStatus.forming.value
+        why = {"cause": cause} if cause else {}
         if reviewed:
-            await team_changed(actor_id, team, "review_dropped", previous=status)
+            await team_changed(actor_id, team, "review_dropped", previous=status, **why)
         if new == status:
             return status
         now = utcnow()
@@ -424,10 +432,10 @@ async def refresh_status(
             changes[Team.completed_at] = now
         await Team.update(changes).where(Team.id == team_id)
         if complete:
-            await team_changed(actor_id, team, "completed")
+            await team_changed(actor_id, team, "completed", **why)
             await _mail_complete(team)
         elif status == TeamStatus.complete.value:
-            await team_changed(actor_id, team, "incomplete")
+            await team_changed(actor_id, team, "incomplete", **why)
         return new
 
 
@@ -971,7 +979,16 @@ async def set_rules(actor: Principal, event_id: int, track_id: int | None, data:
             event_id=event_id,
             data=declared,
         )
+        on_commit(functools.partial(tasks.enqueue, "refresh_team_statuses", event_id, track_id))
     return await get_rules(event_id, track_id)
+
+
+async def refresh_for_rules(team_id: int) -> str:
+    """Recompute a team's status under its lock after its contest's rules changed (the job of
+    :func:`set_rules`; idempotent: an unchanged status writes nothing)."""
+    async with transaction():
+        await _lock(team_id, [])  # may free overdue invitations and refresh the status itself
+        return await refresh_status(team_id, None, cause="rules_changed")
 
 
 def _winner_out(row: dict[str, Any]) -> PastWinnerOut:

@@ -12,6 +12,7 @@ from unittest.mock import ANY
 import pytest
 from argon2 import PasswordHasher
 
+from backend import tasks
 from backend.accounts import passwords
 from backend.accounts.tables import Profile, Role, User
 from backend.audit import AuditEntry
@@ -723,3 +724,49 @@ async def test_the_hourly_job_frees_every_lapsed_invitation_once(make_user, make
     kinds = [kind for kind, _ in await timeline(team["id"])]
     assert kinds[-2:] == ["invitation_expired", "completed"]
     assert kinds.count("invitation_expired") == 1
+
+
+async def test_a_change_of_the_rules_refreshes_the_teams_statuses(
+    make_user, make_client, contest, monkeypatch
+):
+    """Rules changed after teams registered: a queued job recomputes every team of the contest that
+    has not withdrawn (a rejection no longer stands where no one reviews; a smaller team size makes a
+    complete team forming), each change in the team's timeline with its cause; run again, nothing."""
+    event_id, track_id, _ = contest
+    queued: list[tuple[str, tuple]] = []
+
+    async def record(name, *args, job_id=None):
+        queued.append((name, args))
+
+    monkeypatch.setattr(tasks, "enqueue", record)
+    lead, a, lead2, b = await people(make_user, make_client, "lead", "a", "lead2", "b")
+    organizer = english(await make_client("organizer@example.org"))
+    teams = []
+    for leader, member, name in ((lead, a, "One"), (lead2, b, "Two")):
+        team = (await create(leader, event_id, track_id, name=name)).json()
+        seat = (await member.post("/api/v1/teams/join", json={"code": team["join_code"]})).json()
+        await leader.post(f"/api/v1/teams/{team['id']}/seats/{seat['id']}/approve")
+        teams.append(team["id"])
+    await organizer.put(f"/api/v1/events/{event_id}/registration-rules", json={"approval_required": True})
+    rejected = await organizer.post(
+        f"/api/v1/teams/{teams[0]}/review", json={"decision": "reject", "note": "No"}
+    )
+    assert rejected.status_code == 200, rejected.text
+    queued.clear()
+
+    changed = await organizer.put(f"/api/v1/events/{event_id}/registration-rules", json={})
+    assert changed.status_code == 200, changed.text
+    assert queued == [("refresh_team_statuses", (event_id, None))]
+    assert await jobs.refresh_team_statuses({}, *queued[0][1]) == {"checked": 2, "changed": 1}
+    statuses = await Team.select(Team.id, Team.status).where(Team.event == event_id).order_by(Team.id)
+    assert [s["status"] for s in statuses] == ["complete", "complete"]
+    assert (await timeline(teams[0]))[-2:] == [
+        ("review_dropped", {"previous": "rejected", "cause": "rules_changed"}),
+        ("completed", {"cause": "rules_changed"}),
+    ]
+
+    await Track.update({Track.team_min: 3}).where(Track.id == track_id)
+    assert await jobs.refresh_team_statuses({}, event_id, track_id) == {"checked": 2, "changed": 2}
+    assert await jobs.refresh_team_statuses({}, event_id, track_id) == {"checked": 2, "changed": 0}
+    for team_id in teams:
+        assert (await timeline(team_id))[-1] == ("incomplete", {"cause": "rules_changed"})
