@@ -8,14 +8,15 @@ cannot both move it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from msgspec import UNSET, structs
 
-from backend import audit, policy
-from backend.db import fetch_one, locked_row, transaction
+from backend import audit, policy, tasks
+from backend.db import fetch_one, locked_row, on_commit, transaction
 from backend.errors import Conflict, DomainError, FieldChecks, NotFound, Term, status_term
 from backend.events.schemas import (
     EventIn,
@@ -352,6 +353,9 @@ async def update_track(actor: Principal, event_id: int, track_id: int, data: Tra
         await audit.record(
             actor.id, "track.update", "track", track_id, event_id=event_id, data=structs.asdict(data)
         )
+        # The track's team size and advisor limits are registration rules too: the teams service's
+        # job brings its teams' statuses in line with them, as after a change of the declared rules.
+        on_commit(functools.partial(tasks.enqueue, "refresh_team_statuses", event_id, track_id))
     return _track_out(await Track.select().where(Track.id == track_id).first())
 
 

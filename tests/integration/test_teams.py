@@ -17,6 +17,7 @@ from backend.accounts import passwords
 from backend.accounts.tables import Profile, Role, User
 from backend.audit import AuditEntry
 from backend.errors import DomainError
+from backend.events.schemas import TrackIn
 from backend.events.tables import Track
 from backend.institutions.tables import Institution
 from backend.mail.tables import OutboxEmail
@@ -765,7 +766,14 @@ async def test_a_change_of_the_rules_refreshes_the_teams_statuses(
         ("completed", {"cause": "rules_changed"}),
     ]
 
-    await Track.update({Track.team_min: 3}).where(Track.id == track_id)
+    # the track's team size is a rule too: changing it through the structure queues the same job
+    queued.clear()
+    tracks = (await organizer.get(f"/api/v1/events/{event_id}/tracks")).json()
+    track = next(t for t in tracks if t["id"] == track_id)
+    body = {k: v for k, v in track.items() if k in TrackIn.__struct_fields__} | {"team_min": 3}
+    resized = await organizer.put(f"/api/v1/events/{event_id}/tracks/{track_id}", json=body)
+    assert resized.status_code == 200, resized.text
+    assert queued == [("refresh_team_statuses", (event_id, track_id))]
     assert await jobs.refresh_team_statuses({}, event_id, track_id) == {"checked": 2, "changed": 2}
     assert await jobs.refresh_team_statuses({}, event_id, track_id) == {"checked": 2, "changed": 0}
     for team_id in teams:
