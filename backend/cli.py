@@ -148,9 +148,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from backend.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 
     async def load() -> int:
+        from backend import domain, tasks
+
         if await migrate() != 0:
             return 1
-        await load_demo(progress=lambda label, total: Progress(label, total))
+        # the services queue jobs as the demo goes through them (e.g. a status refresh after the rules
+        # are set): they run in this process on the embedded default, else in the worker
+        queue = await tasks.queue_for(get_settings(), domain.jobs())
+        previous = tasks.install(queue)
+        try:
+            await load_demo(progress=lambda label, total: Progress(label, total))
+        finally:
+            tasks.install(previous)
+            await queue.close()
         return 0
 
     status = run_async(load)

@@ -74,6 +74,7 @@ def test_demo_loads_on_the_embedded_default_and_is_idempotent(tmp_path):
     env = embedded_env(tmp_path)
     first = podium("demo", env=env)
     assert first.returncode == 0, first.stderr
+    assert "Traceback" not in first.stderr, first.stderr  # e.g. a job queued with no queue to run it
     counts_sql = "SELECT (SELECT count(*) FROM podium_user), (SELECT count(*) FROM role_grant), (SELECT count(*) FROM institution), (SELECT count(*) FROM event_session), (SELECT count(*) FROM event), (SELECT count(*) FROM team_member), (SELECT count(*) FROM material)"
     with sqlite3.connect(tmp_path / "data" / "podium.sqlite") as conn:
         counts = conn.execute(counts_sql).fetchone()
