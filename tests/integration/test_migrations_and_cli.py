@@ -59,6 +59,27 @@ def test_migrations_apply_from_empty_on_postgresql(tmp_path):
         finally:
             await conn.close()
 
+    async def search_plan() -> str:
+        """The plan of the institution picker's search (``backend.schemas.contains``) over a few
+        thousand institutions, sequential scans discouraged: the trigram indexes serve it."""
+        conn = await asyncpg.connect(f"{PG_SERVER}/{name}")
+        try:
+            await conn.execute(
+                "INSERT INTO institution (name_zh, name_en, kind, country, region, created_at) "
+                "SELECT '大学' || i, 'University ' || i, 'university', 'CN', '', now() "
+                "FROM generate_series(1, 3000) AS i"
+            )
+            await conn.execute("ANALYZE institution")
+            await conn.execute("SET enable_seqscan = off")
+            rows = await conn.fetch(
+                "EXPLAIN SELECT id FROM institution "
+                "WHERE (name_en ILIKE $1 ESCAPE '\\' OR name_zh ILIKE $1 ESCAPE '\\')",
+                "%sity 12%",
+            )
+            return "\n".join(r[0] for r in rows)
+        finally:
+            await conn.close()
+
     asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}"'))
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
@@ -66,6 +87,9 @@ def test_migrations_apply_from_empty_on_postgresql(tmp_path):
         result = podium("migrate", env=env)
         assert result.returncode == 0, result.stderr
         assert asyncio.run(tables()) >= TABLES
+        plan = asyncio.run(search_plan())
+        assert "institution_name_en_trgm" in plan
+        assert "institution_name_zh_trgm" in plan
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
