@@ -37,7 +37,7 @@ from backend.teams import materials, rules, service
 from backend.teams.access import team_access
 from backend.teams.material_controllers import BODY_MAX, file_part
 from backend.teams.materials import FILE_LIMITS, MaterialKind
-from backend.teams.schemas import JoinIn, LeaderIn, SeatInviteIn, TeamAcceptIn, TeamIn
+from backend.teams.schemas import JoinIn, LeaderIn, SeatInviteIn, TeamAcceptIn, TeamIn, TeamPatch
 from backend.workspace.controllers import Form, _failed_form, _posted
 from backend.workspace.forms import FormErrors, decode
 
@@ -58,6 +58,7 @@ DONE = {
     "joined": "You are in the team.",
     "declined": "You declined the invitation.",
     "uploaded": "The new version was saved.",
+    "renamed": "The new names were saved.",
 }
 
 # Field labels (English message ids) for the error summaries.
@@ -431,6 +432,8 @@ class TeamPages(Controller):
             summary_max=materials.SUMMARY_MAX,
             forms=forms,
             form=lambda key: forms.get(key) or Form(f"{key}-"),
+            names=forms.get("names")
+            or Form("names-", {"name": detail.name, "entry_title": detail.entry_title}),
             invite_roles=INVITE_ROLES,
             done=_done(request),
         )
@@ -501,6 +504,16 @@ class TeamPages(Controller):
             await service.rotate_code(actor, team_id)
 
         return await self._change(request, team_id, "code", act, "code", "#join-code")
+
+    @post("/teams/{team_id:int}/names")
+    async def rename(self, request: Request, team_id: IdPath) -> Response:
+        """Rename the team or its entry (the leader), within the contest's limits."""
+
+        async def act(actor: Principal, posted: dict[str, str]) -> None:
+            values = {k: posted.get(k, "") for k in ("name", "entry_title")}
+            await service.update_team(actor, team_id, decode(TeamPatch, values))
+
+        return await self._change(request, team_id, "names", act, "renamed", "#names")
 
     @post("/teams/{team_id:int}/leader")
     async def hand_over(self, request: Request, team_id: IdPath) -> Response:

@@ -863,6 +863,9 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
         EVENT_ADMINS, path=_team(seat_id="team_request"), team=True
     ),
     ("POST", "/teams/{team_id}/join-code"): Row(EVENT_ADMINS, path=_team(), team=True),
+    ("POST", "/teams/{team_id}/names"): Row(
+        EVENT_ADMINS, path=_team(), team=True, body=lambda w, role: {"name": f"N {role}"}
+    ),
     ("POST", "/teams/{team_id}/leader"): Row(
         EVENT_ADMINS, path=_team(), team=True, body=lambda w, role: {"user_id": w.users["member"]}
     ),

@@ -189,6 +189,54 @@ async def test_invite_join_approve_and_the_team_page_per_role(make_client, make_
     assert "Complete" in mine.text
 
 
+async def test_the_leader_renames_the_team_within_the_limits_and_a_member_cannot(
+    make_client, make_user, contest
+):
+    _, track_id, _ = contest
+    leader = await browser(make_client, make_user, "leader")
+    member = await browser(make_client, make_user, "member")
+    await register(leader, track_id)
+    page = f"/teams/{(await Team.select(Team.id).first())['id']}"
+    await leader.post(
+        f"{page}/seats", data=form(leader, email="member@example.org", role="member"), headers=HTML
+    )
+    token = await last_token("member@example.org")
+    assert (
+        await member.post(f"/team-invitations/{token}/accept", data=form(member), headers=HTML)
+    ).status_code == 303
+
+    shown = await leader.get(page, headers=HTML)
+    assert f'action="{page}/names"' in shown.text
+    assert 'id="names-name" name="name" type="text" value="Alpha"' in shown.text
+    assert "At most 16 characters." in shown.text  # the contest's limits as hints
+    renamed = await leader.post(
+        f"{page}/names", data=form(leader, name="Beta", entry_title="Drones"), headers=HTML
+    )
+    assert renamed.status_code == 303
+    assert renamed.headers["location"] == f"{page}?done=renamed#names"
+    assert await Team.exists().where((Team.name == "Beta") & (Team.entry_title == "Drones"))
+
+    leader.cookies.set("podium_lang", "ru", domain="podium.test")
+    too_long = await leader.post(
+        f"{page}/names", data=form(leader, name="B" * 17, entry_title="x"), headers=HTML
+    )
+    assert too_long.status_code == 400
+    assert "Названия команды и работы" in too_long.text
+    error = re.search(r'id="names-name-error">([^<]+)<', too_long.text)
+    assert error is not None
+    assert "16" in error[1]
+    assert error[1] != "may have at most 16 characters"
+    assert await Team.exists().where((Team.name == "Beta") & (Team.entry_title == "Drones"))
+
+    as_member = await member.get(page, headers=HTML)
+    assert f'action="{page}/names"' not in as_member.text
+    refused = await member.post(f"{page}/names", data=form(member, name="Gamma"), headers=HTML)
+    assert refused.status_code == 403
+    forged = await leader.post(f"{page}/names", data={"name": "Gamma"}, headers=HTML)
+    assert forged.status_code == 403
+    assert not await Team.exists().where(Team.name == "Gamma")
+
+
 async def test_a_pdf_uploads_without_javascript_and_a_disguised_file_is_refused_at_the_input(
     make_client, make_user, contest
 ):
