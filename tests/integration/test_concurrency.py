@@ -105,11 +105,78 @@ async def _warm_up(url: str) -> None:
             assert response.status_code == 200
 
 
-@pytest.fixture(scope="module")
-def server(request, tmp_path_factory) -> Iterator[Server]:
-    """A migrated ``podium serve --workers 2`` with one platform admin, on the engine of the param."""
-    data_dir = tmp_path_factory.mktemp(f"race-{request.param}")
-    if request.param == "postgresql":
+@dataclass
+class _RaceServer:
+    """A running ``podium serve --workers 2`` of this process, kept for the whole session."""
+
+    server: Server
+    proc: subprocess.Popen
+    env: dict[str, str]
+    log: Path
+
+    def create_admin(self) -> None:
+        created = subprocess.run(
+            [sys.executable, "-m", "backend", "createadmin", "--email", ADMIN, "--password", PASSWORD],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert created.returncode == 0, created.stderr
+
+    def empty_database(self) -> None:
+        """Every table but the migrations' empty, ids from 1 again: the database a fresh server has."""
+        url = self.server.database_url
+        if url.startswith("postgresql"):
+            asyncio.run(_pg_truncate(url))
+            return
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=30)
+        try:  # SQLite cannot switch triggers off (the audit log refuses DELETE): drop and re-create them
+            conn.execute("BEGIN IMMEDIATE")
+            triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+            tables = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'migration'"
+                " AND name NOT LIKE 'sqlite_%'"
+            ).fetchall()
+            for statement in (
+                *(f'DROP TRIGGER "{name}"' for name, _ in triggers),
+                *(f'DELETE FROM "{name}"' for (name,) in tables),  # noqa: S608  (the schema's own names)
+                "DELETE FROM sqlite_sequence",
+                *(sql for _, sql in triggers),
+                "COMMIT",
+            ):
+                conn.execute(statement)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        if self.server.database_url.startswith("postgresql"):
+            name = self.server.database_url.rsplit("/", 1)[1]
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _pg_truncate(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        tables = await conn.fetchval(
+            "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables"
+            " WHERE schemaname = 'public' AND tablename <> 'migration'"
+        )
+        await conn.execute("SET lock_timeout = '30s'")
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")  # row triggers do not fire
+    finally:
+        await conn.close()
+
+
+def _start(engine: str, data_dir: Path) -> _RaceServer:
+    if engine == "postgresql":
         name = f"podium_race_{os.getpid()}"
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
@@ -125,50 +192,58 @@ def server(request, tmp_path_factory) -> Iterator[Server]:
         PODIUM_DB_POOL_SIZE="10",
     )
     port = _free_port()
-    podium = [sys.executable, "-m", "backend"]
-    log = (data_dir / "server.log").open("w")
-    proc = subprocess.Popen(
-        [*podium, "serve", "--migrate", "--port", str(port), "--workers", "2"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    log = data_dir / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "backend", "serve", "--migrate", "--port", str(port), "--workers", "2"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    started = _RaceServer(Server(f"http://127.0.0.1:{port}", database_url), proc, env, log)
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert proc.poll() is None, (data_dir / "server.log").read_text()
+            assert proc.poll() is None, log.read_text()
             try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{started.server.url}/healthz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.2)
-        created = subprocess.run(
-            [*podium, "createadmin", "--email", ADMIN, "--password", PASSWORD],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert created.returncode == 0, created.stderr
-        asyncio.run(_warm_up(url))
-        yield Server(url, database_url)
-        assert "Traceback" not in (data_dir / "server.log").read_text()
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
-        if request.param == "postgresql":
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_warm_up(started.server.url))
+    except BaseException:
+        started.stop()
+        raise
+    return started
+
+
+_race_servers: dict[str, _RaceServer] = {}  # this process's (one xdist worker's), by engine
+
+
+@pytest.fixture(scope="module")
+def server(request, tmp_path_factory) -> Iterator[Server]:
+    """A migrated ``podium serve --workers 2`` with one platform admin, on the engine of the param.
+
+    Starting one costs seconds, so each process starts one per engine on first use and keeps it for
+    the session; each module gets its database as fresh (emptied, the admin created again).
+    """
+    started = _race_servers.get(request.param)
+    seen = started.log.stat().st_size if started else 0  # what the server logged for other modules
+    if started is None:
+        started = _start(request.param, tmp_path_factory.mktemp(f"race-{request.param}"))
+        _race_servers[request.param] = started
+        request.config.add_cleanup(started.stop)
+    else:
+        started.empty_database()
+    started.create_admin()
+    yield started.server
+    with started.log.open() as log:
+        log.seek(seen)
+        assert "Traceback" not in log.read()
 
 
 @pytest.fixture
