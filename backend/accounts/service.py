@@ -208,16 +208,7 @@ async def create_user(actor_id: int | None, data: UserIn, *, platform_admin: boo
     email = data.email.strip().lower()
     password = passwords.hash_password(data.password)  # slow: not while holding SQLite's write lock
     async with transaction():  # a taken e-mail breaks podium_user_email_key (or _username_key): 409
-        user = User(
-            username=email,
-            email=email,
-            password=password,
-            display_name=data.display_name,
-            locale=data.locale,
-            active=True,
-            admin=platform_admin,
-            superuser=platform_admin,
-        )
+        user = User.account(email, password, data.display_name, data.locale, platform_admin=platform_admin)
         await user.save()
         await audit.record(actor_id, "user.create", "user", user.id, data={"email": email})
     return await get_user(user.id)
@@ -239,17 +230,7 @@ async def create_invited_user(
     missing = {field: "required" for field, value in given.items() if not value}
     if missing:
         raise DomainError("validation_error", "Give your name and a password", fields=missing)
-    user = User(
-        username=email,
-        email=email,
-        password=password_hash,
-        display_name=display_name,
-        locale=locale,
-        active=True,
-        admin=False,
-        superuser=False,
-        email_confirmed_at=utcnow(),
-    )
+    user = User.account(email, password_hash, display_name or "", locale)
     await user.save()
     return user.id
 

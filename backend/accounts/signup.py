@@ -162,17 +162,7 @@ async def signup(data: SignupIn, base_url: str) -> None:
     try:
         async with transaction():
             if await _user_by_email(email) is None:
-                user = User(
-                    username=email,
-                    email=email,
-                    password=password,
-                    display_name=data.name_native,
-                    locale=data.locale,
-                    active=True,
-                    admin=False,
-                    superuser=False,
-                    email_confirmed_at=None,
-                )
+                user = User.account(email, password, data.name_native, data.locale, confirmed=False)
                 await user.save()
                 await Profile(user=user.id, name_native=data.name_native, name_latin=data.name_latin).save()
                 answers = {kind: bool(getattr(data, kind.value)) for kind in ConsentKind}

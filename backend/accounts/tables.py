@@ -72,6 +72,32 @@ class User(BaseUser, tablename="podium_user"):
         Table.__setattr__(self, name, value)
 
     @classmethod
+    def account(
+        cls,
+        email: str,
+        password_hash: str | None,
+        display_name: str,
+        locale: str,
+        *,
+        confirmed: bool = True,
+        platform_admin: bool = False,
+    ) -> User:
+        """A new active account whose username is its e-mail (unsaved). ``confirmed=False`` only for
+        sign-up, where the mailed link confirms the address; admins, invitations and imports make
+        confirmed accounts."""
+        return cls(
+            username=email,
+            email=email,
+            password=password_hash,
+            display_name=display_name,
+            locale=locale,
+            active=True,
+            admin=platform_admin,
+            superuser=platform_admin,
+            **({} if confirmed else {"email_confirmed_at": None}),
+        )
+
+    @classmethod
     def hash_password(cls, password: str, salt: str = "", iterations: int | None = None) -> str:
         return passwords.hash_password(password)
 

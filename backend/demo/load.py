@@ -375,14 +375,12 @@ async def _users(people: list[dict[str, Any]], password_hash: str) -> dict[str, 
         r["email"]: r["id"] for r in await User.select(User.id, User.email).where(User.email.is_in(emails))
     }
     new = [
-        User(
-            username=p["email"],
-            password=password_hash,
-            active=True,
-            admin=p.get("admin", False),
-            superuser=p.get("admin", False),
-            locale=p.get("locale", "zh"),
-            **{k: p[k] for k in ("email", "display_name")},
+        User.account(
+            p["email"],
+            password_hash,
+            p["display_name"],
+            p.get("locale", "zh"),
+            platform_admin=p.get("admin", False),
         )
         for p in people
         if p["email"] not in have
