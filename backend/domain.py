@@ -21,6 +21,7 @@ INSTALLED = (
     "backend.organizations.domain",
     "backend.events.domain",
     "backend.teams.domain",
+    "judging.domain",
     "backend.mail.domain",
     "backend.pages.domain",
     "backend.workspace.domain",

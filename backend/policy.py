@@ -23,6 +23,12 @@ once and holds on every path. The rules:
   leader manages it, and organizers see, manage and review it when their scope covers the team's
   (track, region and institution of the team), so a school admin sees their own school's teams only.
   To everyone else a team does not exist (404).
+- Judging (``judging``): the event's whole-event organizers set judging up and run it (rubrics,
+  judges, rooms, assignment, locking, ranking, publication, prizes, appeals' answers); scoped admins
+  see judging within their scope (entries, sheets, results, exports) and recommend their own teams to
+  the next stage. A score sheet belongs to its judge: only the judge holding an active assignment may
+  submit or change it (not even a platform admin in their place); to anyone else the assignment does
+  not exist. A team's leader files its appeal.
 """
 
 from __future__ import annotations
@@ -80,6 +86,11 @@ class Action(StrEnum):
     review_team = "review_team"  # approve or reject a registration, within the organizer's scope
     import_teams = "import_teams"  # bulk import, each row within the organizer's scope
     manage_own_account = "manage_own_account"  # one's own profile, consents, data export and erasure
+    configure_judging = "configure_judging"  # set up and run a stage's judging, publish, award, answer appeals
+    view_judging = "view_judging"  # entries, sheets, results, diagnostics and exports, within scope
+    recommend_teams = "recommend_teams"  # propose teams of one's scope to the next stage
+    score_entry = "score_entry"  # see an assigned entry and submit or change one's own sheet for it
+    file_appeal = "file_appeal"  # a team leader's appeal against a published ranking
 
 
 class Outcome(StrEnum):
@@ -152,6 +163,15 @@ class TeamContext:
 
 
 @dataclass(frozen=True)
+class AssignmentContext:
+    """A judge's assignment as the policy needs it: whose it is and whether it is live (active, in
+    a stage whose assignment is published)."""
+
+    judge_id: int
+    live: bool
+
+
+@dataclass(frozen=True)
 class OrganizationContext:
     """An organization and the caller's organization-level roles in it."""
 
@@ -166,7 +186,7 @@ _ORGANIZATION_ACTIONS = {
     Action.create_event: frozenset({ORG_ADMIN}),
 }
 _WHOLE_EVENT_ORGANIZER = frozenset(
-    {Action.edit_event, Action.run_event, Action.edit_structure, Action.view_audit}
+    {Action.edit_event, Action.run_event, Action.edit_structure, Action.view_audit, Action.configure_judging}
 )
 _SCOPED_ORGANIZER = frozenset(
     {
@@ -176,6 +196,8 @@ _SCOPED_ORGANIZER = frozenset(
         Action.view_teams,
         Action.review_team,
         Action.import_teams,
+        Action.view_judging,
+        Action.recommend_teams,
     }
 )
 _TEAM_ACTIONS = frozenset({Action.view_team, Action.manage_team, Action.submit_materials})
@@ -196,9 +218,10 @@ def decide(
     target: Scope | None = None,
     organization: OrganizationContext | None = None,
     team: TeamContext | None = None,
+    assignment: AssignmentContext | None = None,
 ) -> Outcome:
     """May ``principal`` do ``action`` (inside ``event`` for event actions, ``organization`` for
-    organization actions, ``team`` too for team actions)?
+    organization actions, ``team`` too for team actions, ``assignment`` for scoring)?
 
     ``target`` is the part of the event acted on (a track, or the scope of a grant being given or
     taken); ``None`` asks whether the caller may do it to some part of the event, which is the
@@ -210,6 +233,10 @@ def decide(
         return Outcome.allowed if may_see(principal, event) else Outcome.hidden
     if principal is None:
         return Outcome.unauthenticated
+    if action is Action.score_entry:
+        assert assignment is not None, "score_entry needs the assignment"
+        mine = assignment.live and assignment.judge_id == principal.id
+        return Outcome.allowed if mine else Outcome.hidden
     if principal.is_platform_admin or action is Action.manage_own_account:
         return Outcome.allowed
     if action in _ORGANIZATION_ACTIONS:
@@ -222,6 +249,12 @@ def decide(
     scopes = event.organizer_scopes()
     if action is Action.register_team:
         return Outcome.allowed
+    if action is Action.file_appeal:
+        assert team is not None, "file_appeal needs the team"
+        if principal.id == team.leader_id:
+            return Outcome.allowed
+        covered = principal.id in team.member_ids or any(s.contains(team.scope) for s in scopes)
+        return Outcome.forbidden if covered else Outcome.hidden
     if action in _TEAM_ACTIONS or (action is Action.review_team and team is not None):
         return _decide_team(principal, action, scopes, team)
     if action is Action.archive_event:
@@ -268,6 +301,10 @@ _DENIED_DETAIL = {
     Action.view_teams: "Only the event's organizers may see its teams, and only within their scope",
     Action.review_team: "Only the event's organizers may review teams, and only within their scope",
     Action.import_teams: "Only the event's organizers may import teams, and only within their scope",
+    Action.configure_judging: "Only the event's organizers may set up and run its judging",
+    Action.view_judging: "Only the event's organizers may see its judging, and only within their scope",
+    Action.recommend_teams: "Only the event's organizers may recommend teams, and only within their scope",
+    Action.file_appeal: "Only the team's leader may file its appeal",
 }
 
 
@@ -290,10 +327,12 @@ def require(
     target: Scope | None = None,
     organization: OrganizationContext | None = None,
     team: TeamContext | None = None,
+    assignment: AssignmentContext | None = None,
 ) -> None:
     """:func:`decide`, raising when refused: what services call for object-level checks."""
-    what = "Team" if team is not None else "Event"
-    refuse_unless_allowed(decide(principal, action, event, target, organization, team), action, what)
+    what = "Assignment" if assignment is not None else "Team" if team is not None else "Event"
+    outcome = decide(principal, action, event, target, organization, team, assignment)
+    refuse_unless_allowed(outcome, action, what)
 
 
 def within_scope(principal: Principal, event: EventContext, scopes: Iterable[Scope]) -> list[bool]:

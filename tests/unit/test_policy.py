@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 
@@ -11,6 +12,7 @@ from backend.errors import DomainError
 from backend.policy import (
     WHOLE_EVENT,
     Action,
+    AssignmentContext,
     EventContext,
     Grant,
     OrganizationContext,
@@ -35,6 +37,7 @@ EVENT_ACTIONS = [
     and a not in TEAM_ACTIONS
     and a is not Action.manage_own_account
     and a not in (Action.view_event, Action.archive_event)
+    and a not in (Action.score_entry, Action.file_appeal)  # about one assignment or team: tested below
 ]
 
 
@@ -54,9 +57,36 @@ TRACK_ADMIN = Grant("organizer", Scope(track_id=10))
 JUDGE = Grant("judge")
 
 
-@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("action", [a for a in Action if a is not Action.score_entry])
 def test_platform_admins_may_do_everything_even_on_drafts(action):
     assert decide(person(admin=True), action, event("draft")) is Outcome.allowed
+
+
+def test_a_score_sheet_belongs_to_its_judge_alone():
+    """Only the judge holding a live assignment scores it: not an admin or organizer in their place,
+    and not the judge once the assignment has ended; to everyone else it does not exist."""
+    me = person()
+    live = AssignmentContext(judge_id=me.id, live=True)
+    assert decide(me, Action.score_entry, assignment=live) is Outcome.allowed
+    assert decide(me, Action.score_entry, assignment=AssignmentContext(me.id, False)) is Outcome.hidden
+    admin = dataclasses.replace(person(admin=True), id=me.id + 1)
+    assert decide(admin, Action.score_entry, assignment=live) is Outcome.hidden
+    other = AssignmentContext(judge_id=me.id + 1, live=True)
+    assert decide(me, Action.score_entry, event("running", ORGANIZER), assignment=other) is Outcome.hidden
+    assert decide(None, Action.score_entry, assignment=live) is Outcome.unauthenticated
+
+
+def test_only_a_team_leader_files_its_appeal():
+    me = person()
+    scope = Scope(track_id=10)
+    led = TeamContext(team_id=1, scope=scope, leader_id=me.id, member_ids=frozenset({me.id}))
+    joined = TeamContext(team_id=1, scope=scope, leader_id=me.id + 1, member_ids=frozenset({me.id}))
+    stranger = TeamContext(team_id=1, scope=scope, leader_id=me.id + 1)
+    running = event("running")
+    assert decide(me, Action.file_appeal, running, team=led) is Outcome.allowed
+    assert decide(me, Action.file_appeal, running, team=joined) is Outcome.forbidden
+    assert decide(me, Action.file_appeal, running, team=stranger) is Outcome.hidden
+    assert decide(me, Action.file_appeal, event("running", TRACK_ADMIN), team=stranger) is Outcome.forbidden
 
 
 @pytest.mark.parametrize("role", ["judge", "team_member", "checkin_staff", "exhibitor", "mentor"])
