@@ -86,7 +86,9 @@ class Action(StrEnum):
     review_team = "review_team"  # approve or reject a registration, within the organizer's scope
     import_teams = "import_teams"  # bulk import, each row within the organizer's scope
     manage_own_account = "manage_own_account"  # one's own profile, consents, data export and erasure
-    configure_judging = "configure_judging"  # set up and run a stage's judging, publish, award, answer appeals
+    configure_judging = (
+        "configure_judging"  # set up and run a stage's judging, publish, award, answer appeals
+    )
     view_judging = "view_judging"  # entries, sheets, results, diagnostics and exports, within scope
     recommend_teams = "recommend_teams"  # propose teams of one's scope to the next stage
     score_entry = "score_entry"  # see an assigned entry and submit or change one's own sheet for it
