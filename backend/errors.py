@@ -31,6 +31,7 @@ CODES: dict[str, str] = {
     "http_error": "Another client error without a more specific code",
     "server_error": "The server could not answer (e.g. a dependency is down)",
     "internal_error": "An unexpected fault on the server; it has been logged",
+    "font_missing": "A document needs a font the server lacks (a CJK font); `detail` names the package to install",
     # Accounts and roles
     "email_taken": "An account with this e-mail exists",
     "cannot_demote_self": "A platform admin cannot remove their own admin rights",

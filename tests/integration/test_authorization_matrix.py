@@ -36,6 +36,7 @@ from backend.institutions.tables import Institution
 from backend.organizations.tables import Organization
 from backend.teams.storage import storage
 from backend.teams.tables import Material, RegistrationRules, Team, TeamMember
+from judging.tables import Assignment, Rubric, StageEntry, StageJudge, StageJudging
 from tests.integration.conftest import PASSWORD, empty_database
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
@@ -54,6 +55,10 @@ INVITATION_TOKEN = "inv_matrix"  # a test invitation's link
 TEAM_INVITATION_TOKEN = "tinv_matrix"  # the link of an invitation to the team of the open contest
 TEAM_CODE = "MATRIX23"  # that team's join code
 TEAM_VIEWERS = EVENT_ADMINS | {"member"}  # the team's member and the organizers whose scope covers it
+JUDGING_CRITERIA = [
+    {"code": "idea", "weight": 0.6, "min": 0, "max": 60, "step": 1, "name": {"en": "Idea"}, "descriptor": {}},
+    {"code": "team", "weight": 0.4, "min": 0, "max": 40, "step": 1, "name": {"en": "Team"}, "descriptor": {}},
+]
 
 
 @dataclass
@@ -190,7 +195,56 @@ async def seed() -> World:
     await _seed_review_team(world)
     await _seed_team(world)
     await _seed_material(world)
+    await _seed_judging(world)
     return world
+
+
+async def _seed_judging(world: World) -> None:
+    """Judging in the running contest: its first stage (school) is being scored, its assignment
+    published; ``member`` leads a team in track A with an entry in it, assigned to ``judge`` (who
+    holds the judge role in track A). The stage has a rubric; ids: ``judging_stage``,
+    ``judged_team``, ``judged_entry``, ``assignment``, ``rubric``."""
+    event_id = world.events["running"]
+    stage = await Stage.select(Stage.id).where((Stage.event == event_id) & (Stage.position == 1)).first()
+    track = await Track.select(Track.id).where((Track.event == event_id) & (Track.code == "A")).first()
+    world.ids["judging_stage"] = stage["id"]
+    team = Team(
+        event=event_id,
+        track=track["id"],
+        name="Judged team",
+        entry_title="Judged entry",
+        leader=world.users["member"],
+        join_code="JUDGED23",
+        status="approved",
+    )
+    await team.save()
+    world.ids["judged_team"] = team.id
+    await TeamMember(
+        team=team.id,
+        event=event_id,
+        track=track["id"],
+        user=world.users["member"],
+        email=world.email("member"),
+        role="leader",
+        state="confirmed",
+        joined_via="creation",
+    ).save()
+    await StageJudging(
+        stage=stage["id"],
+        event=event_id,
+        status="scoring",
+        assignment_published_at=dt.datetime.now(dt.UTC),
+    ).save()
+    rubric = Rubric(stage=stage["id"], version=1, criteria=JUDGING_CRITERIA)
+    await rubric.save()
+    world.ids["rubric"] = rubric.id
+    entry = StageEntry(stage=stage["id"], event=event_id, team=team.id, track=track["id"], label="E-0001")
+    await entry.save()
+    world.ids["judged_entry"] = entry.id
+    await StageJudge(stage=stage["id"], user=world.users["judge"]).save()
+    assignment = Assignment(stage=stage["id"], stage_entry=entry.id, judge=world.users["judge"])
+    await assignment.save()
+    world.ids["assignment"] = assignment.id
 
 
 async def _seed_team(world: World) -> None:
