@@ -1,5 +1,6 @@
-"""The backend's import graph, read from the source (``ast``, nothing is imported): no import cycles,
-and the rules layer stays free of the web framework.
+"""The import graph of ``backend`` and ``judging``, read from the source (``ast``, nothing is
+imported): no import cycles, the rules layer stays free of the web framework, and the judging engine
+stays pure (numpy, scipy and the standard library only).
 
 Every import counts, also those inside functions (a deferred import hides a cycle, it does not remove
 it); only ``if TYPE_CHECKING:`` blocks are left out, as they never run.
@@ -8,6 +9,7 @@ it); only ``if TYPE_CHECKING:`` blocks are left out, as they never run.
 from __future__ import annotations
 
 import ast
+import sys
 from collections import deque
 from graphlib import CycleError, TopologicalSorter
 from itertools import pairwise
@@ -16,7 +18,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = "backend"
+PACKAGES = ("backend", "judging")
+ENGINE = "judging.engine"
+# What the pure engine may import besides the standard library and itself.
+ENGINE_MAY_IMPORT = {"numpy", "scipy"}
 # Modules that hold the rules: plain Python, called by controllers, jobs and commands alike.
 FRAMEWORK_FREE = {"backend.policy"}
 MIDDLEWARE = "backend.security"  # sessions, tokens and CSRF: the HTTP layer
@@ -24,7 +29,7 @@ MIDDLEWARE = "backend.security"  # sessions, tokens and CSRF: the HTTP layer
 
 def module_files() -> dict[str, Path]:
     files = {}
-    for path in sorted((ROOT / PACKAGE).rglob("*.py")):
+    for path in sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py")):
         parts = path.relative_to(ROOT).with_suffix("").parts
         files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return files
@@ -78,7 +83,7 @@ def imported(module: str, path: Path) -> dict[str, int]:
 
 
 def import_graph() -> dict[str, dict[str, int]]:
-    """Module → {imported module → line}, for every module under ``backend/``."""
+    """Module → {imported module → line}, for every module under ``backend/`` and ``judging/``."""
     return {module: imported(module, path) for module, path in MODULES.items()}
 
 
@@ -148,7 +153,7 @@ def later():
         "backend.mail.service": 10,
         "litestar": 11,
     }
-    assert len(import_graph()) == len(list((ROOT / PACKAGE).rglob("*.py"))) > 30
+    assert len(import_graph()) == sum(len(list((ROOT / p).rglob("*.py"))) for p in PACKAGES) > 30
 
 
 def test_the_backend_has_no_import_cycles():
@@ -156,7 +161,7 @@ def test_the_backend_has_no_import_cycles():
     found = cycles(graph)
     if found:
         pytest.fail(
-            f"{len(found)} import cycle(s) in backend/ (module (line of the import) → ...):\n"
+            f"{len(found)} import cycle(s) in backend/ or judging/ (module (line of the import) → ...):\n"
             + "\n".join(describe(c, graph) for c in found)
         )
 
@@ -205,3 +210,22 @@ def test_the_chain_finder_follows_our_modules_only():
     assert chain(graph, "a", "c") == ["a", "b", "c"]
     assert chain(graph, "c", "a") is None
     assert chain(graph, "a", "litestar") is None
+
+
+def test_the_judging_engine_is_pure():
+    """The engine is numpy/scipy code with no I/O: no database, web framework, or service of ours."""
+    graph = import_graph()
+    engine = [m for m in graph if m == ENGINE or m.startswith(ENGINE + ".")]
+    assert len(engine) > 10
+    wrong = [
+        f"{module} imports {target} (line {line})"
+        for module in engine
+        for target, line in graph[module].items()
+        if not (
+            target.startswith(ENGINE)
+            or target in ENGINE_MAY_IMPORT
+            or (target not in graph and target in sys.stdlib_module_names)
+        )
+    ]
+    if wrong:
+        pytest.fail("the judging engine must stay pure:\n" + "\n".join(sorted(wrong)))
