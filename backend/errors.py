@@ -127,6 +127,26 @@ CODES: dict[str, str] = {
     "invalid_spreadsheet": "The file is not a readable XLSX or CSV spreadsheet, or lacks the template's columns",
     "spreadsheet_too_large": "The spreadsheet has more rows, columns or bytes than an import accepts",
     "import_rows_invalid": "Rows of the import are wrong; `fields` names each as rows[<row>].<column>; nothing was imported",
+    # Judging: every area (the stage's judging state: setup, scoring, locked, published)
+    "judging_state": "The stage's judging state does not allow this change (`state` names it)",
+    # Judging: set-up (judging.setup)
+    "rubric_locked": "The rubric can no longer change: the stage has a score sheet (a new version is refused)",
+    "panel_name_taken": "The stage has a room or panel with this name",
+    "panel_in_use": "The room or panel still has entries or judges; move them first",
+    "judge_exists": "The person is already a judge of this stage",
+    "not_a_judge": "The person does not hold the event's judge role (invite them by e-mail)",
+    "judge_has_sheets": "The judge has submitted score sheets in this stage; they cannot be removed",
+    "not_first_stage": "Entries of a later stage come from advancement, not from registration",
+    "sign_in_used": "The tablet sign-in code has already been used",
+    "sign_in_expired": "The tablet sign-in code has expired; the organizer can make a new one",
+    # Judging: assignment (judging.assign)
+    "conflict_of_interest": "The judge has a conflict of interest with the entry (`kind`: institution, declared, advisor)",
+    "assignment_exists": "The judge is already assigned to this entry",
+    "assignment_infeasible": "No assignment satisfies the rules (judges, capacities, conflicts); `fields` names the entry at fault",
+    "assignment_warnings": "The assignment run has conflicts or a split judge–entry graph; resend with accept_warnings",
+    "assignment_scored": "The judge has already submitted a sheet for this assignment",
+    "assignment_not_active": "The assignment was already removed or recused",
+    "run_not_draft": "Only the stage's current draft assignment run can be published",
 }
 
 
