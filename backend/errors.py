@@ -147,6 +147,17 @@ CODES: dict[str, str] = {
     "assignment_scored": "The judge has already submitted a sheet for this assignment",
     "assignment_not_active": "The assignment was already removed or recused",
     "run_not_draft": "Only the stage's current draft assignment run can be published",
+    # Judging: results, publication and appeals (judging.results)
+    "ranking_not_done": "The ranking run has not finished (`status`: queued, running or failed)",
+    "ranking_stale": "The ranking run is provisional or older than the stage's last lock; run it again",
+    "rereview_not_requested": "The entry is not marked for re-review",
+    "appeal_window_closed": "Appeals against the stage's ranking are closed (or the ranking is not published)",
+    "appeal_exists": "The team has already appealed against this stage's ranking",
+    "appeal_answered": "The appeal has already been answered or withdrawn",
+    # Judging: scoring (judging.scoring)
+    "stage_locked": "The stage is not scoring (set up, locked or published): sheets cannot be submitted or changed",
+    "rubric_missing": "The stage has no rubric yet, so no sheet can be scored",
+    "nonce_reused": "The nonce was already used for another sheet; each new submission needs a new nonce",
 }
 
 

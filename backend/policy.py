@@ -28,7 +28,8 @@ once and holds on every path. The rules:
   see judging within their scope (entries, sheets, results, exports) and recommend their own teams to
   the next stage. A score sheet belongs to its judge: only the judge holding an active assignment may
   submit or change it (not even a platform admin in their place); to anyone else the assignment does
-  not exist. A team's leader files its appeal.
+  not exist. A team's leader files its appeal. A judge of the event declares their own conflicts of
+  interest; its whole-event organizers record any judge's.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from backend.organizations.tables import Organization
 ORGANIZER = "organizer"
 ORG_ADMIN = "org_admin"
 DRAFT = "draft"
+JUDGE = "judge"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class Action(StrEnum):
     recommend_teams = "recommend_teams"  # propose teams of one's scope to the next stage
     score_entry = "score_entry"  # see an assigned entry and submit or change one's own sheet for it
     file_appeal = "file_appeal"  # a team leader's appeal against a published ranking
+    declare_conflict = "declare_conflict"  # a judge's own conflicts of interest (organizers: any judge's)
 
 
 class Outcome(StrEnum):
@@ -257,6 +260,9 @@ def decide(
             return Outcome.allowed
         covered = principal.id in team.member_ids or any(s.contains(team.scope) for s in scopes)
         return Outcome.forbidden if covered else Outcome.hidden
+    if action is Action.declare_conflict:
+        judge = any(g.role == JUDGE for g in event.grants)
+        return Outcome.allowed if judge or any(s.is_whole_event for s in scopes) else Outcome.forbidden
     if action in _TEAM_ACTIONS or (action is Action.review_team and team is not None):
         return _decide_team(principal, action, scopes, team)
     if action is Action.archive_event:
@@ -307,6 +313,7 @@ _DENIED_DETAIL = {
     Action.view_judging: "Only the event's organizers may see its judging, and only within their scope",
     Action.recommend_teams: "Only the event's organizers may recommend teams, and only within their scope",
     Action.file_appeal: "Only the team's leader may file its appeal",
+    Action.declare_conflict: "Only the event's judges declare conflicts of interest, and organizers record them",
 }
 
 

@@ -38,6 +38,7 @@ EVENT_ACTIONS = [
     and a is not Action.manage_own_account
     and a not in (Action.view_event, Action.archive_event)
     and a not in (Action.score_entry, Action.file_appeal)  # about one assignment or team: tested below
+    and a is not Action.declare_conflict  # a judge's own: tested below
 ]
 
 
@@ -87,6 +88,23 @@ def test_only_a_team_leader_files_its_appeal():
     assert decide(me, Action.file_appeal, running, team=joined) is Outcome.forbidden
     assert decide(me, Action.file_appeal, running, team=stranger) is Outcome.hidden
     assert decide(me, Action.file_appeal, event("running", TRACK_ADMIN), team=stranger) is Outcome.forbidden
+
+
+def test_judges_declare_their_conflicts_and_whole_event_organizers_record_them():
+    """A judge grant of any scope lets its holder declare (the service keeps it to their own); a
+    whole-event organizer records any judge's; scoped admins, other roles and strangers may not."""
+    me = person()
+    assert decide(me, Action.declare_conflict, event("running", JUDGE)) is Outcome.allowed
+    assert (
+        decide(me, Action.declare_conflict, event("running", Grant("judge", Scope(track_id=3))))
+        is Outcome.allowed
+    )
+    assert decide(me, Action.declare_conflict, event("running", ORGANIZER)) is Outcome.allowed
+    assert decide(me, Action.declare_conflict, event("running", TRACK_ADMIN)) is Outcome.forbidden
+    for role in ("team_member", "checkin_staff", "exhibitor", "mentor"):
+        assert decide(me, Action.declare_conflict, event("running", Grant(role))) is Outcome.forbidden
+    assert decide(me, Action.declare_conflict, event("draft", JUDGE)) is Outcome.hidden
+    assert decide(None, Action.declare_conflict, event("running")) is Outcome.unauthenticated
 
 
 @pytest.mark.parametrize("role", ["judge", "team_member", "checkin_staff", "exhibitor", "mentor"])
