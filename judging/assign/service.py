@@ -320,6 +320,15 @@ WHERE e.stage = {} AND e.status = 'active'
 ORDER BY e.id"""
 
 
+def _institution_codes(*groups: list[int | None]) -> list[list[int]]:
+    """Dense institution codes for the engine; each person or team without an institution gets a
+    code of its own, so it conflicts with nobody (the engine's ``NO_GROUP`` fails when no row at all
+    has an institution)."""
+    known = {i: n for n, i in enumerate(sorted({i for g in groups for i in g if i is not None}))}
+    fresh = iter(range(len(known), len(known) + sum(len(g) for g in groups)))
+    return [[known[i] if i is not None else next(fresh) for i in g] for g in groups]
+
+
 def _engine_report(result: Any, judges: list[int], seconds: float) -> dict[str, Any]:
     report = result.report
     loads = np.bincount(result.judge, minlength=len(judges))
@@ -405,10 +414,13 @@ async def run_engine(principal: Principal, stage_id: int, data: RunIn) -> RunOut
     seed = data.seed if data.seed is not None else random.SystemRandom().randrange(2**31)
     capacities = [r["capacity"] for r in judge_rows]
     unlimited = 10**9
+    entry_institution, judge_institution = _institution_codes(
+        [e["institution"] for e in entries], [r["institution"] for r in judge_rows]
+    )
     call = functools.partial(
         assign,
-        [e["institution"] or -1 for e in entries],
-        [r["institution"] or -1 for r in judge_rows],
+        entry_institution,
+        judge_institution,
         per_entry,
         entry_track=[e["track"] for e in entries] if tracked else None,
         judge_track=[t if t is not None else -1 for t in judge_tracks] if tracked else None,

@@ -36,7 +36,7 @@ from backend.institutions.tables import Institution
 from backend.organizations.tables import Organization
 from backend.teams.storage import storage
 from backend.teams.tables import Material, RegistrationRules, Team, TeamMember
-from judging.tables import Assignment, Rubric, StageEntry, StageJudge, StageJudging
+from judging.tables import Assignment, AssignmentRun, Rubric, StageEntry, StageJudge, StageJudging
 from tests.integration.conftest import PASSWORD, empty_database
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
@@ -196,6 +196,7 @@ async def seed() -> World:
     await _seed_team(world)
     await _seed_material(world)
     await _seed_judging(world)
+    await _seed_judging_assign(world)
     return world
 
 
@@ -245,6 +246,33 @@ async def _seed_judging(world: World) -> None:
     assignment = Assignment(stage=stage["id"], stage_entry=entry.id, judge=world.users["judge"])
     await assignment.save()
     world.ids["assignment"] = assignment.id
+
+
+async def _seed_judging_assign(world: World) -> None:
+    """Assignment (judging.assign): a stage of the running contest still in set-up (``assign_stage``)
+    with the judged team's entry (``assign_entry``), ``judge`` and ``checkin`` as its judges, and a
+    draft engine run (``assign_run``) that gives the entry to ``judge`` (``assign_assignment``)."""
+    event_id = world.events["running"]
+    track = await Track.select(Track.id).where((Track.event == event_id) & (Track.code == "A")).first()
+    stage = Stage(event=event_id, position=20, level="national", name_en="Assignment")
+    await stage.save()
+    world.ids["assign_stage"] = stage.id
+    await StageJudging(stage=stage.id, event=event_id).save()
+    entry = StageEntry(
+        stage=stage.id, event=event_id, team=world.ids["judged_team"], track=track["id"], label="E-ASGN"
+    )
+    await entry.save()
+    world.ids["assign_entry"] = entry.id
+    await StageJudge.insert(
+        StageJudge(stage=stage.id, user=world.users["judge"]),
+        StageJudge(stage=stage.id, user=world.users["checkin"]),
+    )
+    run = AssignmentRun(stage=stage.id, per_entry=1, report={"conflicts": 0, "components": 1})
+    await run.save()
+    world.ids["assign_run"] = run.id
+    assignment = Assignment(stage=stage.id, stage_entry=entry.id, judge=world.users["judge"], run=run.id)
+    await assignment.save()
+    world.ids["assign_assignment"] = assignment.id
 
 
 async def _seed_team(world: World) -> None:
@@ -619,6 +647,32 @@ MATRIX: dict[str, Row] = {
         "draft",
         lambda w, role: {"team_id": w.ids["review_team"]},
         lambda w, role: {"decision": "approve"},
+    ),
+    # Judging: assignment (judging.assign): runs, publication and edits on the set-up stage of
+    # _seed_judging_assign; the list of the scoring stage (scoped admins see their scope); the judge's
+    # recusal of their own assignment (to anyone else it does not exist)
+    "RunAssignment": Row(
+        ORGANIZERS,
+        path=lambda w, role: {"stage_id": w.ids["assign_stage"]},
+        body=lambda w, role: {"per_entry": 1, "seed": 1, "cross_track_share": 0},
+    ),
+    "ListAssignmentRuns": Row(ORGANIZERS, path=lambda w, role: {"stage_id": w.ids["assign_stage"]}),
+    "GetAssignmentRun": Row(ORGANIZERS, path=lambda w, role: {"run_id": w.ids["assign_run"]}),
+    "PublishAssignment": Row(
+        ORGANIZERS, path=lambda w, role: {"run_id": w.ids["assign_run"]}, body=lambda w, role: {}
+    ),
+    "ListStageAssignments": Row(EVENT_ADMINS, path=lambda w, role: {"stage_id": w.ids["judging_stage"]}),
+    "AddAssignment": Row(
+        ORGANIZERS,
+        path=lambda w, role: {"stage_id": w.ids["assign_stage"]},
+        body=lambda w, role: {"entry": w.ids["assign_entry"], "judge": w.users["checkin"]},
+    ),
+    "RemoveAssignment": Row(ORGANIZERS, path=lambda w, role: {"assignment_id": w.ids["assign_assignment"]}),
+    "RecuseAssignment": Row(
+        frozenset({"judge"}),
+        path=lambda w, role: {"assignment_id": w.ids["assignment"]},
+        body=lambda w, role: {"reason": "I know the team"},
+        refused=dict.fromkeys(LOGGED_IN - {"judge"}, 404),
     ),
 }
 
