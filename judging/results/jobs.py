@@ -11,7 +11,6 @@ replaced. The engine and numpy work runs in a thread (never on the event loop); 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from typing import Any
@@ -22,6 +21,7 @@ from piccolo.querystring import QueryString
 from backend.db import engine, fetch_one, transaction
 from judging.engine.model import InputError
 from judging.results import compute
+from judging.results.service import loads
 from judging.rubrics import current_rubric
 from judging.tables import PrizeTier, RankingRun, RunStatus, StageJudge, StageJudging
 
@@ -71,7 +71,7 @@ async def _sheets(stage_id: int) -> list[compute.Sheet]:
         compute.Sheet(
             r["stage_entry"],
             r["judge"],
-            json.loads(r["marks"]) if isinstance(r["marks"], str) else r["marks"],
+            loads(r["marks"]),
         )
         for r in rows
     ]
@@ -109,13 +109,13 @@ async def rank_stage(ctx: dict[str, Any], run_id: int) -> str:
         row = await RankingRun.select(RankingRun.status).where(RankingRun.id == run_id).first()
         return row["status"] if row else "missing"
     stage_id = claimed["stage"]
-    provisional = bool(_json(claimed["diagnostics"]).get("provisional"))
+    provisional = bool(loads(claimed["diagnostics"]).get("provisional"))
     started = time.perf_counter()
     try:
         rubric = await current_rubric(stage_id)
         if rubric is None:
             raise InputError("the stage has no rubric")
-        criteria = _json(rubric["criteria"])
+        criteria = loads(rubric["criteria"])
         sheets = await _sheets(stage_id)
         entries = [
             compute.Entry(r["id"], r["track"], r["institution"]) for r in await _rows(_ENTRIES, stage_id)
@@ -144,10 +144,6 @@ async def rank_stage(ctx: dict[str, Any], run_id: int) -> str:
         ).where(RankingRun.id == run_id)
         return RunStatus.failed.value
     return RunStatus.done.value
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 async def _store(run_id: int, outcome: compute.Outcome, seconds: float) -> None:

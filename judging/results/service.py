@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from typing import Any
 
 from piccolo.querystring import QueryString
@@ -66,8 +67,13 @@ def _now() -> dt.datetime:
 # Ranking runs ---------------------------------------------------------------------------------
 
 
+def loads(value: Any) -> Any:
+    """A JSON column's value (Piccolo hands it over as text)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def run_out(row: dict[str, Any], detail: bool = False) -> RankingRunOut:
-    diagnostics = row["diagnostics"] or {}
+    diagnostics = loads(row["diagnostics"]) or {}
     fields = {
         "id": row["id"],
         "stage": row["stage"],
@@ -82,7 +88,7 @@ def run_out(row: dict[str, Any], detail: bool = False) -> RankingRunOut:
         "finished_at": row["finished_at"],
     }
     if detail:
-        return RankingRunDetailOut(**fields, diagnostics=diagnostics, notes=row["notes"] or [])
+        return RankingRunDetailOut(**fields, diagnostics=diagnostics, notes=loads(row["notes"]) or [])
     return RankingRunOut(**fields)
 
 
@@ -166,7 +172,7 @@ ORDER BY CASE WHEN r.rank = 0 THEN 1 ELSE 0 END, r.rank, tr.code, e.label
 
 async def result_rows(run_id: int) -> list[dict[str, Any]]:
     """Every stored place of a run, best first (unranked last), joined with its team."""
-    return await engine().run_querystring(QueryString(_RESULTS, run_id))
+    return [dict(r) for r in await engine().run_querystring(QueryString(_RESULTS, run_id))]
 
 
 def visible_rows(
@@ -268,7 +274,7 @@ async def publish_ranking(
             raise Conflict(
                 "ranking_not_done", "The ranking run has not finished", params={"status": run["status"]}
             )
-        if (run["diagnostics"] or {}).get("provisional") or (
+        if (loads(run["diagnostics"]) or {}).get("provisional") or (
             judging["locked_at"] is not None and run["requested_at"] < judging["locked_at"]
         ):
             raise Conflict(
