@@ -158,7 +158,6 @@ async def chosen_run(access: StageAccess, run_id: int | None) -> dict[str, Any]:
             raise DomainError(
                 "validation_error",
                 "Invalid input: {problems}",
-                status_code=422,
                 fields={"run": "This ranking run is not one of the stage's"},
             )
     elif access.judging["published_run"]:

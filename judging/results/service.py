@@ -265,7 +265,6 @@ async def publish_ranking(
             raise DomainError(
                 "validation_error",
                 "Invalid input: {problems}",
-                status_code=422,
                 fields={"run": "This ranking run is not one of the stage's"},
             )
         if judging["status"] != JudgingStatus.locked.value:
@@ -354,7 +353,6 @@ async def file_appeal(principal: Principal, stage_id: int, data: AppealIn) -> Ap
         raise DomainError(
             "validation_error",
             "Invalid input: {problems}",
-            status_code=422,
             fields={"text": "must contain visible text, not only spaces or control characters"},
         )
     entry = (
@@ -453,7 +451,6 @@ async def answer_appeal(
         raise DomainError(
             "validation_error",
             "Invalid input: {problems}",
-            status_code=422,
             fields={"answer": "must contain visible text, not only spaces or control characters"},
         )
     async with transaction():
@@ -544,7 +541,6 @@ async def request_rereview(principal: Principal, stage_id: int, data: RereviewIn
             raise DomainError(
                 "validation_error",
                 "Invalid input: {problems}",
-                status_code=422,
                 fields={"entry": "This entry is not one of the stage's"},
             )
         if judging["status"] != JudgingStatus.scoring.value:

@@ -266,7 +266,7 @@ async def test_publication_sets_the_periods_and_mails_every_team(db, make_client
     assert again.status_code == 409
     assert again.json()["code"] == "judging_state"
     other = await organizer.post(f"/api/v1/stages/{world.stage}/publish", json={"run": 999_999})
-    assert other.status_code == 422
+    assert other.status_code == 400
     assert "run" in other.json()["fields"]
     places = await published_results(world.stage)
     assert len(places) == 8
@@ -320,5 +320,5 @@ async def test_exports_are_scoped_and_formula_safe(db, make_client, make_user, i
     assert (await judge.get(f"{base}/sheets.csv")).status_code == 403
     assert (await organizer.get(f"{base}/passwords.csv")).status_code == 400
     unknown_run = await organizer.get(f"{base}/rankings.csv", params={"run": 999_999})
-    assert unknown_run.status_code == 422
+    assert unknown_run.status_code == 400
     assert await RoleGrant.count() > 0
