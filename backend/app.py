@@ -52,6 +52,7 @@ from backend.security import (
 from backend.settings import Settings, get_settings
 from backend.tasks import InlineQueue, install, queue_for
 from backend.workspace.navigation import WorkspaceLinkMiddleware
+from judging.live.channels import room_channels
 
 HERE = Path(__file__).parent
 logger = logging.getLogger("podium")
@@ -310,6 +311,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_class=JsonRequest,
         before_send=[security_headers],
         stores={"sessions": session_store},
+        # live finals' push between processes: Redis Pub/Sub when configured, in memory otherwise
+        plugins=[room_channels(settings, redis)],
         state=State(
             {
                 "settings": settings,

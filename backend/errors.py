@@ -158,6 +158,19 @@ CODES: dict[str, str] = {
     "stage_locked": "The stage is not scoring (set up, locked or published): sheets cannot be submitted or changed",
     "rubric_missing": "The stage has no rubric yet, so no sheet can be scored",
     "nonce_reused": "The nonce was already used for another sheet; each new submission needs a new nonce",
+    # Judging: live finals (judging.live)
+    "stage_not_live": "The stage is not a live final: it has no rooms to run",
+    "live_phase": "The room's phase does not allow this step (`phase` names it), or no team is left to call",
+    # Judging: advancement, prizes and certificates (judging.advancement)
+    "skipped_level": "Teams advance to the next stage by position only; `next` names it",
+    "no_advancement_rules": "The stage has no advancement rules yet (they name the next stage and the quotas)",
+    "quota_exceeded": "A team does not fit the quotas; `rule` (total_full, region_full, institution_full, group_ratio), `subject`, `limit` and `used` say why; nothing was saved",
+    "rank_order": "A better-ranked team of your scope that still fits the quotas is not recommended (`team`, `place`)",
+    "already_recommended": "The team already has a live recommendation into the next stage",
+    "recommendation_closed": "The recommendation was already accepted, withdrawn or refused",
+    "tier_awarded": "The prize tier has been given; it can be renamed but not removed",
+    "no_prize_tiers": "The stage has no prize tiers yet",
+    "certificate_revoked": "The certificate was revoked",
 }
 
 
