@@ -5,8 +5,8 @@ Entries with at least the stage's ``min_judges`` sheets (for the trimmed rule al
 drops) are ranked by the engine with the stage's method; an entry with fewer sheets is flagged
 ``too_few_judges``, scored by the plain mean of its sheets' weighted totals and placed after every
 entry the engine ranked (its mean is not on the engine's scale, and too few judges cannot outrank a
-full panel); one with no sheet is not ranked (rank 0). ``rank`` orders the whole stage; ``track_rank`` orders the same scores within each
-track.
+full panel); one with no sheet is not ranked (rank 0). ``rank`` orders the whole stage; ``track_rank`` is the same order within each track (entries
+tied in the stage are tied in their track).
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ def _rank_tracks(places: list[Place]) -> None:
     for p in places:
         by_track.setdefault(p.track, []).append(p)
     for group in by_track.values():
-        score = np.array([p.score if p.score is not None and p.rank else np.nan for p in group])
+        score = np.array([-float(p.rank) if p.rank else np.nan for p in group])
         for p, r in zip(group, competition_rank(score).tolist(), strict=True):
             p.track_rank = int(r)
 
