@@ -1,0 +1,1 @@
+"""Advancement under quotas, prize tiers, awards and certificates with public verification."""
