@@ -314,3 +314,26 @@ async def test_organizers_see_sheets_within_their_scope(db, make_client, make_us
     judge_client = await make_client(world.email(world.judges[0]))
     assert (await judge_client.get(f"/api/v1/stages/{world.stage}/sheets")).status_code in (403, 404)
     assert (await judge_client.get(f"/api/v1/sheets/{sheet_b['id']}/versions")).status_code in (403, 404)
+
+
+async def test_the_tablet_page_installs_and_its_worker_covers_it(db, make_client):
+    world, assignments = await scored_world(teams=2, judges=4)
+    anonymous = await make_client()
+    login = await anonymous.get("/judge")
+    assert login.status_code in (302, 303)
+    assert login.headers["location"].startswith("/login")
+    judge = await make_client(world.email(world.judges[0]))
+    html = await judge.get("/judge")
+    assert html.status_code == 200
+    assert '<link rel="manifest" href="/judge/manifest.webmanifest">' in html.text
+    assert "/static/judging-tablet.js" in html.text
+    worker = await anonymous.get("/judge/sw.js")
+    assert worker.status_code == 200
+    assert worker.headers["service-worker-allowed"] == "/judge"
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert "const VERSION" in worker.text
+    manifest = (await anonymous.get("/judge/manifest.webmanifest")).json()
+    assert manifest["start_url"] == "/judge"
+    assert manifest["scope"] == "/judge"
+    for icon in manifest["icons"]:
+        assert (await anonymous.get(icon["src"])).status_code == 200

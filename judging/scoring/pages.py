@@ -1,0 +1,134 @@
+"""The judges' tablet page: an installable web page (manifest, icons, a service worker) that shows
+the queue and scores one entry from the API's data. Everything it needs keeps working offline: the
+service worker keeps the page and its files, the page keeps the last-seen queue and entries, each
+sheet's draft as typed, and an outbox of submissions (each with its nonce) that it sends when the
+network is back. See ``backend/static/judging-tablet.js``."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.response import Redirect, Template
+
+from backend.i18n import request_locale, translations
+from backend.pages.controllers import login_url, page
+
+STATIC = Path(__file__).resolve().parents[2] / "backend" / "static"
+# What the service worker keeps for offline use, beside the page itself.
+ASSETS = (
+    "/static/podium.css",
+    "/static/judging-tablet.css",
+    "/static/judging-tablet.js",
+    "/static/judging-tablet-192.png",
+    "/static/judging-tablet-512.png",
+)
+SHELL = "/judge"
+SCOPE = "/judge"
+
+
+def _fingerprint() -> str:
+    """The assets' fingerprint: a new release's service worker replaces the old cache."""
+    digest = hashlib.sha256()
+    for asset in (*ASSETS, "/static/judging-tablet-sw.js"):
+        digest.update((STATIC / asset.removeprefix("/static/")).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+VERSION = _fingerprint()
+_WORKER = (
+    f"const VERSION = {msgspec.json.encode(VERSION).decode()};\n"
+    f"const SHELL = {msgspec.json.encode(SHELL).decode()};\n"
+    f"const ASSETS = {msgspec.json.encode(ASSETS).decode()};\n"
+    + (STATIC / "judging-tablet-sw.js").read_text(encoding="utf-8")
+)
+
+# The texts the script shows, by key (English message ids, translated for the page).
+SCRIPT_TEXTS = {
+    "draft": "Draft",
+    "waiting": "Waiting to send",
+    "sending": "Sending…",
+    "saved": "Saved, version {version}",
+    "refused": "Refused: {reason}",
+    "not_started": "Not scored yet",
+    "offline": "Offline: sheets are kept on this tablet and sent when the network is back.",
+    "online": "Online",
+    "progress": "{done} of {total} scored",
+    "total": "Total",
+    "review": "Review and submit",
+    "confirm": "Submit this sheet",
+    "back": "Back to the marks",
+    "confirm_title": "Check the sheet before submitting it",
+    "reason": "Why do you change the submitted sheet?",
+    "reason_required": "Say why you change the submitted sheet.",
+    "comment": "Comment (optional)",
+    "materials": "Materials",
+    "no_materials": "The team submitted no materials for this stage.",
+    "decrease": "Lower {name}",
+    "increase": "Raise {name}",
+    "range": "From {min} to {max}, in steps of {step}",
+    "queue": "Your entries",
+    "to_queue": "Back to your entries",
+    "stage_closed": "The stage is {status}: its sheets can no longer change.",
+    "nothing": "You have no entries to score.",
+    "not_loaded": "This entry was not loaded on this tablet before it went offline.",
+    "login": "Your session has ended: log in again to send the waiting sheets.",
+    "missing_mark": "Give a mark for every criterion.",
+    "team": "Team",
+    "deadline": "Deadline",
+    "business_plan": "Business plan",
+    "slides": "Slides",
+    "video_link": "Video",
+    "summary": "Summary",
+    "open_file": "Open {name}",
+    "network_error": "The server could not be reached; the sheet waits and is sent later.",
+}
+
+
+class JudgeTabletPages(Controller):
+    path = SCOPE
+    include_in_schema = False
+
+    @get("")
+    async def tablet(self, request: Request) -> Template | Redirect:
+        """The judge's queue and scoring page (the entry to score is in the address's fragment)."""
+        if request.scope.get("user") is None:
+            return Redirect(login_url(SHELL))
+        t = translations(request_locale(request))
+        texts = {key: t.gettext(text) for key, text in SCRIPT_TEXTS.items()}
+        return page(
+            request,
+            "judging/scoring/tablet.html.jinja",
+            texts=msgspec.json.encode(texts).decode().replace("<", "\\u003c"),  # safe inside <script>
+            assets_version=VERSION,
+        )
+
+    @get("/sw.js", cache_control=None)
+    async def service_worker(self) -> Response[str]:
+        """The service worker, served under ``/judge`` so its scope covers the page."""
+        return Response(
+            _WORKER,
+            media_type="text/javascript",
+            headers={"service-worker-allowed": SCOPE, "cache-control": "no-cache"},
+        )
+
+    @get("/manifest.webmanifest")
+    async def manifest(self, request: Request) -> Response[bytes]:
+        """The web app manifest: the page installs on a tablet's home screen, no app store."""
+        t = translations(request_locale(request))
+        body = {
+            "name": t.gettext("Podium scoring"),
+            "short_name": t.gettext("Scoring"),
+            "start_url": SHELL,
+            "scope": SCOPE,
+            "display": "standalone",
+            "background_color": "#f3f5f8",
+            "theme_color": "#0b5cad",
+            "icons": [
+                {"src": "/static/judging-tablet-192.png", "sizes": "192x192", "type": "image/png"},
+                {"src": "/static/judging-tablet-512.png", "sizes": "512x512", "type": "image/png"},
+            ],
+        }
+        return Response(msgspec.json.encode(body), media_type="application/manifest+json")
