@@ -16,7 +16,7 @@ from piccolo.querystring import QueryString
 
 from backend import policy
 from backend.db import engine, fetch_one, locked_row, on_commit, transaction, utcnow
-from backend.errors import Conflict, DomainError, NotFound, Term
+from backend.errors import INVALID_INPUT, Conflict, DomainError, NotFound, Term
 from backend.policy import Action, AssignmentContext, Principal
 from backend.teams.access import team_scope
 from judging.access import StageAccess, stage_access
@@ -321,7 +321,7 @@ def _team_to_call(entries: list[dict[str, Any]], on_stage: int | None, entry_id:
         if not any(e["id"] == entry_id for e in entries):
             raise DomainError(
                 "validation_error",
-                "Invalid input: {problems}",
+                INVALID_INPUT,
                 status_code=422,
                 params={"problems": "entry"},
                 fields={"entry": "This team is not an active team of this room"},

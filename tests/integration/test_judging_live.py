@@ -504,3 +504,38 @@ async def test_judges_of_an_anonymous_final_see_labels_not_team_names(db, settin
         assert organizer_view["current_entry"]["team"] == "Team 1"
         await judge.aclose()
         await organizer.aclose()
+
+
+async def test_the_pages_show_the_rooms_to_those_who_run_or_sit_in_them(make_client):
+    live = await live_world(rooms=2, teams_per_room=2)
+    world = live.world
+    room = live.rooms[0]
+    organizer = await make_client(world.email(world.organizer))
+    control = f"/workspace/events/{world.event}/judging/stages/{live.stage}/live"
+    before = await organizer.get(control)
+    assert before.status_code == 200
+    assert "data-prepare" in before.text
+    assert "Room 1" in before.text
+    assert "Room 2" in before.text
+    assert (await organizer.post(f"/api/v1/stages/{live.stage}/live/prepare")).status_code == 200
+    await organizer.post(f"/api/v1/panels/{room}/live/start-pitch")
+    after = await organizer.get(control)
+    assert 'data-step="start-pitch"' in after.text
+    assert "Team 1 (F-0001)" in after.text
+    screen = await organizer.get(f"/live/rooms/{room}/screen")
+    assert screen.status_code == 200
+    assert "Team 1" in screen.text
+    assert 'role="timer"' in screen.text
+    judge = await make_client(world.email(live.judges[room][0]))
+    mine = await judge.get(f"/judge/rooms/{room}")
+    assert mine.status_code == 200
+    assert (
+        f"/judge/assignments/{await assignment_of(live.stage, live.entries[room][0], live.judges[room][0])}"
+        in mine.text
+    )
+    assert (await judge.get(control)).status_code == 403
+    assert (await judge.get(f"/live/rooms/{room}/screen")).status_code == 403
+    assert (await judge.get(f"/judge/rooms/{live.rooms[1]}")).status_code == 404
+    assert (
+        await organizer.get(f"/workspace/events/{world.event}/judging/stages/{world.stage}/live")
+    ).status_code == 409

@@ -1,0 +1,61 @@
+"""Every text of the live final's pages, score sheet and refusals is in Chinese and Russian, with its
+placeholders kept."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from backend.i18n import translations
+from judging.live.service import STEPS
+from judging.tables import PanelPhase
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = [
+    *sorted((ROOT / "backend/templates/judging/live").glob("*.jinja")),
+    ROOT / "judging/live/sheet.py",
+]
+GETTEXT = re.compile(r"""_\(\s*(["'])(.*?)(?<!\\)\1""")
+REFUSAL = re.compile(r'(?:Conflict|DomainError)\(\s*"\w+",\s*"([^"]+)"')
+FIELD = re.compile(r'fields=\{"\w+": "([^"]+)"')
+
+
+def message_ids() -> set[str]:
+    ids = {m.group(2) for path in SOURCES for m in GETTEXT.finditer(path.read_text())}
+    service = (ROOT / "judging/live/service.py").read_text()
+    ids |= set(REFUSAL.findall(service)) | set(FIELD.findall(service))
+    return ids
+
+
+def test_the_sources_are_read():
+    ids = message_ids()
+    assert "Start the pitch" in ids
+    assert "Signature" in ids
+    assert "The room is in the {phase} phase; the step {step} does not follow it" in ids
+    assert len(ids) > 40
+
+
+@pytest.mark.parametrize("locale", ["zh", "ru"])
+def test_every_text_is_translated_with_its_placeholders(locale):
+    t = translations(locale)
+    missing, broken = [], []
+    for message in sorted(message_ids()):
+        text = t.gettext(message)
+        if text == message:
+            missing.append(message)
+        for pattern in (r"{\w+}", r"%\(\w+\)s"):
+            if set(re.findall(pattern, text)) != set(re.findall(pattern, message)):
+                broken.append(message)
+    assert not missing, missing
+    assert not broken, broken
+
+
+@pytest.mark.parametrize("locale", ["zh", "ru"])
+def test_the_words_put_into_refusals_are_translated(locale):
+    t = translations(locale)
+    words = [("room phase", p.value) for p in PanelPhase] + [("room step", s) for s in STEPS]
+    words += [("object", o) for o in ("Room", "Step", "Entry")]
+    words += [("judging state", s) for s in ("setup", "scoring", "locked", "published")]
+    assert [w for w in words if t.pgettext(*w) == w[1]] == []
