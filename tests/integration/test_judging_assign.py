@@ -10,6 +10,8 @@ from collections import Counter
 
 import pytest
 
+from backend.accounts import passwords
+from backend.accounts.tables import Role, RoleGrant, User
 from backend.audit import AuditEntry
 from backend.errors import DomainError
 from backend.mail.tables import OutboxEmail
@@ -19,8 +21,10 @@ from judging.access import assignment_access
 from judging.assign import service
 from judging.assign.schemas import PublishIn, RecuseIn, RunIn
 from judging.tables import Assignment, JudgeConflict, ScoreSheet, StageJudge, StageJudging
-from tests.integration.conftest import empty_database
+from tests.integration.conftest import PASSWORD, empty_database
 from tests.integration.judging_world import World, build_world
+
+pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
 
 
 def principal(world: World, user_id: int, *, admin: bool = False) -> Principal:
@@ -523,3 +527,64 @@ async def test_random_worlds_never_pair_a_conflicted_judge(db):
         assert max(loads.values()) - min(loads[j] for j in world.judges) <= 1
         assert {int(j): n for j, n in run.report["loads"].items()} == {j: loads[j] for j in world.judges}
     assert assigned >= 6
+
+
+# The page ------------------------------------------------------------------------------------------
+
+
+def page_path(world: World) -> str:
+    return f"/workspace/events/{world.event}/judging/stages/{world.stage}/assignment"
+
+
+@pytest.mark.parametrize("language", ["zh", "en", "ru"])
+async def test_the_page_shows_diagnostics_before_publication(db, make_client, language):
+    world = await build_world(teams=8, judges=4, institutions=4)
+    run = await service.run_engine(principal(world, world.organizer), world.stage, RunIn(per_entry=2, seed=4))
+    organizer = await make_client(world.email(world.organizer))
+    organizer.cookies.set("podium_lang", language, domain="podium.test")
+    response = await organizer.get(page_path(world))
+    assert response.status_code == 200, response.text
+    html = response.text
+    assert f'data-api="/api/v1/assignment-runs/{run.id}/publish"' in html
+    assert f'data-api="/api/v1/stages/{world.stage}/assignment-runs"' in html
+    assert "E-0001" in html
+    words = {
+        "en": ("Diagnostics", "Judges by number of entries", "Every entry is linked"),
+        "zh": ("诊断", "按评审作品数统计的评委", "每个作品都通过共同的评委"),
+        "ru": ("Диагностика", "Судьи по числу работ", "Каждая работа связана"),
+    }[language]
+    for word in words:
+        assert word in html, word
+
+
+async def test_the_page_for_a_scoped_admin_has_no_forms_and_only_their_scope(db, make_client):
+    world = await build_world(teams=8, judges=4, institutions=4)
+    await published_world_from(world)
+    scoped_id = await make_scoped_admin(world, track="A")
+    scoped = english(await make_client(world.email(scoped_id)))
+    response = await scoped.get(page_path(world))
+    assert response.status_code == 200, response.text
+    assert "data-api" not in response.text
+    listing = (await scoped.get(f"/api/v1/stages/{world.stage}/assignments")).json()
+    tracks = {e["track"] for e in listing["entries"]}
+    assert tracks == {world.tracks["A"]}
+    refused = await scoped.post(f"/api/v1/stages/{world.stage}/assignment-runs", json={})
+    assert refused.status_code == 403
+    judge = english(await make_client(world.email(world.judges[0])))
+    assert (await judge.get(page_path(world))).status_code in (403, 404)
+
+
+async def published_world_from(world: World) -> None:
+    organizer = principal(world, world.organizer)
+    run = await service.run_engine(organizer, world.stage, RunIn(per_entry=2, seed=9))
+    await service.publish_run(organizer, run.id, PublishIn(accept_warnings=True))
+
+
+async def make_scoped_admin(world: World, track: str) -> int:
+    user = User.account(f"scoped@{world.event}.example", passwords.hash_password(PASSWORD), "Scoped", "en")
+    await user.save()
+    world.emails[user.id] = user.email
+    await RoleGrant.insert(
+        RoleGrant(user=user.id, role=Role.organizer.value, event=world.event, track=world.tracks[track])
+    )
+    return user.id
