@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from backend.i18n import request_locale, translations
 from backend.pages.controllers import login_url, page
@@ -95,7 +96,7 @@ class JudgeTabletPages(Controller):
     async def tablet(self, request: Request) -> Template | Redirect:
         """The judge's queue and scoring page (the entry to score is in the address's fragment)."""
         if request.scope.get("user") is None:
-            return Redirect(login_url(SHELL))
+            return Redirect(login_url(SHELL), status_code=HTTP_303_SEE_OTHER)
         t = translations(request_locale(request))
         texts = {key: t.gettext(text) for key, text in SCRIPT_TEXTS.items()}
         return page(
