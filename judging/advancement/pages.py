@@ -78,9 +78,14 @@ def _count(value: str) -> int | None:
     return int(value) if value.strip().isdigit() else None
 
 
+def _shown(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
 def _failure(request: Request, exc: DomainError) -> Form:
     detail, fields = localized_error(exc, request_locale(request))
-    return Form("", {}, fields, detail)
+    # "rules.per_region.Atlantis" is the input "per_region" of the page's form
+    return Form("", {}, {name.removeprefix("rules.").split(".")[0]: m for name, m in fields.items()}, detail)
 
 
 class AdvancementPages(Controller):
@@ -106,10 +111,19 @@ class AdvancementPages(Controller):
             judging=access.judging,
             current="advancement",
             rules=rules,
-            rules_text={
-                "per_region": "\n".join(f"{k}: {v}" for k, v in rules.rules.per_region.items()),
-                "group_ratio": "\n".join(f"{k}: {v}" for k, v in rules.rules.group_ratio.items()),
-            },
+            rules_form=Form(
+                "rules-",
+                {
+                    "total": _shown(rules.rules.total),
+                    "region_default": _shown(rules.rules.region_default),
+                    "per_institution_max": _shown(rules.rules.per_institution_max),
+                    "per_region": "\n".join(f"{k}: {v}" for k, v in rules.rules.per_region.items()),
+                    "group_ratio": "\n".join(f"{k}: {v}" for k, v in rules.rules.group_ratio.items()),
+                }
+                if not (form and form.values)
+                else form.values,
+                form.errors if form else {},
+            ),
             data=recommendations,
             organizer=organizer,
             **await _names(request, recommendations.usage),
@@ -122,7 +136,7 @@ class AdvancementPages(Controller):
         """Advancement rules, quota usage, your teams in rank order to recommend, and acceptance."""
         return await self._advancement(request, event_id, stage_id)
 
-    @post("/advancement/rules")
+    @post("/advancement/rules", guards=[may(Action.configure_judging)])
     async def save_rules(self, request: Request, event_id: IdPath, stage_id: IdPath) -> Response:
         posted = await _posted(request)
         try:

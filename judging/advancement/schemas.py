@@ -144,10 +144,17 @@ class AwardOut(msgspec.Struct):
     awarded_at: dt.datetime
 
 
+class TeamTieOut(msgspec.Struct):
+    """Teams sharing ``place`` across the end of a prize tier: all of them got the higher tier."""
+
+    place: int
+    teams: list[int]
+
+
 class AwardsOut(msgspec.Struct):
     awards: list[AwardOut]
     given: int  # awards made by this call (0 on a rerun)
-    ties: list[TieOut]  # ties across a tier boundary: every entry of the tie got the higher tier
+    ties: list[TeamTieOut]
 
 
 class CertificateOut(msgspec.Struct):

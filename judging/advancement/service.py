@@ -43,6 +43,7 @@ from judging.advancement.schemas import (
     RecommendIn,
     RulesIn,
     RulesOut,
+    TeamTieOut,
     TieOut,
     TierOut,
     TiersIn,
@@ -687,7 +688,7 @@ ORDER BY p.position, a.rank, a.team
 """
 
 
-def _award_ties(rows: list[dict[str, Any]]) -> list[TieOut]:
+def _award_ties(rows: list[dict[str, Any]]) -> list[TeamTieOut]:
     """Tiers given to more teams than their size: the tie that crossed their end."""
     by_tier: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -696,7 +697,7 @@ def _award_ties(rows: list[dict[str, Any]]) -> list[TieOut]:
     for group in by_tier.values():
         if len(group) > group[0]["tier_size"]:
             last = max(r["rank"] for r in group)
-            ties.append(TieOut(last, sorted(r["team"] for r in group if r["rank"] == last)))
+            ties.append(TeamTieOut(last, sorted(r["team"] for r in group if r["rank"] == last)))
     return ties
 
 
