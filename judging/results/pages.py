@@ -512,7 +512,8 @@ class PublicResultsPages(Controller):
 
     @get("/teams/{team_id:int}/results", guards=[requires_login])
     async def team(self, request: Request, team_id: IdPath) -> Template:
-        """Your team's places in each published stage, and its appeal (the leader files it here)."""
+        """A team's places in each published stage and its appeal (the leader files it here), for its
+        members and the organizers who see the team."""
         return await self._team(request, team_id)
 
     async def _team(
@@ -520,8 +521,6 @@ class PublicResultsPages(Controller):
     ) -> Template:
         principal = current(request)
         access = await team_access(principal, team_id, Action.view_team)
-        if principal.id not in access.team.member_ids and principal.id != access.team.leader_id:
-            raise NotFound("Team")
         leader = principal.id == access.team.leader_id
         entries = await StageEntry.select(StageEntry.stage).where(StageEntry.team == team_id)
         stages = []
