@@ -302,7 +302,7 @@
     var pending = state.key === "waiting" || state.key === "sending";
     var form = document.getElementById("sheet-form");
     Array.prototype.forEach.call(form.elements, function (field) { field.disabled = closed || pending; });
-    if (closed) { node.textContent += " · " + text("stage_closed", {status: detail.item.stage_status}); }
+    if (closed) { node.textContent += " · " + text("stage_closed", {status: text("status_" + detail.item.stage_status)}); }
     document.getElementById("sheet-reason-field").hidden = !(detail.sheet && detail.sheet.version);
   }
 

@@ -55,7 +55,6 @@ SCRIPT_TEXTS = {
     "refused": "Refused: {reason}",
     "not_started": "Not scored yet",
     "offline": "Offline: sheets are kept on this tablet and sent when the network is back.",
-    "online": "Online",
     "progress": "{done} of {total} scored",
     "total": "Total",
     "review": "Review and submit",
@@ -72,7 +71,11 @@ SCRIPT_TEXTS = {
     "range": "From {min} to {max}, in steps of {step}",
     "queue": "Your entries",
     "to_queue": "Back to your entries",
-    "stage_closed": "The stage is {status}: its sheets can no longer change.",
+    "stage_closed": "The sheets of this stage can no longer change ({status}).",
+    "status_setup": "Being set up",
+    "status_scoring": "Scoring",
+    "status_locked": "Locked",
+    "status_published": "Published",
     "nothing": "You have no entries to score.",
     "not_loaded": "This entry was not loaded on this tablet before it went offline.",
     "login": "Your session has ended: log in again to send the waiting sheets.",
@@ -83,8 +86,6 @@ SCRIPT_TEXTS = {
     "slides": "Slides",
     "video_link": "Video",
     "summary": "Summary",
-    "open_file": "Open {name}",
-    "network_error": "The server could not be reached; the sheet waits and is sent later.",
 }
 
 

@@ -138,7 +138,7 @@ def stage_locked(status: str) -> Conflict:
     return Conflict(
         "stage_locked",
         "The stage's scores can no longer change (its judging is {status})",
-        params={"status": Term(status, "judging status")},
+        params={"status": Term(status, "judging state")},
     )
 
 
