@@ -16,6 +16,7 @@ from backend import tasks
 from backend.accounts import passwords
 from backend.accounts.tables import Profile, Role, RoleGrant, StudyStatus, User
 from backend.db import transaction
+from backend.demo.judging import load_judging
 from backend.events.tables import Event, EventKind, EventSession, EventStatus, Stage, StageLevel, Track
 from backend.institutions.service import import_institutions, parse_csv
 from backend.institutions.tables import Institution, InstitutionKind
@@ -829,4 +830,5 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
     step(5)
     team_step = progress("Teams", len(leaders)) if progress else (lambda _: None)
     await _teams(contest_id, tracks, ids, leaders, team_step)
+    await load_judging(contest_id, ids, progress)
     return {"contest": contest_id, "forum": forum_id, "fair": fair_id, "training": training_id}
