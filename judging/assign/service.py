@@ -49,6 +49,7 @@ from judging.assign.schemas import (
 from judging.engine.assignment import assign
 from judging.engine.model import InputError
 from judging.history import judging_changed
+from judging.setup.service import state_conflict
 from judging.tables import (
     Assignment,
     AssignmentRun,
@@ -141,14 +142,6 @@ async def _lock_stage(stage_id: int) -> dict[str, Any]:
     return row
 
 
-def _refuse_state(status: str) -> Conflict:
-    return Conflict(
-        "judging_state",
-        "The stage's judging is {state}; this change is not possible now",
-        params={"state": Term(status, "judging state")},
-    )
-
-
 async def _loads(stage_id: int) -> Counter[int]:
     """Active assignments per judge of the stage."""
     rows = await _rows(
@@ -208,7 +201,7 @@ async def add_assignment(
     async with transaction():
         judging = await _lock_stage(stage_id)
         if judging["status"] not in (JudgingStatus.setup.value, JudgingStatus.scoring.value):
-            raise _refuse_state(judging["status"])
+            raise state_conflict(judging["status"])
         entry = await fetch_one(
             "SELECT id, status FROM stage_entry WHERE id = {} AND stage = {}", entry_id, stage_id
         )
@@ -270,7 +263,7 @@ async def remove_assignment(principal: Principal, assignment_id: int) -> dict[st
     async with transaction():
         judging = await _lock_stage(row["stage"])
         if judging["status"] not in (JudgingStatus.setup.value, JudgingStatus.scoring.value):
-            raise _refuse_state(judging["status"])
+            raise state_conflict(judging["status"])
         if await ScoreSheet.exists().where(ScoreSheet.assignment == assignment_id):
             raise Conflict(
                 "assignment_scored", "The judge has already scored this entry; it cannot be taken away"
@@ -397,7 +390,7 @@ async def run_engine(principal: Principal, stage_id: int, data: RunIn) -> RunOut
     nothing until it is published. 422 ``assignment_infeasible`` when no assignment exists."""
     access = await stage_access(principal, stage_id, Action.configure_judging)
     if access.judging["status"] != JudgingStatus.setup.value:
-        raise _refuse_state(access.judging["status"])
+        raise state_conflict(access.judging["status"])
     entries = await _rows(_ENTRIES, stage_id)
     judge_rows = await _stage_judges(stage_id)
     judges = [r["user"] for r in judge_rows]
@@ -452,7 +445,7 @@ async def run_engine(principal: Principal, stage_id: int, data: RunIn) -> RunOut
     async with transaction():
         judging = await _lock_stage(stage_id)
         if judging["status"] != JudgingStatus.setup.value:
-            raise _refuse_state(judging["status"])
+            raise state_conflict(judging["status"])
         await AssignmentRun.update({AssignmentRun.status: RunStatus.discarded.value}).where(
             (AssignmentRun.stage == stage_id) & (AssignmentRun.status == RunStatus.draft.value)
         )
@@ -569,7 +562,7 @@ async def publish_run(principal: Principal, run_id: int, data: PublishIn) -> Run
     async with transaction():
         judging = await _lock_stage(stage_id)
         if judging["status"] != JudgingStatus.setup.value:
-            raise _refuse_state(judging["status"])
+            raise state_conflict(judging["status"])
         now = utcnow()
         run = (
             await AssignmentRun.update(
@@ -600,7 +593,7 @@ async def publish_run(principal: Principal, run_id: int, data: PublishIn) -> Run
             .returning(StageJudging.id)
         )
         if not moved:
-            raise _refuse_state(judging["status"])
+            raise state_conflict(judging["status"])
         await judging_changed(
             principal.id,
             access.event.event_id,
@@ -680,7 +673,7 @@ async def recuse(principal: Principal, assignment_id: int, data: RecuseIn) -> Re
     async with transaction():
         judging = await _lock_stage(stage_id)
         if judging["status"] != JudgingStatus.scoring.value:
-            raise _refuse_state(judging["status"])
+            raise state_conflict(judging["status"])
         if await ScoreSheet.exists().where(ScoreSheet.assignment == assignment_id):
             raise Conflict(
                 "assignment_scored", "You have already scored this entry; you can no longer abstain"
