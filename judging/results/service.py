@@ -361,7 +361,7 @@ async def file_appeal(principal: Principal, stage_id: int, data: AppealIn) -> Ap
         .first()
     )
     if entry is None:
-        raise NotFound("Stage entry")
+        raise NotFound("Entry")
     judging = await StageJudging.select().where(StageJudging.stage == stage_id).first()
     if judging is None or judging["status"] != JudgingStatus.published.value:
         raise state_conflict(judging["status"] if judging else JudgingStatus.setup.value)
@@ -571,7 +571,7 @@ async def add_rereview_judge(principal: Principal, entry_id: int, judge_id: int)
         .first()
     )
     if entry is None:
-        raise NotFound("Stage entry")
+        raise NotFound("Entry")
     access = await stage_access(principal, entry["stage"], Action.configure_judging)
     if access.judging["status"] != JudgingStatus.scoring.value:
         raise state_conflict(access.judging["status"])
