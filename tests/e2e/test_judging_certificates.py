@@ -84,3 +84,42 @@ def test_the_verification_page(new_context, certificates, width, locale, valid, 
         scroll, inner = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
         assert scroll <= inner, f"horizontal scroll at {width} px"
         assert_axe_clean(page, f"/verify/{serial} in {locale} at {width} px")
+
+
+def _published_stage(server) -> tuple[int, int]:
+    with closing(sqlite3.connect(server.data_dir / "podium.sqlite")) as db:
+        row = db.execute(
+            "SELECT s.event, s.id FROM stage_judging j JOIN stage s ON s.id = j.stage "
+            "WHERE j.status = 'published' ORDER BY s.id LIMIT 1"
+        ).fetchone()
+    assert row is not None, "the demo has a published stage"
+    return row
+
+
+@pytest.mark.parametrize("width", [375, 1024])
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US", "ru-RU"])
+def test_the_advancement_and_prizes_pages(new_context, server, certificates, width, locale):
+    """The demo organizer's advancement page (rules, quota bars, the ranking to recommend from) and
+    prizes page (tiers editor, awards, certificates), axe-clean and without horizontal scrolling."""
+    event_id, stage_id = _published_stage(server)
+    page = new_context(locale=locale, width=width).new_page()
+    base = f"/workspace/events/{event_id}/judging/stages/{stage_id}"
+    page.goto(f"/login?next={base}/advancement")
+    page.locator("#email").fill("organizer@podium.example")
+    page.locator("#password").fill("podium-demo")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**{base}/advancement")
+    lang = locale[:2]
+    page.context.add_cookies([{"name": "podium_lang", "value": lang, "url": server.url}])
+    for path in ("advancement", "prizes"):
+        response = page.goto(f"{base}/{path}")
+        assert response is not None
+        assert response.status == 200
+        expect(page.locator("h1")).to_be_visible()
+        scroll, inner = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
+        assert scroll <= inner, f"horizontal scroll on {path} at {width} px"
+        assert_axe_clean(page, f"{base}/{path} in {locale} at {width} px")
+    page.goto(f"{base}/advancement")
+    expect(page.locator("#rules-total")).to_be_visible()
+    page.locator("#rules-total").focus()
+    assert page.evaluate("document.activeElement.id") == "rules-total"
