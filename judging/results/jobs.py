@@ -23,6 +23,7 @@ from judging.engine.model import InputError
 from judging.results import compute
 from judging.results.service import loads
 from judging.rubrics import current_rubric
+from judging.scoring.service import stage_sheets
 from judging.tables import PrizeTier, RankingRun, RunStatus, StageJudge, StageJudging
 
 logger = logging.getLogger("podium.judging")
@@ -34,14 +35,6 @@ _CLAIM = """
 UPDATE ranking_run SET status = 'running', progress = 5, phase = 'loading', started_at = {}, error = ''
 WHERE id = {} AND (status = 'queued' OR (status = 'running' AND started_at < {}))
 RETURNING id, stage, diagnostics
-"""
-# The stage's current sheets: of active assignments of active entries.
-_SHEETS = """
-SELECT s.stage_entry, s.judge, s.marks
-FROM score_sheet s
-JOIN assignment a ON a.id = s.assignment
-JOIN stage_entry e ON e.id = s.stage_entry
-WHERE s.stage = {} AND a.state = 'active' AND e.status = 'active'
 """
 _ENTRIES = """
 SELECT e.id, e.track, t.institution FROM stage_entry e JOIN team t ON t.id = e.team
@@ -66,15 +59,7 @@ async def _rows(sql: str, *args: Any) -> list[dict[str, Any]]:
 
 
 async def _sheets(stage_id: int) -> list[compute.Sheet]:
-    rows = await _rows(_SHEETS, stage_id)
-    return [
-        compute.Sheet(
-            r["stage_entry"],
-            r["judge"],
-            loads(r["marks"]),
-        )
-        for r in rows
-    ]
+    return [compute.Sheet(r["stage_entry"], r["judge"], r["marks"]) for r in await stage_sheets(stage_id)]
 
 
 async def _settings(stage_id: int) -> compute.Settings:
