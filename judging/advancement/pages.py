@@ -30,7 +30,7 @@ from judging.access import stage_access
 from judging.advancement import service
 from judging.advancement.controllers import SERIAL_PATTERN
 from judging.advancement.documents import localized_text
-from judging.advancement.schemas import QuotaRules, RecommendIn, RulesIn, TiersIn
+from judging.advancement.schemas import RecommendIn, RulesIn, TiersIn
 
 AnySerial = Annotated[str, PathParameter(max_length=200)]  # a wrong one is an unknown certificate
 TIER_ROWS = 6  # rows of the tiers editor
@@ -74,8 +74,16 @@ def _lines(text: str, field: str) -> dict[str, int]:
     return mapping
 
 
-def _count(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
+def _count(posted: dict[str, str], field: str) -> int | None:
+    """A number input: empty is ``None`` (no limit), anything but a whole number a 422 at the field."""
+    value = posted.get(field, "").strip()
+    if not value:
+        return None
+    if re.fullmatch(r"-?\d{1,9}", value) is None:
+        raise DomainError(
+            "validation_error", INVALID_INPUT, status_code=422, fields={field: "must be a whole number"}
+        )
+    return int(value)
 
 
 def _shown(value: int | None) -> str:
@@ -94,7 +102,7 @@ class AdvancementPages(Controller):
     guards = [may(Action.view_judging)]
 
     async def _advancement(
-        self, request: Request, event_id: int, stage_id: int, form: Form | None = None
+        self, request: Request, event_id: int, stage_id: int, form: Form | None = None, status_code: int = 200
     ) -> Template:
         principal = current(request)
         access = await _stage(request, event_id, stage_id)
@@ -106,7 +114,7 @@ class AdvancementPages(Controller):
             "judging/advancement/advancement.html.jinja",
             event_id,
             "judging",
-            400 if form and form.failed else 200,
+            status_code,
             stage=access.stage,
             judging=access.judging,
             current="advancement",
@@ -141,25 +149,26 @@ class AdvancementPages(Controller):
         posted = await _posted(request)
         try:
             await _stage(request, event_id, stage_id)
-            rules = QuotaRules(
-                total=_count(posted.get("total", "")),
-                per_region=_lines(posted.get("per_region", ""), "per_region"),
-                region_default=_count(posted.get("region_default", "")),
-                group_ratio=_lines(posted.get("group_ratio", ""), "group_ratio"),
-                per_institution_max=_count(posted.get("per_institution_max", "")),
-            )
-            to_stage = _count(posted.get("to_stage", "")) or 0
-            data = msgspec.convert({"to_stage": to_stage, "rules": msgspec.to_builtins(rules)}, RulesIn)
+            rules = {
+                "total": _count(posted, "total"),
+                "per_region": _lines(posted.get("per_region", ""), "per_region"),
+                "region_default": _count(posted, "region_default"),
+                "group_ratio": _lines(posted.get("group_ratio", ""), "group_ratio"),
+                "per_institution_max": _count(posted, "per_institution_max"),
+            }
+            try:
+                data = msgspec.convert({"to_stage": _count(posted, "to_stage") or 0, "rules": rules}, RulesIn)
+            except msgspec.ValidationError as exc:
+                raise DomainError(
+                    "validation_error", INVALID_INPUT, status_code=422, fields={"rules": str(exc)}
+                ) from None
             await service.set_rules(current(request), stage_id, data)
-        except msgspec.ValidationError as exc:
-            failed = DomainError(
-                "validation_error", INVALID_INPUT, status_code=422, fields={"to_stage": str(exc)}
-            )
-            return await self._advancement(request, event_id, stage_id, _failure(request, failed))
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise
-            return await self._advancement(request, event_id, stage_id, _failure(request, exc))
+            failed = _failure(request, exc)
+            failed.values = posted
+            return await self._advancement(request, event_id, stage_id, failed, exc.status_code)
         return _redirect(_path(event_id, stage_id, "advancement"), "rules")
 
     @post("/advancement/recommend", guards=[may(Action.recommend_teams)])
@@ -183,7 +192,9 @@ class AdvancementPages(Controller):
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise
-            return await self._advancement(request, event_id, stage_id, _failure(request, exc))
+            return await self._advancement(
+                request, event_id, stage_id, _failure(request, exc), exc.status_code
+            )
         return _redirect(_path(event_id, stage_id, "advancement"), "recommended")
 
     @post("/advancement/accept", guards=[may(Action.configure_judging)])
@@ -194,11 +205,13 @@ class AdvancementPages(Controller):
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise
-            return await self._advancement(request, event_id, stage_id, _failure(request, exc))
+            return await self._advancement(
+                request, event_id, stage_id, _failure(request, exc), exc.status_code
+            )
         return _redirect(_path(event_id, stage_id, "advancement"), "accepted")
 
     async def _prizes(
-        self, request: Request, event_id: int, stage_id: int, form: Form | None = None
+        self, request: Request, event_id: int, stage_id: int, form: Form | None = None, status_code: int = 200
     ) -> Template:
         principal = current(request)
         access = await _stage(request, event_id, stage_id)
@@ -216,7 +229,7 @@ class AdvancementPages(Controller):
             "judging/advancement/prizes.html.jinja",
             event_id,
             "judging",
-            400 if form and form.failed else 200,
+            status_code,
             stage=access.stage,
             judging=access.judging,
             current="prizes",
@@ -250,7 +263,7 @@ class AdvancementPages(Controller):
                 rows.append(
                     {
                         "code": code,
-                        "size": _count(posted.get(f"size_{i}", "")) or 0,
+                        "size": _count(posted, f"size_{i}") or 0,
                         **{
                             f"name_{lang}": posted.get(f"name_{lang}_{i}", "").strip()
                             for lang in ("zh", "en", "ru")
@@ -271,7 +284,7 @@ class AdvancementPages(Controller):
                 raise
             failed = _failure(request, exc)
             failed.values = posted
-            return await self._prizes(request, event_id, stage_id, failed)
+            return await self._prizes(request, event_id, stage_id, failed, exc.status_code)
         return _redirect(_path(event_id, stage_id, "prizes"), "tiers")
 
     @post("/prizes/awards", guards=[may(Action.configure_judging)])
@@ -282,7 +295,7 @@ class AdvancementPages(Controller):
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise
-            return await self._prizes(request, event_id, stage_id, _failure(request, exc))
+            return await self._prizes(request, event_id, stage_id, _failure(request, exc), exc.status_code)
         return _redirect(_path(event_id, stage_id, "prizes"), "awards")
 
     @post("/prizes/certificates", guards=[may(Action.configure_judging)])
@@ -293,7 +306,7 @@ class AdvancementPages(Controller):
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise
-            return await self._prizes(request, event_id, stage_id, _failure(request, exc))
+            return await self._prizes(request, event_id, stage_id, _failure(request, exc), exc.status_code)
         return _redirect(_path(event_id, stage_id, "prizes"), "certificates")
 
 
