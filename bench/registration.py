@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from statistics import median
 
@@ -159,13 +160,22 @@ def body(kind: str, i: int, seeded: dict) -> dict:
     return {"code": f"R{i}"}
 
 
-async def _generate(spec: dict) -> dict:
-    """POST ``spec['url']`` from ``connections`` clients for ``duration`` s, each request as the next
-    token of the pool, from ``start``."""
+def request_for(spec: dict, seeded: dict, i: int) -> tuple[str, str, dict, str]:
+    """The ``i``-th request of a run: its method, URL, JSON body and bearer token (the next token of
+    the kind's pool)."""
+    tokens = seeded[spec["kind"]]
+    return "POST", spec["url"], body(spec["kind"], i, seeded), tokens[i % len(tokens)]
+
+
+Requests = Callable[[dict, dict, int], tuple[str, str, dict, str]]
+
+
+async def _generate(spec: dict, requests: Requests = request_for) -> dict:
+    """Send ``requests(spec, seeded, i)`` for i from ``start`` on, from ``connections`` clients for
+    ``duration`` s (other benchmarks pass their own requests, e.g. ``bench.scoring``)."""
     import httpx
 
     seeded = json.loads(Path(spec["seeded"]).read_text())  # noqa: ASYNC240 - before the clock starts
-    tokens = seeded[spec["kind"]]
     latencies: list[float] = []
     statuses: collections.Counter[int] = collections.Counter()
     position = spec["start"]
@@ -179,9 +189,10 @@ async def _generate(spec: dict) -> dict:
             while time.monotonic() < stop:
                 i = position
                 position += 1
-                headers = {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}
+                method, url, payload, token = requests(spec, seeded, i)
+                headers = {"Authorization": f"Bearer {token}"}
                 start = time.perf_counter()
-                response = await client.post(spec["url"], json=body(spec["kind"], i, seeded), headers=headers)
+                response = await client.request(method, url, json=payload, headers=headers)
                 latencies.append((time.perf_counter() - start) * 1000)
                 statuses[response.status_code] += 1
 
@@ -199,9 +210,9 @@ async def _generate(spec: dict) -> dict:
     }
 
 
-def run_load(spec: dict) -> dict:
-    """The generator, in its own process."""
-    command = [sys.executable, "-m", "bench.registration", "--load", json.dumps(spec)]
+def run_load(spec: dict, module: str = "bench.registration") -> dict:
+    """The generator, in its own process (``module`` runs it with its own requests)."""
+    command = [sys.executable, "-m", module, "--load", json.dumps(spec)]
     output = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout
     return json.loads(output)
 
