@@ -148,3 +148,22 @@ def test_the_catalogue_keeps_every_placeholder(locale):
             assert set(re.findall(r"{\w+}", message.string)) == set(re.findall(r"{\w+}", message.id)), (
                 message.id
             )
+
+
+def test_the_benchmarks_judges_alternate_new_sheets_and_changes_with_valid_marks():
+    from bench.scoring import CRITERIA, JUDGES, requests
+
+    seeded = {
+        "sheet": [f"token{j}" for j in range(JUDGES)],
+        "assignments": [[j * 10, j * 10 + 1] for j in range(JUDGES)],
+    }
+    spec = {"kind": "sheet", "base": "http://bench"}
+    sent = [requests(spec, seeded, i) for i in range(8 * JUDGES)]
+    assert len({body["nonce"] for _, _, body, _ in sent}) == len(sent)
+    for i, (method, url, body, token) in enumerate(sent):
+        judge, turn = i % JUDGES, i // JUDGES
+        assert method == "PUT"
+        assert token == f"token{judge}"
+        assert url == f"http://bench/api/v1/judge/assignments/{judge * 10 + (turn // 2) % 2}/sheet"
+        assert check_marks(CRITERIA, body["marks"]) == {}
+        assert msgspec.json.decode(msgspec.json.encode(body), type=SheetIn).reason
