@@ -8,6 +8,8 @@ from __future__ import annotations
 import random
 import sqlite3
 import statistics
+import subprocess
+import sys
 import time
 
 from backend.demo.judging import NOTABLE_LENIENCY, RUBRIC, judge_biases, marks_for, on_step
@@ -65,7 +67,8 @@ def _judging_state(path) -> dict[str, object]:
     with sqlite3.connect(path) as conn:
 
         def one(sql: str, *args: object) -> object:
-            return conn.execute(sql, args).fetchone()[0]
+            row = conn.execute(sql, args).fetchone()
+            return row[0] if row else None
 
         review, final = (
             one(
@@ -137,20 +140,48 @@ def _judging_state(path) -> dict[str, object]:
         }
 
 
-def test_the_demo_judges_its_contest_once(tmp_path):
+def _killed_while_scoring(env: dict[str, str]) -> None:
+    """Start ``podium demo`` and kill it (SIGKILL: no clean-up of any kind) once its first score
+    sheets are committed."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backend", "demo"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "Score sheets: " in line and "(0%)" not in line:
+                break
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+
+
+def test_an_interrupted_demo_completes_its_judging_and_then_changes_nothing(tmp_path):
+    """The demo killed halfway through the online review's sheets: the next ``podium demo`` finishes
+    the judging (every step checks what is there first), and the one after changes nothing."""
     env = embedded_env(tmp_path)
+    database = tmp_path / "data" / "podium.sqlite"
+    _killed_while_scoring(env)
+    halfway = _judging_state(database)
+    assert halfway["status"] == "scoring"
+    assert 0 < halfway["sheets"] < halfway["assignments"]
     started = time.monotonic()
     first = podium("demo", env=env)
     seconds = time.monotonic() - started
     assert first.returncode == 0, first.stderr
     assert "Traceback" not in first.stderr, first.stderr
-    assert "Judging" in first.stderr  # its progress
-    state = _judging_state(tmp_path / "data" / "podium.sqlite")
+    assert "Judging: 5/5" in first.stderr  # its progress
+    state = _judging_state(database)
     assert state["status"] == "published"
     assert state["judges"] == 30
     assert state["assignments"] == 5 * state["entries"] > 0
     assert state["unscored"] == 0
     assert state["sheets"] == state["assignments"]
+    assert state["versions"] == state["sheets"] + 1 + sum(sheets for sheets, _ in state["room_1"])
     assert state["changed"] == 1
     assert state["published_run"] == "done"
     assert state["results"] == state["entries"]
@@ -167,7 +198,7 @@ def test_the_demo_judges_its_contest_once(tmp_path):
     assert state["on_stage"] == "scoring 2"  # the second team's room result on the screens
     assert state["tiers"] == "special:3,first:6,second:9"
     assert state["awards"] == 0  # the final is not over
-    second = podium("demo", env=env)
-    assert second.returncode == 0, second.stderr
-    assert _judging_state(tmp_path / "data" / "podium.sqlite") == state
-    print(f"demo loaded in {seconds:.1f} s")
+    again = podium("demo", env=env)
+    assert again.returncode == 0, again.stderr
+    assert _judging_state(database) == state
+    print(f"the demo's judging completed in {seconds:.1f} s")
