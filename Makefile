@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration migration clean
+.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration bench-live bench-scoring migration clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Podium needs Python 3.11 or newer")'
@@ -55,6 +55,12 @@ bench-requests: $(VENV)/.installed  ## authenticated read vs a durable write on 
 
 bench-registration: $(VENV)/.installed  ## team creation and joining by code vs a one-row baseline, 64 clients, PostgreSQL + Redis (~3 min; issue 9)
 	$(BIN)/python -m bench.registration
+
+bench-live: $(VENV)/.installed  ## live final: a mark submitted to one app process shown on another's stream, 640 marks, PostgreSQL + Redis (~1 min; issue 10)
+	$(BIN)/python -m bench.live_final
+
+bench-scoring: $(VENV)/.installed  ## score-sheet submission vs a one-row baseline, 64 judges, PostgreSQL + Redis (~2 min; issue 10)
+	$(BIN)/python -m bench.scoring
 
 migration: $(VENV)/.installed  ## write a migration for changed tables: make migration DESC="what changed"
 	PICCOLO_CONF=backend.piccolo_conf PODIUM_DATA_DIR=$$(mktemp -d) $(BIN)/piccolo migrations new podium --auto --desc="$(DESC)"

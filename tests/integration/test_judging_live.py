@@ -41,11 +41,15 @@ class Live:
     judges: dict[int, list[int]] = field(default_factory=dict)  # room -> judges seated there
 
 
-async def live_world(rooms: int = 2, teams_per_room: int = 3, judges_per_room: int = 5) -> Live:
+async def live_world(
+    rooms: int = 2, teams_per_room: int = 3, judges_per_room: int = 5, slug: str = "judged-2027"
+) -> Live:
     """The final of :func:`build_world` as a live stage: ``rooms`` rooms, each with its teams in
     running order and its judges (every judge at an institution none of the room's teams is from,
     unless a test makes a conflict)."""
-    world = await build_world(teams=rooms * teams_per_room, judges=rooms * judges_per_room, institutions=4)
+    world = await build_world(
+        teams=rooms * teams_per_room, judges=rooms * judges_per_room, institutions=4, slug=slug
+    )
     live = Live(world, world.final)
     await Rubric(stage=world.final, version=1, criteria=CRITERIA).save()
     # the judges work at a fifth institution: no conflict with any team unless a test declares one
