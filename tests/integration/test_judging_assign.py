@@ -9,6 +9,7 @@ import random
 from collections import Counter
 
 import pytest
+from argon2 import PasswordHasher
 
 from backend.accounts import passwords
 from backend.accounts.tables import Role, RoleGrant, User
@@ -21,10 +22,16 @@ from judging.access import assignment_access
 from judging.assign import service
 from judging.assign.schemas import PublishIn, RecuseIn, RunIn
 from judging.tables import Assignment, JudgeConflict, ScoreSheet, StageJudge, StageJudging
-from tests.integration.conftest import PASSWORD, empty_database
+from tests.integration.conftest import PASSWORD
 from tests.integration.judging_world import World, build_world
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch):
+    """Fast argon2 hashes for the worlds' many accounts (assignment does not depend on the hash's cost)."""
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
 
 
 def principal(world: World, user_id: int, *, admin: bool = False) -> Principal:
@@ -485,15 +492,14 @@ async def test_random_worlds_never_pair_a_conflicted_judge(db):
     assignment never pairs a conflicted judge and entry, gives each entry its judges once, and
     levels the loads within one (no capacities here)."""
     assigned = 0
-    for seed in range(8):
-        await empty_database()
+    for seed in range(6):  # each world is a contest of its own in one database
         rng = random.Random(seed)
         world = await build_world(
-            teams=rng.randint(8, 24),
+            teams=rng.randint(6, 18),
             judges=rng.randint(6, 12),
             institutions=rng.randint(3, 6),
             tracks=("A", "B", "C")[: rng.randint(1, 3)],
-            slug=f"random-{seed}",
+            slug=f"w{seed}-random",
         )
         for _ in range(rng.randint(0, 6)):
             judge = rng.choice(world.judges)
@@ -526,7 +532,7 @@ async def test_random_worlds_never_pair_a_conflicted_judge(db):
         loads = Counter(j for j, _ in pairs)
         assert max(loads.values()) - min(loads[j] for j in world.judges) <= 1
         assert {int(j): n for j, n in run.report["loads"].items()} == {j: loads[j] for j in world.judges}
-    assert assigned >= 6
+    assert assigned >= 5
 
 
 # The page ------------------------------------------------------------------------------------------
