@@ -3,11 +3,10 @@ a team's room result and signable score sheet. The services check every object."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.channels import ChannelsPlugin
-from litestar.params import JSONBody
+from litestar.params import JSONBody, PathParameter
 from litestar.response import ServerSentEvent
 
 from backend.db import utcnow
@@ -21,6 +20,7 @@ from judging.live.schemas import EntryResultOut, JudgeRoomOut, PrepareOut, RoomO
 
 assert push.push_sheet  # imported for its listener: every app pushes saved sheets to their rooms
 
+StepPath = Annotated[str, PathParameter(max_length=40, pattern=r"^[a-z-]+$")]
 NO_BUFFERING = {"cache-control": "no-store", "x-accel-buffering": "no"}
 
 
@@ -51,16 +51,14 @@ class LiveRoomController(Controller):
 
     @post("/live/{step:str}", operation_id="RunLiveRoomStep", status_code=200)
     async def step(
-        self, request: Request, panel_id: IdPath, step: str, data: JSONBody[StepIn | None] = None
+        self, request: Request, panel_id: IdPath, step: StepPath, data: JSONBody[StepIn | None] = None
     ) -> RoomOut:
         """One step of the room: start-pitch, start-questions, start-scoring, next or close."""
         entry = data.entry if data is not None else None
         return await service.run_step(current(request), panel_id, step, entry)
 
     @get("/stream", operation_id="StreamLiveRoom")
-    async def control_stream(
-        self, request: Request, panel_id: IdPath, channels: ChannelsPlugin
-    ) -> ServerSentEvent:
+    async def control_stream(self, request: Request, panel_id: IdPath) -> ServerSentEvent:
         """The organizers' stream: the state, then phases, each judge's marks as they come, results."""
         principal = current(request)
         await service.panel_access(principal, panel_id, Action.view_judging)
@@ -69,13 +67,11 @@ class LiveRoomController(Controller):
             panel, access = await service.panel_access(principal, panel_id, Action.view_judging)
             return [("state", await service.room_snapshot(panel, access))]
 
-        assert isinstance(channels, RoomChannels)
+        channels = request.app.plugins.get(RoomChannels)
         return _sse(stream(channels, [channels.room(panel_id, events.CONTROL)], first))
 
     @get("/screen/stream", operation_id="StreamLiveRoomScreen")
-    async def screen_stream(
-        self, request: Request, panel_id: IdPath, channels: ChannelsPlugin
-    ) -> ServerSentEvent:
+    async def screen_stream(self, request: Request, panel_id: IdPath) -> ServerSentEvent:
         """The room screen's stream: the state, then phases and each team's result once complete."""
         principal = current(request)
         await service.panel_access(principal, panel_id, Action.view_judging)
@@ -84,7 +80,7 @@ class LiveRoomController(Controller):
             panel, access = await service.panel_access(principal, panel_id, Action.view_judging)
             return [("state", await service.room_snapshot(panel, access))]
 
-        assert isinstance(channels, RoomChannels)
+        channels = request.app.plugins.get(RoomChannels)
         return _sse(stream(channels, [channels.room(panel_id, events.SCREEN)], first))
 
     @get("/entries/{entry_id:int}/result", operation_id="GetLiveRoomResult")
@@ -124,9 +120,7 @@ class JudgeRoomController(Controller):
         return await service.judge_room(current(request), panel_id)
 
     @get("/stream", operation_id="StreamJudgeRoom")
-    async def judge_stream(
-        self, request: Request, panel_id: IdPath, channels: ChannelsPlugin
-    ) -> ServerSentEvent:
+    async def judge_stream(self, request: Request, panel_id: IdPath) -> ServerSentEvent:
         """Your room's stream: the state, then phases and "your sheet is in"; never others' marks."""
         principal = current(request)
         await service.judge_room(principal, panel_id)
@@ -139,5 +133,5 @@ class JudgeRoomController(Controller):
                 return {"entry": data["entry"]} if data["judge"] == principal.id else None
             return data if kind == "phase" else None
 
-        assert isinstance(channels, RoomChannels)
+        channels = request.app.plugins.get(RoomChannels)
         return _sse(stream(channels, [channels.room(panel_id, events.JUDGES)], first, mine))

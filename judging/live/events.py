@@ -21,7 +21,7 @@ class Publisher(Protocol):
 
     namespace: str
 
-    def publish(self, data: bytes | str, channels: Iterable[str]) -> None: ...
+    async def wait_published(self, data: bytes | str, channels: Iterable[str]) -> None: ...
 
 
 # The transports started in this process, newest last; events go out through the newest.
@@ -47,10 +47,11 @@ def channel(namespace: str, panel_id: int, audience: str) -> str:
     return f"podium:{namespace}:room:{panel_id}:{audience}"
 
 
-def publish(panel_id: int, kind: str, data: dict[str, Any], audiences: Iterable[str]) -> None:
-    """Send the event ``kind`` with ``data`` to the room's ``audiences`` (queued, never blocking)."""
+async def publish(panel_id: int, kind: str, data: dict[str, Any], audiences: Iterable[str]) -> None:
+    """Send the event ``kind`` with ``data`` to the room's ``audiences``: handed to the transport (one
+    Redis command) before this returns, so it is on its way before the caller answers anyone."""
     transport = publisher()
     if transport is None:
         return
     message = json.dumps({"event": kind, "data": data}, default=str, ensure_ascii=False)
-    transport.publish(message, [channel(transport.namespace, panel_id, a) for a in audiences])
+    await transport.wait_published(message, [channel(transport.namespace, panel_id, a) for a in audiences])

@@ -346,9 +346,9 @@ async def publish_phase(panel_id: int) -> None:
         entry = rows[0] if rows else None
     data = {"phase": panel["phase"], "timer": timer(panel, judging)}
     full = {**data, "current_entry": _entry_out(entry) if entry else None}
-    events.publish(panel_id, "phase", full, (events.CONTROL, events.SCREEN))
+    await events.publish(panel_id, "phase", full, (events.CONTROL, events.SCREEN))
     hidden = {**data, "current_entry": _entry_out(entry, judging["anonymous"]) if entry else None}
-    events.publish(panel_id, "phase", hidden, (events.JUDGES,))
+    await events.publish(panel_id, "phase", hidden, (events.JUDGES,))
 
 
 # The room result ---------------------------------------------------------------------------------
