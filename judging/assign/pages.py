@@ -1,6 +1,6 @@
 """The assignment page of a stage in the organizer's workspace: the engine's draw with its
 diagnostics before publication, the assignment per entry with its edits, the judges' loads, entries
-short of judges and the recusals.
+short of judges and the recusals; and the judge's page to abstain from an entry.
 
 Read from the service; written through the API by ``static/judging-setup.js`` (the set-up page's
 forms script: each form names its endpoint), so the page and the API share one set of checks.
@@ -11,18 +11,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.params import QueryParameter
 from litestar.response import Template
 
 from backend import policy
-from backend.errors import NotFound
-from backend.guards import current, may
+from backend.errors import DomainError, NotFound
+from backend.guards import current, may, requires_login
+from backend.i18n import request_locale, translations
+from backend.pages.controllers import page
 from backend.policy import Action, Outcome
 from backend.schemas import IdPath
-from backend.workspace.controllers import event_page
-from judging.access import stage_access
+from backend.workspace.controllers import Form, _failed_form, _posted, event_page
+from backend.workspace.forms import FormErrors, decode
+from judging.access import assignment_access, stage_access
 from judging.assign import service
+from judging.assign.schemas import RecuseIn
 
 PageNumber = Annotated[int, QueryParameter(ge=1, le=100_000)]
 ENTRIES_PER_PAGE = 50
@@ -86,3 +90,45 @@ class AssignmentPages(Controller):
             pages=max(1, -(-len(state.entries) // ENTRIES_PER_PAGE)),
             warnings=bool(state.health.conflicts or state.health.components > 1),
         )
+
+
+class RecusalPages(Controller):
+    """A judge abstains from one of their entries, with a reason (the tablet's entry view links here).
+    To anyone but the assignment's judge the page does not exist."""
+
+    path = "/assignments/{assignment_id:int}/recuse"
+    include_in_schema = False
+    guards = [requires_login]
+
+    async def _page(
+        self, request: Request, assignment_id: int, form: Form | None = None, status_code: int = 200
+    ) -> Template:
+        access = await assignment_access(current(request), assignment_id)
+        return page(
+            request,
+            "judging/assign/recuse.html.jinja",
+            status_code,
+            entry=await service.recusal_view(access),
+            form=form or Form("recuse-"),
+        )
+
+    @get("")
+    async def show(self, request: Request, assignment_id: IdPath) -> Template:
+        """The entry and the form to abstain from it."""
+        return await self._page(request, assignment_id)
+
+    @post("")
+    async def recuse(self, request: Request, assignment_id: IdPath) -> Template:
+        """Abstain: the entry goes to another judge (or waits for the organizers to find one)."""
+        posted = await _posted(request)
+        try:
+            data = decode(RecuseIn, posted)
+            result = await service.recuse(current(request), assignment_id, data)
+        except (FormErrors, DomainError) as exc:
+            if isinstance(exc, DomainError) and exc.status_code == 404:
+                raise
+            failed = _failed_form(request, exc, "recuse-", posted)
+            t = translations(request_locale(request))
+            failed.labels = {name: t.gettext("Why you abstain") for name in failed.errors}
+            return await self._page(request, assignment_id, failed, getattr(exc, "status_code", 400))
+        return page(request, "judging/assign/recused.html.jinja", result=result)

@@ -30,7 +30,7 @@ from backend.errors import Conflict, DomainError, NotFound, Term
 from backend.events.tables import Event, Stage
 from backend.policy import Action, Principal
 from backend.teams.access import team_scope
-from judging.access import StageAccess, assignment_access, stage_access
+from judging.access import AssignmentAccess, StageAccess, assignment_access, stage_access
 from judging.assign import mail
 from judging.assign.schemas import (
     AssignmentOut,
@@ -799,3 +799,21 @@ async def stage_assignments(principal: Principal, stage_id: int) -> StageAssignm
         recusals=recusals,
         health=await health(stage_id, per_entry),
     )
+
+
+async def recusal_view(access: AssignmentAccess) -> dict[str, Any]:
+    """What a judge sees of the entry they may abstain from: the stage's names, the entry's label and
+    title (never the team's names: the stage may be anonymous)."""
+    row = await fetch_one(
+        "SELECT s.name_zh, s.name_en, s.name_ru, s.position, t.entry_title FROM stage s, team t "
+        "WHERE s.id = {} AND t.id = {}",
+        access.row["stage"],
+        access.row["team"],
+    )
+    assert row is not None
+    return {
+        "assignment": access.row["id"],
+        "label": access.row["label"],
+        "title": row["entry_title"],
+        "stage": {k: row[k] for k in ("name_zh", "name_en", "name_ru", "position")},
+    }

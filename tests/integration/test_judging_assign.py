@@ -594,3 +594,41 @@ async def make_scoped_admin(world: World, track: str) -> int:
         RoleGrant(user=user.id, role=Role.organizer.value, event=world.event, track=world.tracks[track])
     )
     return user.id
+
+
+async def test_a_judge_abstains_on_the_recusal_page(db, make_client):
+    world = await build_world(teams=8, judges=4, institutions=4, anonymous=True)
+    await published_world_from(world)
+    judge_id = world.judges[0]
+    target = (
+        await Assignment.select()
+        .where((Assignment.judge == judge_id) & (Assignment.state == "active"))
+        .first()
+    )
+    team = (
+        await Team.select(Team.name)
+        .where(Team.id == world.teams[world.entries.index(target["stage_entry"])])
+        .first()
+    )
+    path = f"/assignments/{target['id']}/recuse"
+    anonymous = await make_client()
+    assert (await anonymous.get(path, headers={"accept": "text/html"})).status_code == 303
+    other = english(await make_client(world.email(world.judges[1])))
+    assert (await other.get(path)).status_code == 404
+    assert (await other.post(path, data={"reason": "not mine at all"})).status_code == 404
+    judge = english(await make_client(world.email(judge_id)))
+    shown = await judge.get(path)
+    assert shown.status_code == 200
+    label = world.entries.index(target["stage_entry"]) + 1
+    assert f"E-{label:04d}" in shown.text
+    assert team["name"] not in shown.text  # an anonymous stage: no team names
+    short = await judge.post(path, data={"reason": "  x "})
+    assert short.status_code in (400, 422)
+    assert 'id="error-summary"' in short.text
+    assert 'aria-invalid="true"' in short.text
+    done = await judge.post(path, data={"reason": "I advised this team last year"})
+    assert done.status_code == 200, done.text
+    assert "no longer yours" in done.text
+    assert (await judge.get(path)).status_code == 404
+    row = await Assignment.select().where(Assignment.id == target["id"]).first()
+    assert (row["state"], row["recusal_reason"]) == ("recused", "I advised this team last year")

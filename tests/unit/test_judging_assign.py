@@ -17,7 +17,7 @@ from judging.assign.service import _institution_codes
 from tests.integration.test_error_messages import _message_ids
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "backend/templates/judging/assign/assignment.html.jinja"
+TEMPLATES = sorted((ROOT / "backend/templates/judging/assign").glob("*.jinja"))
 
 
 def test_institution_codes_keep_equal_institutions_equal_and_none_alone():
@@ -49,7 +49,7 @@ def test_the_connectivity_reading_follows_the_report():
 
 
 def _template_ids() -> set[str]:
-    return {m[1] for m in re.findall(r"""_\((["'])(.*?)\1\)""", TEMPLATE.read_text())}
+    return {m[1] for path in TEMPLATES for m in re.findall(r"""_\((["'])(.*?)\1\)""", path.read_text())}
 
 
 @pytest.mark.parametrize("locale", ["zh", "ru"])
