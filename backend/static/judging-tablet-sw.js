@@ -1,10 +1,10 @@
 /* The judges' tablet page's service worker, served as /judge/sw.js (judging/scoring/pages.py puts
    VERSION, SHELL and ASSETS in front of this file). It keeps the page and its files, so a reload
-   without network still opens the page; the page itself keeps the judge's data and outbox.
+   without network still opens the page; the page itself keeps the judge's data (the last-seen queue
+   and entries, keyed by the judge, so judges sharing a tablet never see each other's) and outbox.
    - the page (a navigation to SHELL): the network first, the kept copy when offline;
-   - the judges' API reads (/api/v1/judge/...): the network first, the last answer when offline;
    - the page's files: the kept copy first, refreshed from the network in the background.
-   Writes (the sheets' PUTs) are never touched: the page's outbox sends them. */
+   API calls are never touched: the page keeps what it read, and its outbox sends the sheets. */
 "use strict";
 var CACHE = "podium-judge-" + VERSION;
 
@@ -55,8 +55,6 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) { return; }
   if (request.mode === "navigate" && url.pathname === SHELL) {
     event.respondWith(networkFirst(request, SHELL));
-  } else if (url.pathname.indexOf("/api/v1/judge/") === 0 && url.pathname.indexOf("/materials/") < 0) {
-    event.respondWith(networkFirst(request));
   } else if (ASSETS.indexOf(url.pathname) >= 0) {
     event.respondWith(keptFirst(request));
   }

@@ -46,6 +46,7 @@ from judging.scoring.schemas import (
 from judging.tables import JudgingStatus
 
 NONCE_INDEX = "score_sheet_version_nonce"
+NONCE_COLUMNS = "score_sheet_version.author, score_sheet_version.nonce"
 
 
 def _json(value: Any) -> Any:
@@ -149,8 +150,8 @@ async def submit_sheet(principal: Principal | None, assignment_id: int, data: Sh
     try:
         return await _store(principal, access, assignment_id, data)
     except Conflict as exc:
-        cause = exc.__cause__
-        if getattr(cause, "constraint_name", None) != NONCE_INDEX and NONCE_INDEX not in str(cause):
+        cause = exc.__cause__  # PostgreSQL names the index; SQLite its columns
+        if getattr(cause, "constraint_name", None) != NONCE_INDEX and NONCE_COLUMNS not in str(cause):
             raise
     # The same nonce was stored by a concurrent attempt that committed first: answer as it did.
     row = await fetch_one(_REPLAY, principal.id, data.nonce)
