@@ -17,6 +17,7 @@ from tests.e2e.test_workspace import LOCALES, check
 pytestmark = pytest.mark.e2e
 
 ORGANIZER = "organizer@podium.example"
+JUDGE = "judge@podium.example"
 
 
 @pytest.mark.parametrize(("lang", "width"), [("en", 1024), ("zh", 375), ("ru", 375)])
@@ -67,3 +68,28 @@ def judged_contest(page) -> tuple[int, int, int]:
         if first.get("published_at"):
             return contest["id"], stages[0]["id"], stages[-1]["id"]
     raise AssertionError("the demo has no contest with a published assignment")
+
+
+@pytest.mark.parametrize(("lang", "width"), [("en", 1024), ("ru", 375)])
+def test_a_judge_reads_the_recusal_form_and_its_refusal(new_context, server, lang, width):
+    """The form only: a valid recusal would change the demo the other browser tests read."""
+    t = translations(lang)
+    context = new_context(locale=LOCALES[lang], width=width, height=900)
+    context.add_cookies([{"name": "podium_lang", "value": lang, "url": server.url}])
+    page = context.new_page()
+    page.goto("/login?next=/me")
+    page.locator("#email").fill(JUDGE)
+    page.locator("#password").fill(DEMO_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/me$"))
+    items = page.request.get("/api/v1/judge/queue").json()["items"]
+    item = next(i for i in items if i["stage_status"] == "scoring" and i["sheet_version"] is None)
+    page.goto(f"/assignments/{item['assignment']}/recuse")
+    expect(page.locator("h1")).to_have_text(t.gettext("Abstain from an entry"))
+    expect(page.locator("main")).to_contain_text(item["label"])
+    check(page, "the recusal form", width)
+    page.locator("#recuse-reason").fill("ab")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#recuse-reason")).to_have_attribute("aria-invalid", "true")
+    check(page, "a refused recusal", width)
