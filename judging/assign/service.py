@@ -91,7 +91,8 @@ _CONFLICTS = {
         JOIN team_member m ON m.team = e.team AND m."user" = sj."user"
         WHERE sj.stage = {} AND m.state = 'confirmed'""",
 }
-_ONE_PAIR = ' AND sj."user" = {} AND e.id = {}'
+_BY_JUDGE = ' AND sj."user" = {}'
+_BY_ENTRY = " AND e.id = {}"
 
 CONFLICT_KINDS = tuple(_CONFLICTS)
 
@@ -102,12 +103,14 @@ async def _rows(sql: str, *args: Any) -> list[dict[str, Any]]:
 
 async def conflict_kinds(stage_id: int, judge_id: int | None = None, entry_id: int | None = None) -> dict:
     """``{(judge_id, entry_id): kind}`` of the stage's conflicts of interest (the first kind found),
-    for every pair, or only for the pair given."""
+    for every pair, or only for the judge and/or the entry given."""
     found: dict[tuple[int, int], str] = {}
     for kind, sql in _CONFLICTS.items():
-        args: tuple[Any, ...] = (stage_id,)
-        if judge_id is not None and entry_id is not None:
-            sql, args = sql + _ONE_PAIR, (stage_id, judge_id, entry_id)
+        args: list[Any] = [stage_id]
+        for narrowing, value in ((_BY_JUDGE, judge_id), (_BY_ENTRY, entry_id)):
+            if value is not None:
+                sql += narrowing
+                args.append(value)
         for row in await _rows(sql, *args):
             found.setdefault((row["judge"], row["entry"]), kind)
     return found
@@ -153,9 +156,9 @@ async def _loads(stage_id: int) -> Counter[int]:
 
 async def _stage_judges(stage_id: int) -> list[dict[str, Any]]:
     """The stage's judges, one row per person (the first ``stage_judge`` row), in id order."""
-    rows = await StageJudge.select(StageJudge.user, StageJudge.institution, StageJudge.capacity).where(
-        StageJudge.stage == stage_id
-    )
+    rows = await StageJudge.select(
+        StageJudge.user, StageJudge.institution, StageJudge.capacity, StageJudge.panel
+    ).where(StageJudge.stage == stage_id)
     seen: dict[int, dict[str, Any]] = {}
     for row in sorted(rows, key=lambda r: r["user"]):
         seen.setdefault(row["user"], row)
@@ -618,14 +621,14 @@ async def publish_run(principal: Principal, run_id: int, data: PublishIn) -> Run
 # Recusal -----------------------------------------------------------------------------------------
 
 
-async def _replacement(stage_id: int, entry_id: int, rng: random.Random) -> int | None:
-    """The judge to take over ``entry_id``: a judge of the stage with no conflict, not on the entry
-    (now or before), under capacity, with the lowest load; among equals one who already shares
-    entries with the entry's other judges (the judge–entry graph stays connected). Run under the
-    stage's lock."""
-    judges = await _stage_judges(stage_id)
+async def _replacement(stage_id: int, entry_id: int, panel: int | None, rng: random.Random) -> int | None:
+    """The judge to take over ``entry_id``: a judge of the stage (of its room, ``panel``, in a live
+    final) with no conflict, not on the entry (now or before), under capacity, with the lowest load;
+    among equals one who already shares entries with the entry's other judges (the judge–entry graph
+    stays connected). Run under the stage's lock."""
+    judges = [j for j in await _stage_judges(stage_id) if panel is None or j["panel"] == panel]
     loads = await _loads(stage_id)
-    conflicted = await conflict_kinds(stage_id)
+    conflicted = await conflict_kinds(stage_id, entry_id=entry_id)
     rows = await _rows("SELECT judge, state FROM assignment WHERE stage_entry = {}", entry_id)
     had = {r["judge"] for r in rows if r["state"] != AssignmentState.removed.value}
     # co-judges of the entry's other judges, with the number of entries they share
@@ -691,7 +694,7 @@ async def recuse(principal: Principal, assignment_id: int, data: RecuseIn) -> Re
         )
         if not ended:
             raise Conflict("assignment_not_active", "The assignment was already removed or recused")
-        new_judge = await _replacement(stage_id, entry_id, random.Random(assignment_id))
+        new_judge = await _replacement(stage_id, entry_id, access.row["panel"], random.Random(assignment_id))
         replacement = None
         if new_judge is not None:
             replacement = (

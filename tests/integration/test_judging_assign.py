@@ -21,9 +21,9 @@ from backend.teams.tables import Team, TeamMember
 from judging.access import assignment_access
 from judging.assign import service
 from judging.assign.schemas import PublishIn, RecuseIn, RunIn
-from judging.tables import Assignment, JudgeConflict, ScoreSheet, StageJudge, StageJudging
+from judging.tables import Assignment, JudgeConflict, Panel, ScoreSheet, StageEntry, StageJudge, StageJudging
 from tests.integration.conftest import PASSWORD
-from tests.integration.judging_world import World, build_world
+from tests.integration.judging_world import World, build_world, publish_assignment
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
 
@@ -632,3 +632,26 @@ async def test_a_judge_abstains_on_the_recusal_page(db, make_client):
     assert (await judge.get(path)).status_code == 404
     row = await Assignment.select().where(Assignment.id == target["id"]).first()
     assert (row["state"], row["recusal_reason"]) == ("recused", "I advised this team last year")
+
+
+async def test_a_live_finals_recusal_stays_in_the_room(db):
+    """In a live final the entry's replacement comes from its room's judges only."""
+    world = await build_world(teams=1, judges=4, institutions=4)
+    room = Panel(stage=world.stage, name="Room 1")
+    await room.save()
+    await StageEntry.update({StageEntry.panel: room.id}).where(StageEntry.id == world.entries[0])
+    in_room = world.judges[1:3]
+    await StageJudge.update({StageJudge.panel: room.id}).where(StageJudge.user.is_in(in_room))
+    (first,) = (await publish_assignment(world, per_entry=1))[world.entries[0]]
+    assert (await Assignment.select(Assignment.judge).where(Assignment.id == first).first())[
+        "judge"
+    ] == in_room[0]
+    moved = await service.recuse(principal(world, in_room[0]), first, RecuseIn(reason="I coached them"))
+    assert moved.replacement is not None
+    assert (
+        moved.replacement.judge == in_room[1]
+    )  # judge 4, free and less loaded elsewhere, is not in the room
+    again = await service.recuse(
+        principal(world, in_room[1]), moved.replacement.id, RecuseIn(reason="Me too")
+    )
+    assert again.replacement is None
