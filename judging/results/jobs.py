@@ -111,9 +111,11 @@ async def rank_stage(ctx: dict[str, Any], run_id: int) -> str:
         def report(progress: int, phase: str) -> None:
             anyio.from_thread.run(_progress, run_id, progress, phase)
 
+        computing = time.perf_counter()
         outcome = await anyio.to_thread.run_sync(
             compute.rank_stage, sheets, entries, criteria, settings, report
         )
+        outcome.diagnostics["compute_seconds"] = time.perf_counter() - computing
         await _progress(run_id, 80, "storing")
         outcome.diagnostics.update(provisional=provisional, sheets=len(sheets))
         await _store(run_id, outcome, time.perf_counter() - started)
