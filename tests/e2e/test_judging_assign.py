@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from backend.i18n import translations
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.test_back_office import log_in
 from tests.e2e.test_workspace import LOCALES, check
 
 pytestmark = pytest.mark.e2e
@@ -23,14 +23,7 @@ JUDGE = "judge@podium.example"
 @pytest.mark.parametrize(("lang", "width"), [("en", 1024), ("zh", 375), ("ru", 375)])
 def test_the_organizer_reads_the_assignment_and_draws(new_context, server, lang, width):
     t = translations(lang)
-    context = new_context(locale=LOCALES[lang], width=width, height=900)
-    context.add_cookies([{"name": "podium_lang", "value": lang, "url": server.url}])
-    page = context.new_page()
-    page.goto("/login?next=/workspace")
-    page.locator("#email").fill(ORGANIZER)
-    page.locator("#password").fill(DEMO_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/workspace$"))
+    page = logged_in(new_context, server, ORGANIZER, lang, width)
     contest, review, last = judged_contest(page)
     base = f"/workspace/events/{contest}/judging/stages"
 
@@ -58,6 +51,16 @@ def test_the_organizer_reads_the_assignment_and_draws(new_context, server, lang,
     check(page, "the published assignment", width)
 
 
+def logged_in(new_context, server, email: str, lang: str, width: int) -> Page:
+    """A page of a fresh browser in ``lang`` at ``width`` px, logged in as ``email``."""
+    context = new_context(locale=LOCALES[lang], width=width, height=900)
+    context.add_cookies([{"name": "podium_lang", "value": lang, "url": server.url}])
+    page = context.new_page()
+    log_in(page, email)
+    expect(page).to_have_url(re.compile(r"/me$"))
+    return page
+
+
 def judged_contest(page) -> tuple[int, int, int]:
     """The demo contest whose first stage has a published assignment: its id, that stage's and its
     last stage's (which has no entries)."""
@@ -74,14 +77,7 @@ def judged_contest(page) -> tuple[int, int, int]:
 def test_a_judge_reads_the_recusal_form_and_its_refusal(new_context, server, lang, width):
     """The form only: a valid recusal would change the demo the other browser tests read."""
     t = translations(lang)
-    context = new_context(locale=LOCALES[lang], width=width, height=900)
-    context.add_cookies([{"name": "podium_lang", "value": lang, "url": server.url}])
-    page = context.new_page()
-    page.goto("/login?next=/me")
-    page.locator("#email").fill(JUDGE)
-    page.locator("#password").fill(DEMO_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/me$"))
+    page = logged_in(new_context, server, JUDGE, lang, width)
     items = page.request.get("/api/v1/judge/queue").json()["items"]
     item = next(i for i in items if i["stage_status"] == "scoring" and i["sheet_version"] is None)
     page.goto(f"/assignments/{item['assignment']}/recuse")
