@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration bench-live bench-scoring migration clean
+.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration bench-live bench-scoring bench-ranking migration clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Podium needs Python 3.11 or newer")'
@@ -58,6 +58,9 @@ bench-registration: $(VENV)/.installed  ## team creation and joining by code vs 
 
 bench-live: $(VENV)/.installed  ## live final: a mark submitted to one app process shown on another's stream, 640 marks, PostgreSQL + Redis (~1 min; issue 10)
 	$(BIN)/python -m bench.live_final
+
+bench-ranking: $(VENV)/.installed  ## a 10,000-entry stage ranked as a job through HTTP and a real arq worker, PostgreSQL + Redis (~3 min; issue 10)
+	$(BIN)/python -m bench.ranking_job
 
 bench-scoring: $(VENV)/.installed  ## score-sheet submission vs a one-row baseline, 64 judges, PostgreSQL + Redis (~2 min; issue 10)
 	$(BIN)/python -m bench.scoring
