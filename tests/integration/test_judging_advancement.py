@@ -410,3 +410,32 @@ async def test_random_interleavings_never_overfill_a_quota(make_client, organize
     answers = quotas.check(quotas.Rules.of(rules), [], places)
     assert all(a is None for a in answers)
     assert len(live) >= 1
+
+
+async def test_twenty_identical_requests_at_once_take_effect_once(organizer, world):
+    """The same recommendation, acceptance, awards and certificates sent twenty times at once: one
+    recommendation, one entry per team in the next stage, one award per team, one certificate per
+    person; the other recommendations get 409 already_recommended."""
+    from judging.tables import Award, Certificate, PrizeTier
+
+    await publish_ranking(world)
+    assert (await set_rules(organizer, world)).status_code == 200
+    body = {"entries": world.entries[:2]}
+    responses = await asyncio.gather(*(organizer.post(recommend_url(world), json=body) for _ in range(20)))
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 19
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"already_recommended"}
+    accepted = await asyncio.gather(*(organizer.post(f"{recommend_url(world)}/accept") for _ in range(20)))
+    assert {r.status_code for r in accepted} == {200}
+    assert sum(len(r.json()) for r in accepted) == 2
+    assert await StageEntry.count().where(StageEntry.stage == world.final) == 2
+    await PrizeTier(stage=world.stage, code="first", name_en="First", size=3, position=1).save()
+    given = await asyncio.gather(*(organizer.post(f"/api/v1/stages/{world.stage}/awards") for _ in range(20)))
+    assert {r.status_code for r in given} == {200}
+    assert sum(r.json()["given"] for r in given) == 3
+    assert await Award.count() == 3
+    issued = await asyncio.gather(
+        *(organizer.post(f"/api/v1/stages/{world.stage}/certificates") for _ in range(20))
+    )
+    assert {r.status_code for r in issued} == {200}
+    assert sum(r.json()["issued"] for r in issued) == 3
+    assert await Certificate.count() == 3
