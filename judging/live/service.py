@@ -266,14 +266,13 @@ async def run_step(
     sources, target = STEPS[step]
     if panel["phase"] not in {s.value for s in sources}:
         raise _phase_refused(panel["phase"], step)
-    entries = [r for r in await _rows(_ENTRIES, panel_id) if r["status"] == EntryStatus.active.value]
+    running_order = await _rows(_ENTRIES, panel_id)
+    entries = [r for r in running_order if r["status"] == EntryStatus.active.value]
     on_stage = panel["current_entry"]
     if step == "start-pitch":
         on_stage = _team_to_call(entries, on_stage, entry_id)
     elif step == "next":
-        order = [e["id"] for e in entries]
-        after = order.index(on_stage) + 1 if on_stage in order else 0
-        on_stage = order[after] if after < len(order) else None
+        on_stage = _following(running_order, on_stage)
     elif step == "close":
         on_stage = None
     now = utcnow()
@@ -314,6 +313,15 @@ def _phase_refused(phase: str, step: str) -> Conflict:
         "The room is in the {phase} phase; the step {step} does not follow it",
         params={"phase": Term(phase, "room phase"), "step": Term(step, "room step")},
     )
+
+
+def _following(running_order: list[dict[str, Any]], on_stage: int | None) -> int | None:
+    """The first active team after ``on_stage`` in the running order (a withdrawn team keeps its place,
+    so the order goes on after it); ``None`` when none is left, or when ``on_stage`` has left the room
+    (the organizer then calls a team by name)."""
+    ids = [e["id"] for e in running_order]
+    after = ids.index(on_stage) + 1 if on_stage in ids else len(ids)
+    return next((e["id"] for e in running_order[after:] if e["status"] == EntryStatus.active.value), None)
 
 
 def _team_to_call(entries: list[dict[str, Any]], on_stage: int | None, entry_id: int | None) -> int:

@@ -12,6 +12,7 @@ import pytest
 from babel.support import NullTranslations
 
 from judging.live.result import room_result
+from judging.live.service import _following
 from judging.live.sheet import sheet_model
 
 CRITERIA = [
@@ -130,3 +131,17 @@ def test_the_score_sheet_marks_the_dropped_marks_and_has_a_line_per_signature():
     assert str(result.score) in model.result
     assert model.signatures == ("王小明", "Ivanov", "Smith", "Chief judge")
     assert model.printed_at == "2027-07-01 09:30 UTC"
+
+
+def test_the_next_team_is_the_next_active_one_in_the_running_order():
+    order = [
+        {"id": 11, "status": "active"},
+        {"id": 12, "status": "withdrawn"},
+        {"id": 13, "status": "active"},
+        {"id": 14, "status": "disqualified"},
+    ]
+    assert _following(order, None) is None
+    assert _following(order, 11) == 13  # the withdrawn team is skipped
+    assert _following(order, 12) == 13  # the team on stage withdrew: the order goes on after it
+    assert _following(order, 13) is None  # nobody active is left
+    assert _following(order, 99) is None  # the team on stage left the room
