@@ -100,32 +100,33 @@ async def test_settings_change_in_their_states_and_each_change_is_audited(db, ma
     assert set(refused.json()["fields"]) == {"method"}
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"trim_high": 6}, "trim_high"),
-        ({"trim_low": -1}, "trim_low"),
-        ({"min_judges": 0}, "min_judges"),
-        ({"judges_per_entry": 21}, "judges_per_entry"),
-        ({"pitch_seconds": 59}, "pitch_seconds"),
-        ({"questions_seconds": 3601}, "questions_seconds"),
-        ({"round_places": 5}, "round_places"),
-        ({"objection_working_days": 31}, "objection_working_days"),
-        ({"appeal_days": 61}, "appeal_days"),
-        ({"appeal_answer_days": 0}, "appeal_answer_days"),
-        ({"method": "borda"}, "method"),
-        ({"anonymous": "yes"}, "anonymous"),
-        ({"trim_high": 1.5}, "trim_high"),
-        ({"colour": "red"}, "colour"),
-    ],
-)
-async def test_bad_settings_name_their_field_and_change_nothing(db, make_client, body, field):
+BAD_SETTINGS = [
+    ({"trim_high": 6}, "trim_high"),
+    ({"trim_low": -1}, "trim_low"),
+    ({"min_judges": 0}, "min_judges"),
+    ({"judges_per_entry": 21}, "judges_per_entry"),
+    ({"pitch_seconds": 59}, "pitch_seconds"),
+    ({"questions_seconds": 3601}, "questions_seconds"),
+    ({"round_places": 5}, "round_places"),
+    ({"objection_working_days": 31}, "objection_working_days"),
+    ({"appeal_days": 61}, "appeal_days"),
+    ({"appeal_answer_days": 0}, "appeal_answer_days"),
+    ({"method": "borda"}, "method"),
+    ({"anonymous": "yes"}, "anonymous"),
+    ({"trim_high": 1.5}, "trim_high"),
+    ({"colour": "red"}, "colour"),
+    ({"trim_high": None, "appeal_days": 10**20}, "appeal_days"),
+]
+
+
+async def test_bad_settings_name_their_field_and_change_nothing(db, make_client):
     world = await build_world(teams=1, judges=1)
     client = await organizer(make_client, world)
-    response = await client.put(f"{STAGES}/{world.stage}/judging", json=body)
-    assert response.status_code in (400, 422), response.text
-    assert response.json()["code"] == "validation_error"
-    assert field in response.json()["fields"]
+    for body, field in BAD_SETTINGS:
+        response = await client.put(f"{STAGES}/{world.stage}/judging", json=body)
+        assert response.status_code in (400, 422), (body, response.text)
+        assert response.json()["code"] == "validation_error", body
+        assert field in response.json()["fields"], body
     assert await audit("settings_changed") == 0
 
 
@@ -226,47 +227,53 @@ async def test_a_sheet_alone_locks_the_rubric_even_if_its_version_is_not_marked(
     assert refused.json()["code"] == "rubric_locked"
 
 
-@pytest.mark.parametrize(
-    ("criteria", "fields"),
-    [
-        ([criterion("Idea")], {"criteria[0].code"}),
-        ([criterion("1idea")], {"criteria[0].code"}),
-        ([criterion("a" * 41)], {"criteria[0].code"}),
-        ([criterion("idea"), criterion("idea")], {"criteria[1].code"}),
-        ([criterion(min=10, max=10)], {"criteria[0].max"}),
-        ([criterion(min=5, max=1)], {"criteria[0].max"}),
-        ([criterion(max=10, step=3)], {"criteria[0].step"}),
-        ([criterion(max=1, step=0.3)], {"criteria[0].step"}),
-        ([criterion(max=100000, step=0.001)], {"criteria[0].step"}),  # a million marks to choose from
-        ([criterion(max=1, step=1e-300)], {"criteria[0].step"}),  # beyond Decimal's precision
-        ([criterion(step=0)], {"criteria[0].step"}),
-        ([criterion(step=-1)], {"criteria[0].step"}),
-        ([criterion(weight=-1)], {"criteria[0].weight"}),
-        ([criterion(weight=1001)], {"criteria[0].weight"}),
-        ([criterion(weight=0), criterion("team", weight=0)], {"criteria"}),
-        ([criterion(name={"en": "   "})], {"criteria[0].name"}),
-        ([criterion(name={})], {"criteria[0].name"}),
-        ([criterion(name={"en": "x" * 201})], {"criteria[0].name.en"}),
-        ([criterion(descriptor={"ru": "x" * 2001})], {"criteria[0].descriptor.ru"}),
-        ([criterion(name={"de": "Idee"})], {"criteria[0].name.de"}),
-        ([criterion(max="ten")], {"criteria[0].max"}),
-        ([criterion(max=None)], {"criteria[0].max"}),
-        ([criterion(min=-2_000_000)], {"criteria[0].min"}),
-        (
-            [criterion(), criterion("b", step=7), criterion("C")],
-            {"criteria[1].step", "criteria[2].code"},
-        ),
-        ([], {"criteria"}),
-        ([criterion(f"c{i}") for i in range(21)], {"criteria"}),
-    ],
-)
-async def test_bad_rubrics_name_each_field_and_write_nothing(db, make_client, criteria, fields):
+BAD_RUBRICS = [
+    ([criterion("Idea")], {"criteria[0].code"}),
+    ([criterion("1idea")], {"criteria[0].code"}),
+    ([criterion("a" * 41)], {"criteria[0].code"}),
+    ([criterion("idea"), criterion("idea")], {"criteria[1].code"}),
+    ([criterion(min=10, max=10)], {"criteria[0].max"}),
+    ([criterion(min=5, max=1)], {"criteria[0].max"}),
+    ([criterion(max=10, step=3)], {"criteria[0].step"}),
+    ([criterion(max=1, step=0.3)], {"criteria[0].step"}),
+    ([criterion(max=100000, step=0.001)], {"criteria[0].step"}),  # a million marks to choose from
+    ([criterion(max=1, step=1e-300)], {"criteria[0].step"}),  # beyond Decimal's precision
+    ([criterion(step=0)], {"criteria[0].step"}),
+    ([criterion(step=-1)], {"criteria[0].step"}),
+    ([criterion(weight=-1)], {"criteria[0].weight"}),
+    ([criterion(weight=1001)], {"criteria[0].weight"}),
+    ([criterion(weight=0), criterion("team", weight=0)], {"criteria"}),
+    ([criterion(name={"en": "   "})], {"criteria[0].name"}),
+    ([criterion(name={})], {"criteria[0].name"}),
+    ([criterion(name={"en": "x" * 201})], {"criteria[0].name.en"}),
+    ([criterion(descriptor={"ru": "x" * 2001})], {"criteria[0].descriptor.ru"}),
+    ([criterion(name={"de": "Idee"})], {"criteria[0].name.de"}),
+    ([criterion(max="ten")], {"criteria[0].max"}),
+    ([criterion(max=None)], {"criteria[0].max"}),
+    ([criterion(min=-2_000_000)], {"criteria[0].min"}),
+    (
+        [criterion(), criterion("b", step=7), criterion("C")],
+        {"criteria[1].step", "criteria[2].code"},
+    ),
+    ([], {"criteria"}),
+    ([criterion(f"c{i}") for i in range(21)], {"criteria"}),
+]
+
+
+async def test_bad_rubrics_name_each_field_and_write_nothing(db, make_client):
     world = await build_world(teams=1, judges=1)
     client = await organizer(make_client, world)
-    response = await client.put(f"{STAGES}/{world.stage}/rubric", json={"criteria": criteria})
-    assert response.status_code in (400, 422), response.text
-    assert response.json()["code"] == "validation_error"
-    assert set(response.json()["fields"]) == fields
+    for criteria, fields in BAD_RUBRICS:
+        response = await client.put(f"{STAGES}/{world.stage}/rubric", json={"criteria": criteria})
+        assert response.status_code in (400, 422), (criteria, response.text)
+        assert response.json()["code"] == "validation_error", criteria
+        assert set(response.json()["fields"]) == fields, criteria
+    # JSON has no NaN or infinity: a body spelling them is refused as a whole
+    nan = '{"criteria": [{"code": "a", "weight": NaN, "min": 0, "max": 1, "name": {"en": "A"}}]}'
+    response = await client.put(
+        f"{STAGES}/{world.stage}/rubric", content=nan, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
     assert await Rubric.count().where(Rubric.stage == world.stage) == 1
 
 
