@@ -119,7 +119,9 @@ async def request_run(principal: Principal, stage_id: int) -> RankingRunOut:
             run.id,
             provisional=provisional,
         )
-        on_commit(functools.partial(tasks.enqueue, RANK_JOB, run.id, job_id=f"rank:{run.id}"))
+        # No arq job id: arq would skip a run whose id an earlier database sharing this Redis used
+        # (its result key stays for an hour); the job's claim makes a second delivery harmless.
+        on_commit(functools.partial(tasks.enqueue, RANK_JOB, run.id))
     row = await RankingRun.select().where(RankingRun.id == run.id).first()
     assert row is not None
     return run_out(row)
