@@ -149,6 +149,28 @@ async def login(make_client, world: World, user_id: int):
     return english(await make_client(world.email(user_id)))
 
 
+async def draw(organizer, world: World, **body: int) -> dict:
+    """An engine run of the stage drawn over HTTP by ``organizer``."""
+    response = await organizer.post(f"/api/v1/stages/{world.stage}/assignment-runs", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def submitted_sheet(world: World, assignment: dict) -> None:
+    """A sheet for ``assignment`` (a row), as its judge's submission leaves it."""
+    await ScoreSheet.insert(
+        ScoreSheet(
+            assignment=assignment["id"],
+            stage=world.stage,
+            stage_entry=assignment["stage_entry"],
+            judge=assignment["judge"],
+            rubric=world.rubric,
+            marks={},
+            total=50.0,
+        )
+    )
+
+
 async def active_pairs(world: World) -> list[tuple[int, int]]:
     rows = await Assignment.select(Assignment.judge, Assignment.stage_entry).where(
         (Assignment.stage == world.stage) & (Assignment.state == "active")
@@ -236,11 +258,7 @@ async def test_who_may_run_publish_and_see(db, make_client, make_user):
 async def test_publish_opens_scoring_and_mails_each_judge_once(db, make_client):
     world = await build_world(teams=10, judges=5, institutions=5)
     organizer = await login(make_client, world, world.organizer)
-    run = (
-        await organizer.post(
-            f"/api/v1/stages/{world.stage}/assignment-runs", json={"per_entry": 3, "seed": 3}
-        )
-    ).json()
+    run = await draw(organizer, world, per_entry=3, seed=3)
     responses = await asyncio.gather(
         *(organizer.post(f"/api/v1/assignment-runs/{run['id']}/publish", json={}) for _ in range(20))
     )
@@ -273,11 +291,7 @@ async def test_publish_opens_scoring_and_mails_each_judge_once(db, make_client):
 async def test_publish_refuses_warnings_unless_accepted(db, make_client):
     world = await build_world(teams=6, judges=4, institutions=3)
     organizer = await login(make_client, world, world.organizer)
-    run = (
-        await organizer.post(
-            f"/api/v1/stages/{world.stage}/assignment-runs", json={"per_entry": 2, "seed": 5}
-        )
-    ).json()
+    run = await draw(organizer, world, per_entry=2, seed=5)
     # a conflict declared after the run, on a pair the run made
     judge, entry = (await active_pairs(world))[0]
     team = world.teams[world.entries.index(entry)]
@@ -342,17 +356,7 @@ async def test_manual_edits_over_http(db, make_client):
     assert (again.status_code, again.json()["code"]) == (409, "assignment_not_active")
     # a scored assignment stays
     target = await Assignment.select().where(Assignment.state == "active").first()
-    await ScoreSheet.insert(
-        ScoreSheet(
-            assignment=target["id"],
-            stage=world.stage,
-            stage_entry=target["stage_entry"],
-            judge=target["judge"],
-            rubric=world.rubric,
-            marks={},
-            total=50.0,
-        )
-    )
+    await submitted_sheet(world, target)
     scored = await organizer.delete(f"/api/v1/assignments/{target['id']}")
     assert (scored.status_code, scored.json()["code"]) == (409, "assignment_scored")
     audit = await AuditEntry.select(AuditEntry.action).where(AuditEntry.action.like("judging.assignment_%"))
@@ -421,17 +425,7 @@ async def test_recusal_reassigns_to_an_eligible_judge(db, make_client):
     ]
     # scored: refused
     scored = mine[1]
-    await ScoreSheet.insert(
-        ScoreSheet(
-            assignment=scored["id"],
-            stage=world.stage,
-            stage_entry=scored["stage_entry"],
-            judge=judge_id,
-            rubric=world.rubric,
-            marks={},
-            total=50.0,
-        )
-    )
+    await submitted_sheet(world, scored)
     refused = await judge.post(
         f"/api/v1/judge/assignments/{scored['id']}/recuse", json={"reason": "too late"}
     )
@@ -492,7 +486,7 @@ async def test_random_worlds_never_pair_a_conflicted_judge(db):
     assignment never pairs a conflicted judge and entry, gives each entry its judges once, and
     levels the loads within one (no capacities here)."""
     assigned = 0
-    for seed in range(6):  # each world is a contest of its own in one database
+    for seed in range(5):  # each world is a contest of its own in one database
         rng = random.Random(seed)
         world = await build_world(
             teams=rng.randint(6, 18),
@@ -532,7 +526,7 @@ async def test_random_worlds_never_pair_a_conflicted_judge(db):
         loads = Counter(j for j, _ in pairs)
         assert max(loads.values()) - min(loads[j] for j in world.judges) <= 1
         assert {int(j): n for j, n in run.report["loads"].items()} == {j: loads[j] for j in world.judges}
-    assert assigned >= 5
+    assert assigned >= 4
 
 
 # The page ------------------------------------------------------------------------------------------
@@ -542,25 +536,27 @@ def page_path(world: World) -> str:
     return f"/workspace/events/{world.event}/judging/stages/{world.stage}/assignment"
 
 
-@pytest.mark.parametrize("language", ["zh", "en", "ru"])
-async def test_the_page_shows_diagnostics_before_publication(db, make_client, language):
+PAGE_WORDS = {
+    "en": ("Diagnostics", "Judges by number of entries", "Every entry is linked"),
+    "zh": ("诊断", "按评审作品数统计的评委", "每个作品都通过共同的评委"),
+    "ru": ("Диагностика", "Судьи по числу работ", "Каждая работа связана"),
+}
+
+
+async def test_the_page_shows_diagnostics_before_publication(db, make_client):
     world = await build_world(teams=8, judges=4, institutions=4)
     run = await service.run_engine(principal(world, world.organizer), world.stage, RunIn(per_entry=2, seed=4))
     organizer = await make_client(world.email(world.organizer))
-    organizer.cookies.set("podium_lang", language, domain="podium.test")
-    response = await organizer.get(page_path(world))
-    assert response.status_code == 200, response.text
-    html = response.text
-    assert f'data-api="/api/v1/assignment-runs/{run.id}/publish"' in html
-    assert f'data-api="/api/v1/stages/{world.stage}/assignment-runs"' in html
-    assert "E-0001" in html
-    words = {
-        "en": ("Diagnostics", "Judges by number of entries", "Every entry is linked"),
-        "zh": ("诊断", "按评审作品数统计的评委", "每个作品都通过共同的评委"),
-        "ru": ("Диагностика", "Судьи по числу работ", "Каждая работа связана"),
-    }[language]
-    for word in words:
-        assert word in html, word
+    for language, words in PAGE_WORDS.items():
+        organizer.cookies.set("podium_lang", language, domain="podium.test")
+        response = await organizer.get(page_path(world))
+        assert response.status_code == 200, response.text
+        html = response.text
+        assert f'data-api="/api/v1/assignment-runs/{run.id}/publish"' in html
+        assert f'data-api="/api/v1/stages/{world.stage}/assignment-runs"' in html
+        assert "E-0001" in html
+        for word in words:
+            assert word in html, (language, word)
 
 
 async def test_the_page_for_a_scoped_admin_has_no_forms_and_only_their_scope(db, make_client):
