@@ -70,6 +70,8 @@ class AssignmentPages(Controller):
         run = next((r for r in runs if r.status in ("draft", "published")), None)
         histogram = run.report.get("histogram", {}) if run else {}
         start = (page_number - 1) * ENTRIES_PER_PAGE
+        page_entries = state.entries[start : start + ENTRIES_PER_PAGE]
+        short = [e for e in state.entries if e.short]
         return await event_page(
             request,
             "judging/assign/assignment.html.jinja",
@@ -84,8 +86,10 @@ class AssignmentPages(Controller):
             reading=connectivity_reading(run.report) if run else "",
             histogram=[(int(load), count) for load, count in histogram.items()],
             histogram_max=max(histogram.values(), default=1),
-            entries=state.entries[start : start + ENTRIES_PER_PAGE],
-            short=[e for e in state.entries if e.short],
+            entries=page_entries,
+            short=short,
+            # the entries to give a judge: those short of judges, then this page's (not thousands)
+            add_options=list({e.id: e for e in [*short, *page_entries] if e.status == "active"}.values()),
             page_number=page_number,
             pages=max(1, -(-len(state.entries) // ENTRIES_PER_PAGE)),
             warnings=bool(state.health.conflicts or state.health.components > 1),
