@@ -34,7 +34,7 @@ from judging.engine.diagnostics import Z95
 from judging.results import charts, service
 from judging.results.schemas import AppealAnswerIn, AppealIn, RereviewIn
 from judging.rubrics import current_rubric
-from judging.tables import JudgingStatus, RankingRun, RunStatus, StageEntry, StageJudging
+from judging.tables import Appeal, JudgingStatus, RankingRun, RunStatus, StageEntry, StageJudging
 
 DONE = {
     "run": "The ranking is queued; its progress shows below.",
@@ -532,7 +532,7 @@ class PublicResultsPages(Controller):
             place = next(
                 (r for r in await service.published_results(e["stage"]) if r["team"] == team_id), None
             )
-            appeals = [a for a in await _team_appeals(principal, e["stage"], team_id)]
+            appeals = await _team_appeals(principal, e["stage"], team_id)
             stages.append(
                 {
                     "stage": stage,
@@ -592,7 +592,5 @@ class PublicResultsPages(Controller):
 
 
 async def _team_appeals(principal: Any, stage_id: int, team_id: int) -> list[Any]:
-    from judging.tables import Appeal
-
     rows = await Appeal.select(Appeal.id).where((Appeal.stage == stage_id) & (Appeal.team == team_id))
     return [await service.get_appeal(principal, r["id"]) for r in rows]
