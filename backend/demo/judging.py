@@ -182,6 +182,20 @@ APPEAL_TEXT = (
 CHANGE_REASON = "重新阅读计划书后修正市场分 / Market mark corrected after rereading the plan"
 
 
+ORGANIZER, JUDGE, LEADER = "organizer@podium.example", "judge@podium.example", "leader@podium.example"
+SCHOOL_ADMIN = "school@podium.example"  # an organizer of the contest for the leader's institution
+
+
+class _RankingHere(tasks.InlineQueue):
+    """The demo's queue while it judges: the ranking job runs in this process (the demo ends with a
+    published ranking whether or not a worker runs), other jobs are left undone: the mails stay in
+    the outbox for the app's sweep, as while the teams load."""
+
+    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
+        if name in self.jobs:
+            await super().enqueue(name, *args, job_id=job_id)
+
+
 @dataclass(frozen=True)
 class _Demo:
     """Who acts in the demo's judging, and on which stages."""
@@ -190,6 +204,14 @@ class _Demo:
     review: int  # the school round: the online review
     final: int  # the provincial round: the live final
     ids: dict[str, int]
+    queue: _RankingHere
+    progress: ProgressFactory | None
+
+    def counter(self, label: str, total: int) -> Callable[[int], None]:
+        """A progress counter on the command line (nothing without one), shown at 0 at once."""
+        step = self.progress(label, total) if self.progress else (lambda _: None)
+        step(0)
+        return step
 
     def person(self, email: str) -> Principal:
         """``email``'s account acting from the command line, as the services expect a caller."""
@@ -217,35 +239,22 @@ class _Demo:
         return [JUDGE] + [f"judge{i:02d}@podium.example" for i in range(2, 31)]
 
 
-ORGANIZER, JUDGE, LEADER = "organizer@podium.example", "judge@podium.example", "leader@podium.example"
-SCHOOL_ADMIN = "school@podium.example"  # an organizer of the contest for the leader's institution
-
-
-class _RankingHere(tasks.InlineQueue):
-    """The demo's queue while it judges: the ranking job runs in this process (the demo ends with a
-    published ranking whether or not a worker runs), other jobs are left undone: the mails stay in
-    the outbox for the app's sweep, as while the teams load."""
-
-    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
-        if name in self.jobs:
-            await super().enqueue(name, *args, job_id=job_id)
-
-
 async def load_judging(contest_id: int, ids: dict[str, int], progress: ProgressFactory | None = None) -> None:
     """Judge the demo contest (see the module's docstring): ``ids`` are the demo's accounts by e-mail."""
     stages = {
         r["level"]: r["id"]
         for r in await Stage.select(Stage.id, Stage.level).where(Stage.event == contest_id)
     }
-    demo = _Demo(contest_id, stages[StageLevel.school.value], stages[StageLevel.province.value], ids)
     steps = [_set_up_review, _score_review, _publish_review, _advance, _final]
-    step = progress("Judging", len(steps)) if progress else (lambda _: None)
-    step(0)
     queue = _RankingHere(get_settings(), [rank_stage])
+    demo = _Demo(
+        contest_id, stages[StageLevel.school.value], stages[StageLevel.province.value], ids, queue, progress
+    )
+    step = demo.counter("Judging", len(steps))
     previous = tasks.install(queue)
     try:
         for done, function in enumerate(steps, 1):
-            await function(demo, queue, progress)
+            await function(demo)
             step(done)
     finally:
         tasks.install(previous)
@@ -262,7 +271,7 @@ async def _status(stage_id: int) -> str:
     return row["status"] if row else JudgingStatus.setup.value
 
 
-async def _set_up_review(demo: _Demo, queue: tasks.InlineQueue, progress: ProgressFactory | None) -> None:
+async def _set_up_review(demo: _Demo) -> None:
     """The online review's settings, rubric, entries and judges, and the engine's assignment of five
     judges per entry, published (which opens scoring)."""
     if await _status(demo.review) != JudgingStatus.setup.value:
@@ -303,15 +312,14 @@ async def _add_judges(
             await setup.add_judge(demo.organizer, stage_id, judge, get_settings().base_url)
 
 
-async def _score_review(demo: _Demo, queue: tasks.InlineQueue, progress: ProgressFactory | None) -> None:
+async def _score_review(demo: _Demo) -> None:
     """Every assignment of the online review scored by its judge through the scoring service, the
     marks drawn from each team's quality and each judge's biases; then one judge changes one sheet,
     with the reason, so the version log has a change to show."""
     if await _status(demo.review) != JudgingStatus.scoring.value:
         return
     todo = await _unscored(demo.review)
-    step = progress("Score sheets", len(todo)) if progress else (lambda _: None)
-    step(0)
+    step = demo.counter("Score sheets", len(todo))
     rubric = await current_rubric(demo.review)
     assert rubric is not None  # set up with the stage
     criteria = _json(rubric["criteria"])
@@ -378,18 +386,18 @@ async def _change_one_sheet(demo: _Demo, criteria: list[dict[str, Any]]) -> None
     await scoring.submit_sheet(demo.person(JUDGE), sheet["assignment"], change)
 
 
-async def _publish_review(demo: _Demo, queue: tasks.InlineQueue, progress: ProgressFactory | None) -> None:
+async def _publish_review(demo: _Demo) -> None:
     """The online review locked, ranked by the ranking job, published, and the demo leader's appeal."""
     organizer = demo.organizer
     if await _status(demo.review) == JudgingStatus.scoring.value:
         await setup.lock_stage(organizer, demo.review)
     if await _status(demo.review) == JudgingStatus.locked.value:
-        run_id = await _final_ranking(demo, queue)
+        run_id = await _final_ranking(demo)
         await results.publish_ranking(organizer, demo.review, run_id, get_settings().base_url)
     await _appeal(demo)
 
 
-async def _final_ranking(demo: _Demo, queue: tasks.InlineQueue) -> int:
+async def _final_ranking(demo: _Demo) -> int:
     """A finished ranking run of the locked review (requested after it was locked): the one there is,
     or a new one run to completion by the ranking job in this process, whether or not a worker runs."""
     judging = await StageJudging.select().where(StageJudging.stage == demo.review).first()
@@ -407,7 +415,7 @@ async def _final_ranking(demo: _Demo, queue: tasks.InlineQueue) -> int:
     if done:
         return done["id"]
     run = await results.request_run(demo.organizer, demo.review)
-    await queue.drain()
+    await demo.queue.drain()
     return run.id
 
 
@@ -440,7 +448,7 @@ PRIZE_TIERS = [
 ]
 
 
-async def _advance(demo: _Demo, queue: tasks.InlineQueue, progress: ProgressFactory | None) -> None:
+async def _advance(demo: _Demo) -> None:
     """The quotas for the final (18 teams, at most 3 per province and 1 per institution), the teams that
     fit them in rank order recommended (the school admin recommends those of their institution,
     the organizer the rest) and accepted into the final, and the final's prize tiers."""
@@ -490,7 +498,7 @@ async def _recommend(demo: _Demo) -> None:
         await advancement.recommend(demo.organizer, demo.review, RecommendIn(entries=rest))
 
 
-async def _final(demo: _Demo, queue: tasks.InlineQueue, progress: ProgressFactory | None) -> None:
+async def _final(demo: _Demo) -> None:
     """The final set up as a live final in three rooms and prepared (every room's judges assigned to
     its teams, scoring open), then room 1 under way: its first two teams pitched, questioned and
     scored by the room's judges, the second one's room result on the organizers' screen."""
