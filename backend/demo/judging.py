@@ -621,7 +621,7 @@ async def _seat_finalists(demo: _Demo, rooms: list[int]) -> None:
     ordered = sorted(entries, key=lambda e: (place.get(e["team"], len(entries)), e["id"]))
     lot = random.Random(2027)
     for k, room in enumerate(rooms):
-        members = [e for i, e in enumerate(ordered) if _snake(i, len(rooms)) == k]
+        members = [e for i, e in enumerate(ordered) if snake_room(i, len(rooms)) == k]
         lot.shuffle(members)
         for position, entry in enumerate(members, 1):
             if entry["panel"] is None:
@@ -629,7 +629,7 @@ async def _seat_finalists(demo: _Demo, rooms: list[int]) -> None:
                 await setup.update_entry(demo.organizer, entry["id"], patch)
 
 
-def _snake(i: int, rooms: int) -> int:
+def snake_room(i: int, rooms: int) -> int:
     """The room of the ``i``-th best finalist: 0, 1, 2, 2, 1, 0, 0, 1 ... for three rooms."""
     turn, k = divmod(i, rooms)
     return k if turn % 2 == 0 else rooms - 1 - k

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from backend.demo.judging import NOTABLE_LENIENCY, RUBRIC, judge_biases, marks_for, on_step
+from backend.demo.judging import NOTABLE_LENIENCY, RUBRIC, judge_biases, marks_for, on_step, snake_room
 from backend.demo.load import CONTEST
 from judging.rubrics import check_marks
 from tests.integration.test_migrations_and_cli import embedded_env, podium
@@ -60,6 +60,19 @@ def test_harsh_and_lenient_judges_stand_out():
     assert (
         statistics.mean(total(j, best) for j in judges) > statistics.mean(total(j, worst) for j in judges) + 2
     )
+
+
+def test_finalists_snake_across_the_rooms():
+    """Any number of finalists and rooms: room sizes differ by at most one, and each full round of
+    the snake gives every room the same sum of review places."""
+    for rooms in range(1, 7):
+        for finalists in range(0, 60):
+            seats = [snake_room(i, rooms) for i in range(finalists)]
+            sizes = [seats.count(k) for k in range(rooms)]
+            assert max(sizes) - min(sizes) <= 1
+            whole = finalists - finalists % (2 * rooms)
+            sums = {sum(i for i in range(whole) if seats[i] == k) for k in range(rooms)}
+            assert len(sums) <= 1
 
 
 def _judging_state(path) -> dict[str, object]:
