@@ -115,7 +115,7 @@
     var link = room.querySelector("[data-score-link]");
     if (!link) return;
     link.hidden = !state.assignment_id;
-    if (state.assignment_id) link.querySelector("a").href = "/judge/assignments/" + state.assignment_id;
+    if (state.assignment_id) link.querySelector("a").href = "/judge#a" + state.assignment_id;  // the tablet page opens it
   }
 
   function showState(room, state) {

@@ -113,9 +113,7 @@ def test_a_submitted_mark_appears_on_the_control_page(new_context, server, lang,
     judge.goto(f"/login?next=/judge/rooms/{final['room']}")
     log_in(judge, final["judges"][1])
     expect(judge.locator("[data-current]")).to_contain_text("F-0001")
-    expect(judge.locator("[data-score-link] a")).to_have_attribute(
-        "href", re.compile(r"^/judge/assignments/\d+$")
-    )
+    expect(judge.locator("[data-score-link] a")).to_have_attribute("href", re.compile(r"^/judge#a\d+$"))
     check(judge, "a judge's room", 375)
 
     # the room screen: the team on stage and the clock in large type

@@ -534,8 +534,7 @@ async def test_the_pages_show_the_rooms_to_those_who_run_or_sit_in_them(make_cli
     mine = await judge.get(f"/judge/rooms/{room}")
     assert mine.status_code == 200
     assert (
-        f"/judge/assignments/{await assignment_of(live.stage, live.entries[room][0], live.judges[room][0])}"
-        in mine.text
+        f"/judge#a{await assignment_of(live.stage, live.entries[room][0], live.judges[room][0])}" in mine.text
     )
     assert (await judge.get(control)).status_code == 403
     assert (await judge.get(f"/live/rooms/{room}/screen")).status_code == 403
