@@ -15,9 +15,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from backend.accounts import passwords
+from backend.i18n import translations
 from tests.e2e.axe import assert_axe_clean
 from tests.e2e.conftest import DEMO_PASSWORD
 
+LOCALES = {"zh": "zh-CN", "ru": "ru-RU"}
 JUDGE = "tablet-judge@podium.example"
 CRITERIA = [
     {
@@ -213,5 +215,30 @@ def test_a_draft_survives_a_closed_tab_and_a_change_asks_why(browser, server, sc
         expect(page.locator("#entry-state")).to_have_text("Saved, version 2")
         rows = {row[0]: row for row in _sheets(scoring)}
         assert rows[first][1:] == (2, 2)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "ru"])
+def test_the_tablet_reads_in_chinese_and_russian_on_a_phone(browser, server, scoring, lang):
+    t = translations(lang)
+    context = browser.new_context(
+        base_url=server.url, viewport={"width": 375, "height": 740}, has_touch=True, locale=LOCALES[lang]
+    )
+    context.set_default_timeout(10000)
+    context.add_cookies([{"name": "podium_lang", "value": lang, "url": server.url}])
+    try:
+        page = context.new_page()
+        _login(page)
+        expect(page.locator("#queue-title")).to_have_text(t.gettext("Your entries"))
+        fits = "document.documentElement.scrollWidth <= window.innerWidth"
+        assert page.evaluate(fits), "the queue is wider than the phone"
+        assert_axe_clean(page, f"the tablet's queue in {lang} at 375 px")
+        page.locator(f"a[data-assignment='{scoring['assignments'][2]}']").tap()
+        expect(page.locator("#sheet-review")).to_have_text(t.gettext("Review and submit"))
+        increase = t.gettext("Raise {name}").replace("{name}", CRITERIA[0]["name"][lang])
+        expect(page.get_by_role("button", name=increase)).to_be_visible()
+        assert page.evaluate(fits), "the sheet is wider than the phone"
+        assert_axe_clean(page, f"the tablet's sheet in {lang} at 375 px")
     finally:
         context.close()
