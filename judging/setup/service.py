@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 import qrcode
 import qrcode.image.svg
+from piccolo.table import Table
 
 from backend import policy
 from backend.accounts import invitations
@@ -31,7 +32,7 @@ from backend.events.tables import Event, Stage, Track
 from backend.institutions.tables import Institution
 from backend.policy import Action, Principal
 from backend.schemas import has_visible_text
-from backend.teams.review import scope_filter
+from backend.teams.review import institution_name, scope_filter
 from backend.teams.rules import rules_for
 from backend.teams.tables import Team, TeamStatus
 from judging.access import StageAccess, judging_of, stage_access
@@ -96,6 +97,31 @@ async def _lock_stage_row(stage_id: int) -> dict[str, Any]:
     return row
 
 
+async def _save_changes(
+    principal: Principal,
+    event_id: int,
+    table: type[Table],
+    where: Any,
+    row: dict[str, Any],
+    changes: dict[str, Any],
+    kind: str,
+    target: tuple[str, int],
+    **data: Any,
+) -> None:
+    """Write the fields of ``changes`` whose value differs from ``row`` (to the row ``where`` picks)
+    and audit them as ``kind`` with each field's old and new value; nothing when none differs.
+    Inside the caller's transaction."""
+    changed = {k: v for k, v in changes.items() if row[k] != v}
+    if not changed:
+        return
+    values: dict[Any, Any] = {getattr(table, k): v for k, v in changed.items()}
+    if table is StageJudging:
+        values[StageJudging.updated_at] = utcnow()
+    await table.update(values).where(where)
+    changes_seen = {k: [row[k], v] for k, v in changed.items()}
+    await judging_changed(principal.id, event_id, kind, *target, changes=changes_seen, **data)
+
+
 # Settings ---------------------------------------------------------------------------------------
 
 _SETUP_ONLY = ("judges_per_entry", "anonymous", "live")
@@ -133,19 +159,16 @@ async def update_settings(principal: Principal, stage_id: int, data: SettingsIn)
                 fields=dict.fromkeys(late, "can no longer change"),
                 params={"state": _state(status)},
             )
-        if changed:
-            values = {getattr(StageJudging, k): v for k, v in changed.items()}
-            await StageJudging.update({**values, StageJudging.updated_at: utcnow()}).where(
-                StageJudging.stage == stage_id
-            )
-            await judging_changed(
-                principal.id,
-                access.stage["event"],
-                "settings_changed",
-                "stage",
-                stage_id,
-                changes={k: [row[k], v] for k, v in changed.items()},
-            )
+        await _save_changes(
+            principal,
+            access.stage["event"],
+            StageJudging,
+            StageJudging.stage == stage_id,
+            row,
+            changed,
+            "settings_changed",
+            ("stage", stage_id),
+        )
         row = await StageJudging.select().where(StageJudging.stage == stage_id).first()
     return _settings_out(row)
 
@@ -407,18 +430,17 @@ async def update_panel(principal: Principal, panel_id: int, data: PanelPatch) ->
         await _lock_stage_row(stage_id)
         if "name" in changes:
             await _check_panel_name(stage_id, changes["name"], panel_id)
-        changed = {k: v for k, v in changes.items() if row[k] != v}
-        if changed:
-            await Panel.update({getattr(Panel, k): v for k, v in changed.items()}).where(Panel.id == panel_id)
-            await judging_changed(
-                principal.id,
-                access.stage["event"],
-                "panel_changed",
-                "panel",
-                panel_id,
-                stage=stage_id,
-                changes={k: [row[k], v] for k, v in changed.items()},
-            )
+        await _save_changes(
+            principal,
+            access.stage["event"],
+            Panel,
+            Panel.id == panel_id,
+            row,
+            changes,
+            "panel_changed",
+            ("panel", panel_id),
+            stage=stage_id,
+        )
     return (await _panels(stage_id, panel_id))[0]
 
 
@@ -483,8 +505,8 @@ _ENTRY_COLUMNS = (
     StageEntry.team.name,
     StageEntry.team.entry_title,
     StageEntry.team.region,
-    StageEntry.team.institution.name_en,
-    StageEntry.team.institution.name_zh,
+    StageEntry.team.institution.name_zh.as_alias("institution_zh"),
+    StageEntry.team.institution.name_en.as_alias("institution_en"),
     StageEntry.track.code,
     StageEntry.label,
     StageEntry.panel,
@@ -495,12 +517,6 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _institution_name(row: dict[str, Any], prefix: str, locale: str) -> str:
-    """An institution's name in the reader's language: the directory keeps Chinese and English."""
-    zh, en = row.get(f"{prefix}name_zh") or "", row.get(f"{prefix}name_en") or ""
-    return (zh or en) if locale == "zh" else (en or zh)
-
-
 def _entry_out(row: dict[str, Any], locale: str) -> EntryOut:
     return EntryOut(
         id=row["id"],
@@ -508,7 +524,7 @@ def _entry_out(row: dict[str, Any], locale: str) -> EntryOut:
         team_id=row["team"],
         team=row["team.name"],
         entry_title=row["team.entry_title"] or "",
-        institution=_institution_name(row, "team.institution.", locale),
+        institution=institution_name(row, locale),
         region=row["team.region"] or "",
         track=row["track.code"],
         label=row["label"],
@@ -668,21 +684,18 @@ async def update_entry(principal: Principal, entry_id: int, data: EntryPatch, lo
         changes["status"] = data.status
     async with transaction():
         current = await StageEntry.select().where(StageEntry.id == entry_id).first()
-        changed = {k: v for k, v in changes.items() if current[k] != v}
-        if changed:
-            await StageEntry.update({getattr(StageEntry, k): v for k, v in changed.items()}).where(
-                StageEntry.id == entry_id
-            )
-            await judging_changed(
-                principal.id,
-                access.stage["event"],
-                "entry_changed",
-                "stage_entry",
-                entry_id,
-                stage=row["stage"],
-                changes={k: [current[k], v] for k, v in changed.items()},
-                reason=data.reason,
-            )
+        await _save_changes(
+            principal,
+            access.stage["event"],
+            StageEntry,
+            StageEntry.id == entry_id,
+            current,
+            changes,
+            "entry_changed",
+            ("stage_entry", entry_id),
+            stage=row["stage"],
+            reason=data.reason,
+        )
     return await _entry_row(entry_id, locale)
 
 
@@ -699,8 +712,8 @@ async def _judges(stage_id: int, locale: str, user_id: int | None = None) -> lis
             StageJudge.user.display_name,
             StageJudge.user.email,
             StageJudge.institution,
-            StageJudge.institution.name_en,
-            StageJudge.institution.name_zh,
+            StageJudge.institution.name_zh.as_alias("institution_zh"),
+            StageJudge.institution.name_en.as_alias("institution_en"),
             StageJudge.panel,
             StageJudge.capacity,
         )
@@ -722,7 +735,7 @@ async def _judges(stage_id: int, locale: str, user_id: int | None = None) -> lis
             name=r["user.display_name"] or r["user.email"],
             email=r["user.email"],
             institution_id=r["institution"],
-            institution=_institution_name(r, "institution.", locale) if r["institution"] else "",
+            institution=institution_name(r, locale),
             panel_id=r["panel"],
             capacity=r["capacity"],
             assignments=assigned.get(r["user"], 0),
@@ -840,21 +853,18 @@ async def update_judge(
         changes["panel"] = await _stage_panel(stage_id, data.panel_id)
     if data.capacity is not None:
         changes["capacity"] = data.capacity or None
-    changed = {k: v for k, v in changes.items() if row[k] != v}
-    if changed:
-        async with transaction():
-            await StageJudge.update({getattr(StageJudge, k): v for k, v in changed.items()}).where(
-                StageJudge.id == row["id"]
-            )
-            await judging_changed(
-                principal.id,
-                access.stage["event"],
-                "judge_changed",
-                "user",
-                user_id,
-                stage=stage_id,
-                changes={k: [row[k], v] for k, v in changed.items()},
-            )
+    async with transaction():
+        await _save_changes(
+            principal,
+            access.stage["event"],
+            StageJudge,
+            StageJudge.id == row["id"],
+            row,
+            changes,
+            "judge_changed",
+            ("user", user_id),
+            stage=stage_id,
+        )
     return (await _judges(stage_id, locale, user_id))[0]
 
 
@@ -909,7 +919,7 @@ def _conflict_out(row: dict[str, Any], locale: str) -> ConflictOut:
         user_id=row["user"],
         judge=row["user.display_name"] or row["user.email"],
         institution_id=row["institution"],
-        institution=_institution_name(row, "institution.", locale) if row["institution"] else "",
+        institution=institution_name(row, locale),
         team_id=row["team"],
         team=row["team.name"] or "",
         reason=row["reason"],
@@ -925,8 +935,8 @@ _CONFLICT_COLUMNS = (
     JudgeConflict.user.display_name,
     JudgeConflict.user.email,
     JudgeConflict.institution,
-    JudgeConflict.institution.name_en,
-    JudgeConflict.institution.name_zh,
+    JudgeConflict.institution.name_zh.as_alias("institution_zh"),
+    JudgeConflict.institution.name_en.as_alias("institution_en"),
     JudgeConflict.team,
     JudgeConflict.team.name,
     JudgeConflict.reason,
