@@ -7,7 +7,8 @@ end), seeds straight into it a locked online-review stage with ``--entries`` ent
 ``--judges`` judges, ``--per-entry`` sheets per entry on a rubric of three criteria (each entry a
 quality, each judge a leniency and scale, plus noise), and starts ``podium serve`` and ``podium worker``
 on that database and Redis. Each run: ``POST /api/v1/stages/{id}/ranking-runs`` as the organizer, then
-``GET /api/v1/ranking-runs/{id}`` every 20 ms until ``done``. Reported per run: the total from sending
+``GET /api/v1/ranking-runs/{id}`` every 20 ms until ``done``, after one warm-up run (a freshly started
+worker's first job imports the engine). Reported per run: the total from sending
 the request to seeing ``done`` (the results are stored in the same transaction that marks it done),
 the engine's time as timed inside the job (the ranking method alone, and the whole thread: ranking
 plus the diagnostics), and the rest (queueing, loading the sheets, storing the results, polling).
@@ -187,7 +188,7 @@ async def measure(base: str, seeded: dict, runs: int) -> list[dict]:
     headers = {"Authorization": f"Bearer {seeded['token']}"}
     results = []
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as client:
-        for i in range(runs):
+        for i in range(runs + 1):  # run 0 warms the worker up (its first job imports the engine)
             started = time.perf_counter()
             created = await client.post(f"/api/v1/stages/{seeded['stage']}/ranking-runs")
             created.raise_for_status()
@@ -204,20 +205,21 @@ async def measure(base: str, seeded: dict, runs: int) -> list[dict]:
             stamp = {
                 k: dt.datetime.fromisoformat(run[k]) for k in ("requested_at", "started_at", "finished_at")
             }
-            results.append(
-                {
-                    "wait": (stamp["started_at"] - stamp["requested_at"]).total_seconds(),
-                    "worker": (stamp["finished_at"] - stamp["started_at"]).total_seconds(),
-                    "total": total,
-                    "engine": d["engine_seconds"],
-                    "thread": d["compute_seconds"],
-                    "job": d["job_seconds"],
-                    "method": run["method"],
-                }
-            )
+            figures = {
+                "wait": (stamp["started_at"] - stamp["requested_at"]).total_seconds(),
+                "worker": (stamp["finished_at"] - stamp["started_at"]).total_seconds(),
+                "total": total,
+                "engine": d["engine_seconds"],
+                "thread": d["compute_seconds"],
+                "job": d["job_seconds"],
+                "method": run["method"],
+            }
             log(
-                f"run {i + 1}: total {total:.2f} s, engine {d['engine_seconds']:.2f} s, thread {d['compute_seconds']:.2f} s"
+                f"run {i}{' (warm-up)' if i == 0 else ''}: "
+                + ", ".join(f"{k} {v}" for k, v in figures.items())
             )
+            if i:
+                results.append(figures)
     return results
 
 
@@ -284,14 +286,18 @@ def main() -> int:
     )
     print()
     print(
-        "| run | request → results stored | engine (ranking) | engine (thread: ranking + diagnostics) | rest |"
+        "| run | request → results stored | engine (ranking) | engine (thread: ranking + diagnostics) | rest "
+        "| of which: queued | claimed → stored |"
     )
-    print("|---|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     met = True
     for i, r in enumerate(results, 1):
         rest = r["total"] - r["thread"]
         met = met and rest <= 2.0
-        print(f"| {i} | {r['total']:.2f} s | {r['engine']:.2f} s | {r['thread']:.2f} s | {rest:.2f} s |")
+        print(
+            f"| {i} | {r['total']:.2f} s | {r['engine']:.2f} s | {r['thread']:.2f} s | {rest:.2f} s "
+            f"| {r['wait']:.2f} s | {r['worker']:.2f} s |"
+        )
     print()
     print(f"Target: total ≤ 2 s + the engine's time (rest ≤ 2 s): {'met' if met else 'missed'}.")
     return 0 if met else 1
