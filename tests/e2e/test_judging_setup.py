@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from backend.i18n import translations
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.test_back_office import log_in
 from tests.e2e.test_workspace import LOCALES, check
 
 pytestmark = pytest.mark.e2e
@@ -50,10 +50,7 @@ def test_the_organizer_writes_a_rubric_and_signs_a_tablet_in(new_context, server
     context = new_context(locale=LOCALES[lang], width=width, height=900)
     context.add_cookies([{"name": "podium_lang", "value": lang, "url": server.url}])
     page = context.new_page()
-    page.goto("/login?next=/workspace")
-    page.locator("#email").fill(ORGANIZER)
-    page.locator("#password").fill(DEMO_PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    log_in(page, ORGANIZER, "/workspace")
     expect(page).to_have_url(re.compile(r"/workspace$"))
     contest, review, unscored = stages_of_the_judged_contest(page)
 
