@@ -368,7 +368,8 @@ async def _unscored(stage_id: int, entry_id: int | None = None) -> list[dict[str
 
 
 async def _change_one_sheet(demo: _Demo, criteria: list[dict[str, Any]]) -> None:
-    """The demo judge raises one market mark of their first sheet by a step, saying why (once)."""
+    """The demo judge moves the market mark of their first sheet by a step (up, or down from the
+    top), saying why (once)."""
     if await ScoreSheet.exists().where((ScoreSheet.stage == demo.review) & (ScoreSheet.version > 1)):
         return
     sheet = (
@@ -381,7 +382,8 @@ async def _change_one_sheet(demo: _Demo, criteria: list[dict[str, Any]]) -> None
         return
     marks = _json(sheet["marks"])
     market = criteria[0]
-    marks[market["code"]] = on_step(marks[market["code"]] + market.get("step", 1), market)
+    step = market.get("step", 1) if marks[market["code"]] < market["max"] else -market.get("step", 1)
+    marks[market["code"]] = on_step(marks[market["code"]] + step, market)
     change = SheetIn(marks=marks, nonce=f"demo-change-{sheet['assignment']}", reason=CHANGE_REASON)
     await scoring.submit_sheet(demo.person(JUDGE), sheet["assignment"], change)
 

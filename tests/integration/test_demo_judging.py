@@ -12,7 +12,15 @@ import subprocess
 import sys
 import time
 
-from backend.demo.judging import NOTABLE_LENIENCY, RUBRIC, judge_biases, marks_for, on_step, snake_room
+from backend.demo.judging import (
+    NOTABLE_LENIENCY,
+    RUBRIC,
+    SHEETS_PER_TRANSACTION,
+    judge_biases,
+    marks_for,
+    on_step,
+    snake_room,
+)
 from backend.demo.load import CONTEST
 from judging.rubrics import check_marks
 from tests.integration.test_migrations_and_cli import embedded_env, podium
@@ -104,9 +112,11 @@ def _judging_state(path) -> dict[str, object]:
                 review,
             ),
             "sheets": one("SELECT count(*) FROM score_sheet WHERE stage = ?", review),
+            # sheets changed with a reason to other marks than they were first given
             "changed": one(
                 "SELECT count(*) FROM score_sheet_version v JOIN score_sheet s ON s.id = v.sheet "
-                "WHERE s.stage = ? AND v.version > 1 AND v.reason != ''",
+                "JOIN score_sheet_version first ON first.sheet = v.sheet AND first.version = 1 "
+                "WHERE s.stage = ? AND v.version > 1 AND v.reason != '' AND v.marks != first.marks",
                 review,
             ),
             "published_run": one(
@@ -153,35 +163,36 @@ def _judging_state(path) -> dict[str, object]:
         }
 
 
-def _killed_while_scoring(env: dict[str, str]) -> None:
-    """Start ``podium demo`` and kill it (SIGKILL: no clean-up of any kind) once its first score
-    sheets are committed."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "backend", "demo"],
-        env=env,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if "Score sheets: " in line and "(0%)" not in line:
-                break
-    finally:
-        process.kill()
-        process.wait(timeout=30)
+# ``podium demo`` stopped dead once its first chunk of score sheets is committed: the command line's
+# progress counter, told that chunk is done, ends the process (no clean-up runs but the interpreter's).
+STOPPED_WHILE_SCORING = """
+import os, sys
+from backend import cli
+
+class Stopping(cli.Progress):
+    def __call__(self, done):
+        super().__call__(done)
+        if self.label == "Score sheets" and done > 0:
+            sys.stderr.flush()
+            os._exit(3)
+
+cli.Progress = Stopping
+sys.exit(cli.main(["demo"]))
+"""
 
 
 def test_an_interrupted_demo_completes_its_judging_and_then_changes_nothing(tmp_path):
-    """The demo killed halfway through the online review's sheets: the next ``podium demo`` finishes
+    """The demo stopped dead after its first sheets: the next ``podium demo`` finishes
     the judging (every step checks what is there first), and the one after changes nothing."""
     env = embedded_env(tmp_path)
     database = tmp_path / "data" / "podium.sqlite"
-    _killed_while_scoring(env)
+    stopped = subprocess.run(
+        [sys.executable, "-c", STOPPED_WHILE_SCORING], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert stopped.returncode == 3, stopped.stderr
     halfway = _judging_state(database)
     assert halfway["status"] == "scoring"
-    assert 0 < halfway["sheets"] < halfway["assignments"]
+    assert halfway["sheets"] == SHEETS_PER_TRANSACTION < halfway["assignments"]
     started = time.monotonic()
     first = podium("demo", env=env)
     seconds = time.monotonic() - started
