@@ -42,7 +42,9 @@ CRITERIA = [
 ]
 
 # Bulk rows in SQL (generate_series), so seeding 100,000 rows takes seconds: leaders, teams, entries,
-# judges, then per entry ``per_entry`` judges spread over the whole panel (a connected design), then
+# judges, then per entry ``per_entry`` judges: entry k gets judges k, k + d, k + 2d ... (mod the panel)
+# with a stride d coprime to the panel's size that changes every ``judges`` entries, so every judge has
+# the same load and the judge–entry graph is connected and well linked (λ₂ ≈ 0.4), then
 # one sheet per assignment with marks from the entry's quality, the judge's leniency and scale, and
 # noise. Each statement with the names of its parameters ($1, $2 ... in that order).
 _BULK = (
@@ -91,7 +93,8 @@ SELECT row_number() OVER (ORDER BY id) - 1 AS k, id, 0.25 + random() * 0.6 AS qu
         """INSERT INTO assignment (stage, stage_entry, judge, state, source)
 SELECT $2, e.id, j.id, 'active', 'engine'
 FROM bench_entry e CROSS JOIN generate_series(0, $3 - 1) s
-JOIN bench_judge j ON j.k = (e.k * $3 + s * 97) % $1""",
+CROSS JOIN LATERAL (SELECT 2 * ((e.k / $1) * 7 + 3) + 1 AS odd) b
+JOIN bench_judge j ON j.k = (e.k + s * (CASE WHEN b.odd % 5 = 0 THEN b.odd + 2 ELSE b.odd END)) % $1""",
         ("judges", "stage", "per_entry"),
     ),
     (
@@ -212,6 +215,7 @@ async def measure(base: str, seeded: dict, runs: int) -> list[dict]:
                 "engine": d["engine_seconds"],
                 "thread": d["compute_seconds"],
                 "job": d["job_seconds"],
+                "store": d["store_seconds"],
                 "method": run["method"],
             }
             log(
