@@ -19,7 +19,6 @@ import msgspec
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
-from backend import policy
 from backend.audit import current_actor
 from backend.db import engine, fetch_one, on_commit, transaction, utcnow
 from backend.errors import INVALID_INPUT, Conflict, DomainError, NotFound, Term
@@ -27,7 +26,8 @@ from backend.i18n import localized
 from backend.policy import Action, Principal
 from backend.teams.access import team_scope
 from backend.teams.materials import FILE_LIMITS
-from backend.teams.tables import Material, MaterialKind
+from backend.teams.review import scope_filter
+from backend.teams.tables import Material, MaterialKind, Team
 from judging import signals
 from judging.access import AssignmentAccess, assignment_access, stage_access
 from judging.history import judging_changed
@@ -288,29 +288,6 @@ async def stage_sheets(stage_id: int) -> list[dict[str, Any]]:
     return [{**row, "marks": _json(row["marks"])} for row in rows]
 
 
-def _scope_sql(principal: Principal, context: policy.EventContext, args: list[Any]) -> str:
-    """The teams (alias ``t``) the caller's organizer grants cover, as SQL (``TRUE``: every team):
-    an OR over the grants of an AND over each grant's set dimensions, like
-    ``backend.teams.review.scope_filter``."""
-    if principal.is_platform_admin:
-        return "TRUE"
-    alternatives = []
-    for scope in context.organizer_scopes():
-        if scope.is_whole_event:
-            return "TRUE"
-        parts = []
-        for column, value in (
-            ("track", scope.track_id),
-            ("region", scope.region),
-            ("institution", scope.institution_id),
-        ):
-            if value is not None:
-                parts.append(f"t.{column} = {{}}")
-                args.append(value)
-        alternatives.append("(" + " AND ".join(parts or ["TRUE"]) + ")")
-    return "(" + " OR ".join(alternatives or ["FALSE"]) + ")"
-
-
 _LIST_SHEETS = """
 SELECT s.id AS sheet, s.assignment, s.stage_entry, e.label, t.id AS team, t.name AS team_name,
        s.judge, u.display_name AS judge_name, s.version, s.marks, s.total, s.comment,
@@ -337,12 +314,16 @@ async def list_sheets(
     access = await stage_access(principal, stage_id, Action.view_judging)
     assert principal is not None
     args: list[Any] = [stage_id]
-    conditions = [_scope_sql(principal, access.event, args)]
+    conditions = []
+    scope = scope_filter(principal, access.event)  # None: the caller sees every team
+    if scope is not None:
+        conditions.append("t.id IN ({})")
+        args.append(Team.select(Team.id).where((Team.event == access.stage["event"]) & scope).querystrings[0])
     for column, value in (("s.stage_entry", entry_id), ("s.judge", judge_id)):
         if value is not None:
             conditions.append(f"{column} = {{}}")
             args.append(value)
-    where = " AND ".join(conditions)
+    where = " AND ".join(conditions or ["TRUE"])
     rows = await engine().run_querystring(
         QueryString(_LIST_SHEETS.replace("{where}", where), *args, limit, offset)
     )
