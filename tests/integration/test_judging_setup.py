@@ -360,6 +360,14 @@ async def test_rooms_have_unique_names_and_only_empty_rooms_are_removed(db, make
     assert taken.status_code == 409
     assert taken.json()["code"] == "panel_name_taken"
     assert taken.json()["fields"] == {"name": "is taken"}
+    for lang, detail, field in (
+        ("ru", "На этапе уже есть зал с таким названием", "занято"),
+        ("zh", "本阶段已有同名会场", "已被占用"),
+    ):
+        client.cookies.set("podium_lang", lang)
+        said = (await client.post(url, json={"name": "Hall A"})).json()
+        assert (said["detail"], said["fields"]) == (detail, {"name": field})
+    client.cookies.set("podium_lang", "en")
     renamed = await client.patch(f"/api/v1/panels/{a.json()['id']}", json={"name": "Hall B"})
     assert renamed.json()["code"] == "panel_name_taken"
     renamed = await client.patch(f"/api/v1/panels/{a.json()['id']}", json={"name": "Hall C", "position": 3})
