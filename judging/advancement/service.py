@@ -27,6 +27,7 @@ from backend.errors import INVALID_INPUT, Conflict, DomainError, FieldChecks, Fo
 from backend.events.tables import Stage, Track
 from backend.policy import Action, Principal, Scope
 from backend.teams.access import team_access, team_scope
+from backend.teams.tables import TeamStatus
 from judging import history
 from judging.access import StageAccess, stage_access
 from judging.advancement import quotas
@@ -59,7 +60,6 @@ from judging.tables import (
     PrizeTier,
     Recommendation,
     RecommendationState,
-    StageEntry,
     StageJudging,
 )
 
@@ -120,13 +120,17 @@ class Standing:
 
 
 async def standings(stage_id: int) -> list[Standing]:
-    """The stage's published ranking in the cut-off order, active entries only (a withdrawn or
-    disqualified entry takes no place and is never in anyone's way)."""
+    """The stage's published ranking in the cut-off order, active entries only (an entry withdrawn or
+    disqualified, or whose team withdrew from the contest, takes no place and is in nobody's way)."""
     results = await published_results(stage_id)
     active = {
         r["id"]
-        for r in await StageEntry.select(StageEntry.id).where(
-            (StageEntry.stage == stage_id) & (StageEntry.status == EntryStatus.active.value)
+        for r in await _rows(
+            "SELECT e.id FROM stage_entry e JOIN team t ON t.id = e.team "
+            "WHERE e.stage = {} AND e.status = {} AND t.status <> {}",
+            stage_id,
+            EntryStatus.active.value,
+            TeamStatus.withdrawn.value,
         )
     }
     rows = [r for r in results if r["stage_entry"] in active]

@@ -243,6 +243,11 @@ async def test_a_team_that_no_longer_fits_or_has_withdrawn_may_be_skipped(organi
     withdrawn = await organizer.post(recommend_url(world), json={"entries": [world.entries[6]]})
     assert withdrawn.status_code == 422
     assert "entries[0]" in withdrawn.json()["fields"]
+    # the team of entry 8 withdraws from the contest: entry 9 may go before it
+    await Team.update({Team.status: "withdrawn"}).where(Team.id == teams[8]["id"])
+    assert (
+        await organizer.post(recommend_url(world), json={"entries": [world.entries[9]]})
+    ).status_code == 201
 
 
 async def test_a_scoped_admin_recommends_inside_their_scope_in_their_own_order(make_client, organizer, world):
