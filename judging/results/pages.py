@@ -26,7 +26,7 @@ from backend.http_errors import localized_error
 from backend.i18n import request_locale, translations
 from backend.pages.controllers import page
 from backend.policy import Action, Outcome
-from backend.schemas import IdPath
+from backend.schemas import ID_MAX, IdPath
 from backend.teams.access import team_access
 from backend.workspace.controllers import _posted, event_page
 from judging.access import stage_access
@@ -67,6 +67,14 @@ def _redirect(path: str, done: str) -> Redirect:
 
 def _done(request: Request) -> str | None:
     return DONE.get(request.query_params.get("done", ""))
+
+
+def _posted_id(posted: dict[str, Any], name: str) -> int | None:
+    """A form's id field as a number, or ``None`` when it is no id (not digits, or beyond the column)."""
+    value = posted.get(name, "")
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= ID_MAX:
+        return None
+    return int(value)
 
 
 def _allowed(principal: Any, action: Action, access: Any) -> bool:
@@ -414,12 +422,12 @@ class ResultsPages(Controller):
         principal, base = current(request), request.app.state.settings.base_url
 
         async def act(posted: dict[str, Any]) -> None:
-            run_id = posted.get("run", "")
-            if not run_id.isdigit():
+            run_id = _posted_id(posted, "run")
+            if run_id is None:
                 raise DomainError(
                     "validation_error", "Invalid input: {problems}", fields={"run": "Choose a ranking run"}
                 )
-            await service.publish_ranking(principal, stage_id, int(run_id), base)
+            await service.publish_ranking(principal, stage_id, run_id, base)
 
         return await self._act(request, event_id, stage_id, act, "published")
 
@@ -562,11 +570,11 @@ class PublicResultsPages(Controller):
     async def appeal(self, request: Request, team_id: IdPath) -> Response:
         posted = await _posted(request)
         try:
-            stage_id = posted.get("stage", "")
-            if not stage_id.isdigit():
+            stage_id = _posted_id(posted, "stage")
+            if stage_id is None:
                 raise NotFound("Stage")
             data = _decode(AppealIn, {"team": team_id, "text": posted.get("text", "")})
-            await service.file_appeal(current(request), int(stage_id), data)
+            await service.file_appeal(current(request), stage_id, data)
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise

@@ -47,6 +47,12 @@ async def test_the_organizer_ranks_publishes_and_answers_through_the_pages(
     assert "Track A" in page
     assert "Publish this ranking" in page
     run_id = int(re.search(r'name="run" value="(\d+)"', page).group(1))
+    for hostile in ("99999999999999", "-1", "１２", "x"):
+        refused = await organizer.post(
+            f"{base}/results/publish", data={"_csrf_token": csrf(organizer), "run": hostile}
+        )
+        assert refused.status_code == 400, hostile
+        assert "There is a problem" in refused.text
     published = await organizer.post(
         f"{base}/results/publish", data={"_csrf_token": csrf(organizer), "run": str(run_id)}
     )
@@ -70,6 +76,11 @@ async def test_the_organizer_ranks_publishes_and_answers_through_the_pages(
     leader = await login(make_client, world, world.leaders[0])
     mine = await leader.get(f"/teams/{world.teams[0]}/results")
     assert "File the appeal" in mine.text
+    huge = await leader.post(
+        f"/teams/{world.teams[0]}/results/appeal",
+        data={"_csrf_token": csrf(leader), "stage": "99999999999999", "text": TEXT},
+    )
+    assert huge.status_code == 404
     short = await leader.post(
         f"/teams/{world.teams[0]}/results/appeal",
         data={"_csrf_token": csrf(leader), "stage": str(world.stage), "text": "short"},
