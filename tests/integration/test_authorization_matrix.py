@@ -196,7 +196,12 @@ async def seed() -> World:
     await _seed_team(world)
     await _seed_material(world)
     await _seed_judging(world)
+    await _seed_judging_setup(world)
     await _seed_judging_assign(world)
+    await _seed_judging_advancement(world)
+    await _seed_judging_live(world)
+    await _seed_judging_scoring(world)
+    await _seed_judging_results(world)
     return world
 
 
@@ -248,6 +253,42 @@ async def _seed_judging(world: World) -> None:
     world.ids["assignment"] = assignment.id
 
 
+TABLET_TOKEN = "tab_matrix"  # the judge's one-time tablet sign-in link (judging.setup)
+
+
+async def _seed_judging_setup(world: World) -> None:
+    """Set-up (judging.setup): an empty room of the scoring stage (``setup_panel``), a locked stage of
+    the running contest (``setup_locked_stage``, to reopen), a conflict ``judge`` declared
+    (``setup_conflict``) and a one-time tablet sign-in for ``judge`` (:data:`TABLET_TOKEN`)."""
+    from backend.accounts.tokens import token_digest
+    from judging.tables import JudgeConflict, Panel, TabletSignIn
+
+    event_id = world.events["running"]
+    panel = Panel(stage=world.ids["judging_stage"], name="Setup room", position=1)
+    await panel.save()
+    world.ids["setup_panel"] = panel.id
+    locked = Stage(event=event_id, position=30, level="national", name_en="Locked")
+    await locked.save()
+    world.ids["setup_locked_stage"] = locked.id
+    await StageJudging(stage=locked.id, event=event_id, status="locked").save()
+    conflict = JudgeConflict(  # with no team of the matrix: the judge's assignments stay live
+        event=event_id, user=world.users["judge"], institution=world.ids["institution"], reason="former job"
+    )
+    await conflict.save()
+    world.ids["setup_conflict"] = conflict.id
+    world.ids["judge_user"] = world.users["judge"]
+    await TabletSignIn(
+        user=world.users["judge"],
+        event=event_id,
+        token_hash=token_digest(TABLET_TOKEN),
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+    ).save()
+
+
+def _setup_stage(**extra: str) -> Callable[[World, str], dict[str, int]]:
+    return lambda w, role: {"stage_id": w.ids["judging_stage"], **{k: w.ids[v] for k, v in extra.items()}}
+
+
 async def _seed_judging_assign(world: World) -> None:
     """Assignment (judging.assign): a stage of the running contest still in set-up (``assign_stage``)
     with the judged team's entry (``assign_entry``), ``judge`` and ``checkin`` as its judges, and a
@@ -273,6 +314,274 @@ async def _seed_judging_assign(world: World) -> None:
     assignment = Assignment(stage=stage.id, stage_entry=entry.id, judge=world.users["judge"], run=run.id)
     await assignment.save()
     world.ids["assign_assignment"] = assignment.id
+
+
+async def _seed_judging_live(world: World) -> None:
+    """Live finals (judging.live): a live stage of the open contest in set-up (``live_setup_stage``, to
+    prepare) and one of the running contest being scored (``live_stage``) with two rooms: ``live_room``
+    (idle; the judged team's entry ``live_entry`` first in its running order, assigned to ``judge``)
+    and ``live_closed_room`` (closed, where ``judge`` sits: a closed room's streams send its state and
+    end, so they answer here like any other read)."""
+    from judging.tables import Panel
+
+    running, opened = world.events["running"], world.events["open"]
+    track = await Track.select(Track.id).where((Track.event == running) & (Track.code == "A")).first()
+    setup_stage = Stage(event=opened, position=40, level="final", name_en="Live set-up")
+    stage = Stage(event=running, position=40, level="final", name_en="Live final")
+    await setup_stage.save()
+    await stage.save()
+    world.ids["live_setup_stage"], world.ids["live_stage"] = setup_stage.id, stage.id
+    await StageJudging(stage=setup_stage.id, event=opened, live=True).save()
+    await StageJudging(
+        stage=stage.id, event=running, live=True, status="scoring", assignment_published_at=dt.datetime.now(dt.UTC)
+    ).save()
+    await Rubric(stage=stage.id, version=1, criteria=JUDGING_CRITERIA).save()
+    room = Panel(stage=stage.id, name="Matrix room", position=1)
+    closed = Panel(stage=stage.id, name="Closed room", position=2, phase="closed")
+    await room.save()
+    await closed.save()
+    world.ids["live_room"], world.ids["live_closed_room"] = room.id, closed.id
+    entry = StageEntry(
+        stage=stage.id,
+        event=running,
+        team=world.ids["judged_team"],
+        track=track["id"],
+        label="E-LIVE",
+        panel=room.id,
+        position=1,
+    )
+    await entry.save()
+    world.ids["live_entry"] = entry.id
+    await StageJudge(stage=stage.id, user=world.users["judge"], panel=closed.id).save()
+    await Assignment(stage=stage.id, stage_entry=entry.id, judge=world.users["judge"], source="manual").save()
+
+
+def _live_room(w: World, role: str) -> dict[str, int]:
+    return {"panel_id": w.ids["live_room"], "entry_id": w.ids["live_entry"]}
+
+
+def _live_closed_room(w: World, role: str) -> dict[str, int]:
+    return {"panel_id": w.ids["live_closed_room"]}
+
+
+ADV_SERIAL = "matrixSerial0000000000"  # the seeded certificate's serial (advancement)
+
+
+async def _seed_judging_scoring(world: World) -> None:
+    """Scoring (judging.scoring): a business plan of ``judged_team`` for the scoring stage
+    (``scoring_material``, which its judge downloads), and a locked stage of the running contest
+    where ``judge`` scored that team (``scoring_sheet``, one version), apart from the other areas'
+    stages so its sheet locks no rubric they edit."""
+    from judging.tables import ScoreSheet, ScoreSheetVersion
+
+    async def one_pdf():
+        yield b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\nstartxref\n9\n%%EOF\n"
+
+    team, judge, event_id = world.ids["judged_team"], world.users["judge"], world.events["running"]
+    stored = await storage().save(f"teams/{team}", one_pdf(), 1024)
+    material = Material(
+        team=team,
+        stage=world.ids["judging_stage"],
+        kind="business_plan",
+        version=1,
+        storage_key=stored.key,
+        file_name="plan.pdf",
+        content_type="application/pdf",
+        size=stored.size,
+        sha256=stored.sha256,
+    )
+    await material.save()
+    world.ids["scoring_material"] = material.id
+    track = await Track.select(Track.id).where((Track.event == event_id) & (Track.code == "A")).first()
+    stage = Stage(event=event_id, position=9, level="final", name_en="Scored final")
+    await stage.save()
+    await StageJudging(stage=stage.id, event=event_id, status="locked").save()
+    rubric = Rubric(stage=stage.id, version=1, criteria=JUDGING_CRITERIA, locked_at=dt.datetime.now(dt.UTC))
+    await rubric.save()
+    entry = StageEntry(stage=stage.id, event=event_id, team=team, track=track["id"], label="F-0001")
+    await entry.save()
+    assignment = Assignment(stage=stage.id, stage_entry=entry.id, judge=judge)
+    await assignment.save()
+    marks = {"idea": 30, "team": 20}
+    sheet = ScoreSheet(
+        assignment=assignment.id,
+        stage=stage.id,
+        stage_entry=entry.id,
+        judge=judge,
+        rubric=rubric.id,
+        marks=marks,
+        total=26.0,
+    )
+    await sheet.save()
+    await ScoreSheetVersion(
+        sheet=sheet.id, version=1, marks=marks, total=26.0, author=judge, nonce="matrix-nonce"
+    ).save()
+    world.ids["scoring_sheet"] = sheet.id
+
+
+ADV_PAGES = "/workspace/events/{event_id}/judging/stages/{stage_id}"
+
+
+def _adv_stage(w: World, role: str) -> dict[str, int]:
+    return {"event_id": w.events["running"], "stage_id": w.ids["adv_stage"]}
+
+
+RES_TEXT = "We contest our place: the judges did not read our market analysis."
+
+
+def _res_stage(w: World, key: str) -> dict[str, int]:
+    return {"event_id": w.events["running"], "stage_id": w.ids[key]}
+
+
+async def _seed_judging_results(world: World) -> None:
+    """Results (judging.results), each stage with the judged team's entry in track A: a locked stage
+    (``res_stage``) with a sheet and a finished run made after the lock (``res_run``); a scoring stage
+    (``res_scoring``) whose entry (``res_scoring_entry``) is marked for re-review, with ``judge`` and
+    ``checkin`` as its judges and no assignment; two published stages with their appeal windows open,
+    one with the team's open appeal (``res_appeal``), the other (``res_free``) without."""
+    from judging.tables import Appeal, RankingRun, ScoreSheet, StageResult
+
+    event_id = world.events["running"]
+    track = await Track.select(Track.id).where((Track.event == event_id) & (Track.code == "A")).first()
+    now = dt.datetime.now(dt.UTC)
+    stages = {}
+    for position, key, status in (
+        (60, "res_stage", "locked"),
+        (61, "res_scoring", "scoring"),
+        (62, "res_published", "published"),
+        (63, "res_free", "published"),
+    ):
+        stage = Stage(event=event_id, position=position, level="national", name_en=key)
+        await stage.save()
+        world.ids[key] = stage.id
+        entry = StageEntry(
+            stage=stage.id,
+            event=event_id,
+            team=world.ids["judged_team"],
+            track=track["id"],
+            label=f"E-{position}",
+        )
+        if status == "scoring":
+            entry.rereview_requested_at = now
+            entry.rereview_reason = "Judges disagree"
+        await entry.save()
+        stages[key] = (stage.id, entry.id)
+        await StageJudging(
+            stage=stage.id,
+            event=event_id,
+            status=status,
+            locked_at=now - dt.timedelta(hours=1) if status == "locked" else None,
+            assignment_published_at=now - dt.timedelta(days=1),
+            published_at=now if status == "published" else None,
+            objection_ends_at=now + dt.timedelta(days=7) if status == "published" else None,
+            appeals_close_at=now + dt.timedelta(days=5) if status == "published" else None,
+        ).save()
+    world.ids["res_scoring_entry"] = stages["res_scoring"][1]
+    await StageJudge.insert(
+        StageJudge(stage=world.ids["res_scoring"], user=world.users["judge"]),
+        StageJudge(stage=world.ids["res_scoring"], user=world.users["checkin"]),
+    )
+    stage_id, entry_id = stages["res_stage"]
+    rubric = Rubric(stage=stage_id, version=1, criteria=JUDGING_CRITERIA)
+    await rubric.save()
+    assignment = Assignment(stage=stage_id, stage_entry=entry_id, judge=world.users["judge"])
+    await assignment.save()
+    marks = {c["code"]: c["max"] for c in JUDGING_CRITERIA}
+    total = sum(c["weight"] * c["max"] for c in JUDGING_CRITERIA)
+    await ScoreSheet(
+        assignment=assignment.id,
+        stage=stage_id,
+        stage_entry=entry_id,
+        judge=world.users["judge"],
+        rubric=rubric.id,
+        marks=marks,
+        total=total,
+    ).save()
+    run = RankingRun(stage=stage_id, status="done", method="mean", progress=100, phase="done", diagnostics={})
+    await run.save()
+    world.ids["res_run"] = run.id
+    await StageResult(
+        run=run.id, stage_entry=entry_id, track=track["id"], rank=1, track_rank=1, score=total, n_judges=1
+    ).save()
+    published_run = RankingRun(stage=world.ids["res_published"], status="done", method="mean", progress=100)
+    await published_run.save()
+    await StageJudging.update({StageJudging.published_run: published_run.id}).where(
+        StageJudging.stage == world.ids["res_published"]
+    )
+    appeal = Appeal(
+        stage=world.ids["res_published"],
+        team=world.ids["judged_team"],
+        filed_by=world.users["member"],
+        text=RES_TEXT,
+        answer_due_at=now + dt.timedelta(days=10),
+    )
+    await appeal.save()
+    world.ids["res_appeal"] = appeal.id
+
+
+async def _seed_judging_advancement(world: World) -> None:
+    """Advancement (judging.advancement): a published stage of the running contest (``adv_stage``,
+    position 90) and the next one (``adv_next``); the judged team ranked first, recommended by
+    ``scoped`` (``adv_recommendation``) and already an entry of the next stage, awarded the tier
+    ``first`` with ``member``'s certificate (:data:`ADV_SERIAL`); a runner-up in track A ranked second
+    (``adv_runner_entry``), not recommended yet."""
+    from judging.tables import (
+        AdvancementRules,
+        Award,
+        Certificate,
+        PrizeTier,
+        RankingRun,
+        Recommendation,
+        StageResult,
+    )
+
+    event_id = world.events["running"]
+    track = await Track.select(Track.id).where((Track.event == event_id) & (Track.code == "A")).first()
+    stage = Stage(event=event_id, position=90, level="national", name_en="Advancement")
+    following = Stage(event=event_id, position=91, level="final", name_en="After advancement")
+    await stage.save()
+    await following.save()
+    world.ids["adv_stage"], world.ids["adv_next"] = stage.id, following.id
+    run = RankingRun(stage=stage.id, status="done", method="mean", progress=100)
+    await run.save()
+    await StageJudging(stage=stage.id, event=event_id, status="published", published_run=run.id).save()
+    await StageJudging(stage=following.id, event=event_id).save()
+    runner = User(username=world.email("runner"), email=world.email("runner"), password=_HASH, active=True)
+    await runner.save()
+    runner_team = Team(
+        event=event_id, track=track["id"], name="Runner-up", leader=runner.id, join_code="RUNNER23", status="approved"
+    )
+    await runner_team.save()
+    entries = []
+    for rank, (team, label) in enumerate(((world.ids["judged_team"], "E-ADV1"), (runner_team.id, "E-ADV2")), 1):
+        entry = StageEntry(stage=stage.id, event=event_id, team=team, track=track["id"], label=label)
+        await entry.save()
+        entries.append(entry.id)
+        await StageResult(
+            run=run.id, stage_entry=entry.id, track=track["id"], rank=rank, track_rank=rank, score=90.0 - rank
+        ).save()
+    world.ids["adv_runner_entry"] = entries[1]
+    await StageEntry(
+        stage=following.id, event=event_id, team=world.ids["judged_team"], track=track["id"], label="E-ADV3"
+    ).save()
+    await AdvancementRules(from_stage=stage.id, to_stage=following.id, rules={}).save()
+    recommendation = Recommendation(
+        from_stage=stage.id,
+        to_stage=following.id,
+        stage_entry=entries[0],
+        team=world.ids["judged_team"],
+        position=1,
+        recommended_by=world.users["scoped"],
+    )
+    await recommendation.save()
+    world.ids["adv_recommendation"] = recommendation.id
+    tier = PrizeTier(stage=stage.id, code="first", name_en="First prize", size=1, position=1)
+    await tier.save()
+    award = Award(stage=stage.id, team=world.ids["judged_team"], tier=tier.id, rank=1)
+    await award.save()
+    await Certificate(
+        award=award.id, team=world.ids["judged_team"], user=world.users["member"], holder_name="Member", serial=ADV_SERIAL
+    ).save()
 
 
 async def _seed_team(world: World) -> None:
@@ -429,6 +738,52 @@ LINK_TOKENS = {"confirm_email": "acc_matrix_confirm", "reset_password": "acc_mat
 SIGNUP_BODY = {"email": "new@matrix.example", "password": PASSWORD, "name_native": "New", "name_latin": "New"}
 
 MATRIX: dict[str, Row] = {
+    # Judging: set-up (judging.setup), on the running contest's scoring stage (see _seed_judging and
+    # _seed_judging_setup): organizers change it, scoped admins see it; a judge declares and
+    # withdraws their own conflicts
+    "GetStageJudging": Row(EVENT_ADMINS, "running", _setup_stage()),
+    "UpdateStageJudging": Row(ORGANIZERS, "running", _setup_stage(), lambda w, role: {"trim_high": 2}),
+    "LockStage": Row(ORGANIZERS, "running", _setup_stage()),
+    "ReopenStage": Row(ORGANIZERS, "running", lambda w, role: {"stage_id": w.ids["setup_locked_stage"]}),
+    "GetRubric": Row(EVENT_ADMINS, "running", _setup_stage()),
+    "ListRubricVersions": Row(EVENT_ADMINS, "running", _setup_stage()),
+    "SaveRubric": Row(ORGANIZERS, "running", _setup_stage(), lambda w, role: {"criteria": JUDGING_CRITERIA}),
+    "ListPanels": Row(EVENT_ADMINS, "running", _setup_stage()),
+    "CreatePanel": Row(ORGANIZERS, "running", _setup_stage(), lambda w, role: {"name": "New room"}),
+    "UpdatePanel": Row(
+        ORGANIZERS,
+        "running",
+        lambda w, role: {"panel_id": w.ids["setup_panel"]},
+        lambda w, role: {"room": "B2"},
+    ),
+    "DeletePanel": Row(ORGANIZERS, "running", lambda w, role: {"panel_id": w.ids["setup_panel"]}),
+    "ListStageEntries": Row(EVENT_ADMINS, "running", _setup_stage()),
+    "SeedStageEntries": Row(ORGANIZERS, "running", _setup_stage()),
+    "UpdateStageEntry": Row(
+        ORGANIZERS,
+        "running",
+        lambda w, role: {"entry_id": w.ids["judged_entry"]},
+        lambda w, role: {"position": 3},
+    ),
+    "ListStageJudges": Row(EVENT_ADMINS, "running", _setup_stage()),
+    "AddStageJudge": Row(  # an address without the role: invited to it (one audit entry, the invitation's)
+        ORGANIZERS, "running", _setup_stage(), lambda w, role: {"email": "new.judge@matrix.example"}
+    ),
+    "UpdateStageJudge": Row(
+        ORGANIZERS, "running", _setup_stage(user_id="judge_user"), lambda w, role: {"capacity": 3}
+    ),
+    "RemoveStageJudge": Row(ORGANIZERS, "running", _setup_stage(user_id="judge_user")),
+    "CreateTabletSignIn": Row(ORGANIZERS, "running", _setup_stage(user_id="judge_user")),
+    "ListJudgeConflicts": Row(EVENT_ADMINS | {"judge"}, "running", _on("running")),
+    "DeclareJudgeConflict": Row(
+        ORGANIZERS | {"judge"},
+        "running",
+        _on("running"),
+        lambda w, role: {"user_id": w.users["judge"], "team_id": w.ids["judged_team"], "reason": "cousin"},
+    ),
+    "WithdrawJudgeConflict": Row(
+        ORGANIZERS | {"judge"}, "running", lambda w, role: {"conflict_id": w.ids["setup_conflict"]}
+    ),
     "Health": Row(EVERYONE),
     "Login": Row(
         EVERYONE,
@@ -674,6 +1029,138 @@ MATRIX: dict[str, Row] = {
         body=lambda w, role: {"reason": "I know the team"},
         refused=dict.fromkeys(LOGGED_IN - {"judge"}, 404),
     ),
+    # Judging: scoring (judging.scoring): the judge's queue (anyone's own, maybe empty), their
+    # assignment on the scoring stage, its sheet and files (to anyone else it does not exist); the
+    # organizers' sheets of the scoring stage and the log of the sheet of _seed_judging_scoring
+    "JudgeQueue": Row(LOGGED_IN),
+    "GetJudgeAssignment": Row(
+        frozenset({"judge"}),
+        path=lambda w, role: {"assignment_id": w.ids["assignment"]},
+        refused=dict.fromkeys(LOGGED_IN - {"judge"}, 404),
+    ),
+    "SubmitSheet": Row(
+        frozenset({"judge"}),
+        path=lambda w, role: {"assignment_id": w.ids["assignment"]},
+        body=lambda w, role: {
+            "marks": {"idea": 30, "team": 20},
+            "nonce": f"matrix-{role}",
+            "reason": "matrix",
+        },
+        refused=dict.fromkeys(LOGGED_IN - {"judge"}, 404),
+    ),
+    "ListOwnSheetVersions": Row(
+        frozenset({"judge"}),
+        path=lambda w, role: {"assignment_id": w.ids["assignment"]},
+        refused=dict.fromkeys(LOGGED_IN - {"judge"}, 404),
+    ),
+    "DownloadJudgeMaterial": Row(
+        frozenset({"judge"}),
+        path=lambda w, role: {"assignment_id": w.ids["assignment"], "material_id": w.ids["scoring_material"]},
+        refused=dict.fromkeys(LOGGED_IN - {"judge"}, 404),
+    ),
+    "ListStageSheets": Row(EVENT_ADMINS, path=lambda w, role: {"stage_id": w.ids["judging_stage"]}),
+    "ListSheetVersions": Row(EVENT_ADMINS, path=lambda w, role: {"sheet_id": w.ids["scoring_sheet"]}),
+    # Judging: live finals (judging.live): preparing the set-up live stage of _seed_judging_live,
+    # running its scoring stage's idle room; the streams of its closed room (they end at once); a judge's
+    # own room (to anyone else it does not exist)
+    "PrepareLiveRooms": Row(ORGANIZERS, path=lambda w, role: {"stage_id": w.ids["live_setup_stage"]}),
+    "GetLiveRoom": Row(ORGANIZERS, path=_live_room),
+    "RunLiveRoomStep": Row(ORGANIZERS, path=lambda w, role: {**_live_room(w, role), "step": "start-pitch"}),
+    "StreamLiveRoom": Row(EVENT_ADMINS, path=_live_closed_room),
+    "StreamLiveRoomScreen": Row(EVENT_ADMINS, path=_live_closed_room),
+    "GetLiveRoomResult": Row(EVENT_ADMINS, path=_live_room),
+    "DownloadLiveScoreSheet": Row(EVENT_ADMINS, path=_live_room),
+    "GetJudgeRoom": Row(
+        frozenset({"judge"}), path=_live_closed_room, refused=dict.fromkeys(LOGGED_IN - {"judge"}, 404)
+    ),
+    "StreamJudgeRoom": Row(
+        frozenset({"judge"}), path=_live_closed_room, refused=dict.fromkeys(LOGGED_IN - {"judge"}, 404)
+    ),
+    # Judging: advancement, prizes and certificates (judging.advancement), on the published stage of
+    # _seed_judging_advancement; a certificate's document for its holder, the team and the
+    # organizers whose scope covers it (to anyone else it does not exist)
+    "GetAdvancementRules": Row(EVENT_ADMINS, path=lambda w, role: {"stage_id": w.ids["adv_stage"]}),
+    "SetAdvancementRules": Row(
+        ORGANIZERS,
+        path=lambda w, role: {"stage_id": w.ids["adv_stage"]},
+        body=lambda w, role: {"to_stage": w.ids["adv_next"], "rules": {"total": 5}},
+    ),
+    "ListRecommendations": Row(EVENT_ADMINS, path=lambda w, role: {"stage_id": w.ids["adv_stage"]}),
+    "RecommendTeams": Row(
+        EVENT_ADMINS,
+        path=lambda w, role: {"stage_id": w.ids["adv_stage"]},
+        body=lambda w, role: {"entries": [w.ids["adv_runner_entry"]]},
+    ),
+    "AcceptRecommendations": Row(ORGANIZERS, path=lambda w, role: {"stage_id": w.ids["adv_stage"]}),
+    "WithdrawRecommendation": Row(
+        EVENT_ADMINS, path=lambda w, role: {"recommendation_id": w.ids["adv_recommendation"]}
+    ),
+    "RefuseRecommendation": Row(
+        ORGANIZERS,
+        path=lambda w, role: {"recommendation_id": w.ids["adv_recommendation"]},
+        body=lambda w, role: {"reason": "Too late"},
+    ),
+    "GetPrizeTiers": Row(EVENT_ADMINS, path=lambda w, role: {"stage_id": w.ids["adv_stage"]}),
+    "SetPrizeTiers": Row(
+        ORGANIZERS,
+        path=lambda w, role: {"stage_id": w.ids["adv_stage"]},
+        body=lambda w, role: {"tiers": [{"code": "first", "size": 2, "name_en": "First prize"}]},
+    ),
+    "ListAwards": Row(EVENT_ADMINS, path=lambda w, role: {"stage_id": w.ids["adv_stage"]}),
+    "GiveAwards": Row(ORGANIZERS, path=lambda w, role: {"stage_id": w.ids["adv_stage"]}),
+    "ListCertificates": Row(EVENT_ADMINS, path=lambda w, role: {"stage_id": w.ids["adv_stage"]}),
+    "IssueCertificates": Row(ORGANIZERS, path=lambda w, role: {"stage_id": w.ids["adv_stage"]}),
+    "GetCertificatePdf": Row(
+        EVENT_ADMINS | {"member"},
+        path=lambda w, role: {"document": f"{ADV_SERIAL}.pdf"},
+        refused=dict.fromkeys(("judge", "checkin", "other"), 404),
+    ),
+    "RevokeCertificate": Row(
+        ORGANIZERS, path=lambda w, role: {"serial": ADV_SERIAL}, body=lambda w, role: {"reason": "Wrong name"}
+    ),
+    # Judging: results (judging.results), on the stages of _seed_judging_results: runs and exports of
+    # the locked stage, re-review on the scoring stage, appeals on the published ones (the judged
+    # team's leader is ``member``, platform admins may act for anyone; to those who may not see the
+    # team an appeal does not exist)
+    "RequestRankingRun": Row(ORGANIZERS, path=lambda w, role: {"stage_id": w.ids["res_stage"]}),
+    "ListRankingRuns": Row(EVENT_ADMINS, path=lambda w, role: {"stage_id": w.ids["res_stage"]}),
+    "GetRankingRun": Row(EVENT_ADMINS, path=lambda w, role: {"run_id": w.ids["res_run"]}),
+    "GetRankingResults": Row(EVENT_ADMINS, path=lambda w, role: {"run_id": w.ids["res_run"]}),
+    "PublishRanking": Row(
+        ORGANIZERS,
+        path=lambda w, role: {"stage_id": w.ids["res_stage"]},
+        body=lambda w, role: {"run": w.ids["res_run"]},
+    ),
+    "ExportStageResults": Row(
+        EVENT_ADMINS, path=lambda w, role: {"stage_id": w.ids["res_stage"], "file": "rankings.csv"}
+    ),
+    "ListRereview": Row(EVENT_ADMINS, path=lambda w, role: {"stage_id": w.ids["res_scoring"]}),
+    "RequestRereview": Row(
+        ORGANIZERS,
+        path=lambda w, role: {"stage_id": w.ids["res_scoring"]},
+        body=lambda w, role: {"entry": w.ids["res_scoring_entry"], "reason": "Spread of 20 points"},
+    ),
+    "AddRereviewJudge": Row(
+        ORGANIZERS,
+        path=lambda w, role: {"entry_id": w.ids["res_scoring_entry"]},
+        body=lambda w, role: {"judge": w.users["checkin"]},
+    ),
+    "FileAppeal": Row(
+        frozenset({"member", "admin"}),
+        path=lambda w, role: {"stage_id": w.ids["res_free"]},
+        body=lambda w, role: {"team": w.ids["judged_team"], "text": RES_TEXT},
+        team=True,
+    ),
+    "ListAppeals": Row(EVENT_ADMINS, path=lambda w, role: {"stage_id": w.ids["res_published"]}),
+    "GetAppeal": Row(TEAM_VIEWERS, path=lambda w, role: {"appeal_id": w.ids["res_appeal"]}, team=True),
+    "AnswerAppeal": Row(
+        ORGANIZERS,
+        path=lambda w, role: {"appeal_id": w.ids["res_appeal"]},
+        body=lambda w, role: {"status": "dismissed", "answer": "The sheets stand."},
+    ),
+    "WithdrawAppeal": Row(
+        frozenset({"member", "admin"}), path=lambda w, role: {"appeal_id": w.ids["res_appeal"]}, team=True
+    ),
 }
 
 READS = {"GET", "HEAD"}
@@ -772,6 +1259,14 @@ async def test_the_matrix(make_client, openapi, operation_id):
 WORKSPACE_SESSION = {"starts_at": "2027-08-01T11:00", "ends_at": "2027-08-01T12:00", "title_en": "New"}
 
 PAGE_MATRIX: dict[tuple[str, str], Row] = {
+    # Judging: set-up (judging.setup): the hub and a stage's set-up for the event's organizers (scoped
+    # admins read); the tablet's one-time sign-in link is its holder's credential, whoever opens it
+    ("GET", "/workspace/events/{event_id}/judging"): Row(EVENT_ADMINS, "running", _on("running")),
+    ("GET", "/workspace/events/{event_id}/judging/stages/{stage_id}"): Row(
+        EVENT_ADMINS, "running", _on("running", stage_id="judging_stage")
+    ),
+    ("GET", "/tablet/{token}"): Row(EVERYONE, path=lambda w, role: {"token": TABLET_TOKEN}),
+    ("POST", "/tablet/{token}"): Row(EVERYONE, path=lambda w, role: {"token": TABLET_TOKEN}),
     ("GET", "/"): Row(EVERYONE),
     ("GET", "/login"): Row(EVERYONE),
     ("POST", "/login"): Row(
@@ -941,6 +1436,24 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
         path=lambda w, role: {"token": INVITATION_TOKEN},
         body=lambda w, role: {"display_name": "Invitee", "password": PASSWORD, "password_again": PASSWORD},
     ),
+    # Judging: assignment (judging.assign): the scoring stage's page, for every organizer (scoped ones
+    # see their scope, without the forms)
+    ("GET", "/workspace/events/{event_id}/judging/stages/{stage_id}/assignment"): Row(
+        EVENT_ADMINS,
+        path=lambda w, role: {"event_id": w.events["running"], "stage_id": w.ids["judging_stage"]},
+    ),
+    # and the judge's page to abstain from their assignment (to anyone else it does not exist)
+    ("GET", "/assignments/{assignment_id}/recuse"): Row(
+        frozenset({"judge"}),
+        path=lambda w, role: {"assignment_id": w.ids["assignment"]},
+        refused=dict.fromkeys(LOGGED_IN - {"judge"}, 404),
+    ),
+    ("POST", "/assignments/{assignment_id}/recuse"): Row(
+        frozenset({"judge"}),
+        path=lambda w, role: {"assignment_id": w.ids["assignment"]},
+        body=lambda w, role: {"reason": "I know the team"},
+        refused=dict.fromkeys(LOGGED_IN - {"judge"}, 404),
+    ),
     # the participants' team pages: the team of the open contest (see _seed_team); its member may
     # look and submit materials, only the organizers whose scope covers it change it
     ("GET", "/teams"): Row(LOGGED_IN),
@@ -999,6 +1512,89 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/team-invitations/{token}/decline"): Row(
         frozenset({"anonymous"}), path=lambda w, role: {"token": TEAM_INVITATION_TOKEN}
     ),
+    # Judging: live finals (judging.live), as in the API rows
+    ("GET", "/workspace/events/{event_id}/judging/stages/{stage_id}/live"): Row(
+        ORGANIZERS, path=lambda w, role: {"event_id": w.events["running"], "stage_id": w.ids["live_stage"]}
+    ),
+    ("GET", "/live/rooms/{panel_id}/screen"): Row(EVENT_ADMINS, path=_live_room),
+    ("GET", "/judge/rooms/{panel_id}"): Row(
+        frozenset({"judge"}), path=_live_closed_room, refused=dict.fromkeys(LOGGED_IN - {"judge"}, 404)
+    ),
+    # Judging: advancement, prizes and certificates (judging.advancement), as in the API rows
+    **{
+        (method, f"{ADV_PAGES}{rest}"): Row(allowed, path=_adv_stage, body=body)
+        for method, rest, allowed, body in (
+            ("GET", "/advancement", EVENT_ADMINS, None),
+            ("GET", "/prizes", EVENT_ADMINS, None),
+            ("POST", "/advancement/rules", ORGANIZERS, lambda w, role: {"to_stage": w.ids["adv_next"], "total": "5"}),
+            ("POST", "/advancement/recommend", EVENT_ADMINS, lambda w, role: {"entry": w.ids["adv_runner_entry"]}),
+            ("POST", "/advancement/accept", ORGANIZERS, None),
+            (
+                "POST",
+                "/prizes/tiers",
+                ORGANIZERS,
+                lambda w, role: {"code_0": "first", "size_0": "2", "name_en_0": "First prize"},
+            ),
+            ("POST", "/prizes/awards", ORGANIZERS, None),
+            ("POST", "/prizes/certificates", ORGANIZERS, None),
+        )
+    },
+    ("GET", "/teams/{team_id}/certificates"): Row(
+        TEAM_VIEWERS, path=lambda w, role: {"team_id": w.ids["judged_team"]}, team=True
+    ),
+    ("GET", "/verify/{serial}"): Row(EVERYONE, path=lambda w, role: {"serial": ADV_SERIAL}),
+    # Judging: results (judging.results), as in the API rows
+    **{
+        (method, f"{ADV_PAGES}{rest}"): Row(
+            allowed, path=lambda w, role, key=key: _res_stage(w, key), body=body
+        )
+        for method, rest, key, allowed, body in (
+            ("GET", "/results", "res_stage", EVENT_ADMINS, None),
+            ("POST", "/results/run", "res_stage", ORGANIZERS, None),
+            (
+                "POST",
+                "/results/publish",
+                "res_stage",
+                ORGANIZERS,
+                lambda w, role: {"run": str(w.ids["res_run"])},
+            ),
+            (
+                "POST",
+                "/results/rereview",
+                "res_scoring",
+                ORGANIZERS,
+                lambda w, role: {"entry": str(w.ids["res_scoring_entry"]), "reason": "Spread"},
+            ),
+            ("GET", "/appeals", "res_published", EVENT_ADMINS, None),
+        )
+    },
+    ("POST", f"{ADV_PAGES}/appeals/{{appeal_id}}/answer"): Row(
+        ORGANIZERS,
+        path=lambda w, role: {**_res_stage(w, "res_published"), "appeal_id": w.ids["res_appeal"]},
+        body=lambda w, role: {"status": "upheld", "answer": "Re-scored."},
+    ),
+    ("GET", "/events/{event}/stages/{stage_id}/results"): Row(
+        EVERYONE, path=lambda w, role: {"event": w.events["running"], "stage_id": w.ids["res_published"]}
+    ),
+    ("GET", "/teams/{team_id}/results"): Row(
+        TEAM_VIEWERS, path=lambda w, role: {"team_id": w.ids["judged_team"]}, team=True
+    ),
+    ("POST", "/teams/{team_id}/results/appeal"): Row(
+        frozenset({"member", "admin"}),
+        path=lambda w, role: {"team_id": w.ids["judged_team"]},
+        body=lambda w, role: {"stage": str(w.ids["res_free"]), "text": RES_TEXT},
+        team=True,
+    ),
+    ("POST", "/teams/{team_id}/results/appeals/{appeal_id}/withdraw"): Row(
+        frozenset({"member", "admin"}),
+        path=lambda w, role: {"team_id": w.ids["judged_team"], "appeal_id": w.ids["res_appeal"]},
+        team=True,
+    ),
+    # Judging: scoring (judging.scoring): the tablet page (anyone logged in: their own queue, maybe
+    # empty), its service worker and web app manifest (files, like /static)
+    ("GET", "/judge"): Row(LOGGED_IN),
+    ("GET", "/judge/sw.js"): Row(EVERYONE),
+    ("GET", "/judge/manifest.webmanifest"): Row(EVERYONE),
 }
 
 
