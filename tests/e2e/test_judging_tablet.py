@@ -187,6 +187,8 @@ def test_a_judge_scores_online_and_offline_and_every_sheet_counts_once(browser, 
 
 
 def test_a_draft_survives_a_closed_tab_and_a_change_asks_why(browser, server, scoring):
+    """Changes the first entry's sheet, which the test above submitted (the module's tests share the
+    stage and run in order)."""
     first = scoring["assignments"][0]
     context = browser.new_context(
         base_url=server.url, viewport={"width": 375, "height": 740}, has_touch=True, locale="en-US"
