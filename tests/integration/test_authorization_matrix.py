@@ -906,7 +906,10 @@ MATRIX: dict[str, Row] = {
     "GetConsents": Row(LOGGED_IN),
     "SetConsents": Row(LOGGED_IN, body=lambda w, role: {"share_sponsors": True}),
     "ExportMyData": Row(LOGGED_IN),
-    "EraseMyAccount": Row(LOGGED_IN, body=lambda w, role: {"password": PASSWORD}),
+    # member leads the judged team (erasure refused while one leads a team that is not withdrawn)
+    "EraseMyAccount": Row(
+        LOGGED_IN - {"member"}, body=lambda w, role: {"password": PASSWORD}, refused={"member": 409}
+    ),
     "ChangePassword": Row(
         LOGGED_IN, body=lambda w, role: {"current_password": PASSWORD, "new_password": "another password"}
     ),
@@ -1311,7 +1314,9 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("POST", "/me/details"): Row(LOGGED_IN, body=lambda w, role: {"name_native": "Me", "name_latin": "Me"}),
     ("POST", "/me/consents"): Row(LOGGED_IN, body=lambda w, role: {"share_sponsors": "on"}),
-    ("POST", "/me/erase"): Row(LOGGED_IN, body=lambda w, role: {"password": PASSWORD}),
+    ("POST", "/me/erase"): Row(
+        LOGGED_IN - {"member"}, body=lambda w, role: {"password": PASSWORD}, refused={"member": 409}
+    ),
     # the invitation's link: its address has no account, so anonymous visitors create one (the first
     # call accepts it); every logged-in role is another address
     # the organizer's workspace: "other" is an organization admin too, of another organization
