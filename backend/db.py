@@ -168,6 +168,11 @@ UNIQUE_CONSTRAINTS: dict[str, Taken] = {
     "team_member_person": Taken(
         "already_in_team", "This address already has a seat, an invitation or a request in this team", "email"
     ),
+    # judging: the services check these under the stage's lock; the indexes are the backstop
+    "assignment_active": Taken("assignment_exists", "The judge is already assigned to this entry", "judge"),
+    "panel_name": Taken("panel_name_taken", "The stage has a room with this name", "name"),
+    "stage_judge_person": Taken("judge_exists", "This person is already a judge of the stage"),
+    "appeal_team": Taken("appeal_exists", "The team has already appealed against this stage's ranking"),
 }
 # SQLite names the columns of a column index, not the index: "table.a, table.b" → the name.
 _SQLITE_COLUMNS = {
@@ -179,6 +184,11 @@ _SQLITE_COLUMNS = {
     "material.team, material.stage, material.kind, material.version": "material_version",
     "team_member.track, team_member.user": "team_member_seat",
     "team_member.team, team_member.email": "team_member_person",
+    "assignment.stage_entry, assignment.judge": "assignment_active",
+    "panel.stage, panel.name": "panel_name",
+    'stage_judge.stage, stage_judge."user"': "stage_judge_person",
+    "stage_judge.stage, stage_judge.user": "stage_judge_person",
+    "appeal.stage, appeal.team": "appeal_team",
 }
 _SQLITE_VIOLATIONS = {
     "SQLITE_CONSTRAINT_UNIQUE",

@@ -56,6 +56,9 @@ PATTERN_MESSAGES: dict[str, str] = {
     r"^[A-Za-z]{2}$": "must be a two-letter country code, such as CN",
     LATIN_NAME_PATTERN: "must be written in Latin letters, such as Wang Xiaoming",
     r"^([A-Z]{2})?$": "must be a two-letter country code in capitals, such as CN, or empty",
+    r"^[a-z-]+$": "may contain only lower-case letters and hyphens",
+    r"^[A-Za-z0-9_-]{1,32}$": "is not a certificate's serial (up to 32 letters, digits, _ and -)",
+    r"^[A-Za-z0-9_-]{1,32}\.pdf$": "is not a certificate's file name (its serial, then .pdf)",
 }
 
 

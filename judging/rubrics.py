@@ -1,9 +1,6 @@
 """A stage's rubric as every part of judging reads it: the current version, the engine's view of it,
-and a judge's marks checked against it.
-
-A rubric version is immutable once written (editing writes a new version, ``judging.setup``), so
-versions are cached by id for the life of the process: the scoring hot path reads none.
-"""
+and a judge's marks checked against it. A version is immutable once written: editing writes a new
+version (``judging.setup``)."""
 
 from __future__ import annotations
 
@@ -14,8 +11,6 @@ from judging.engine.model import Criterion as EngineCriterion
 from judging.engine.model import Rubric as EngineRubric
 from judging.tables import Rubric
 
-_BY_ID: dict[int, dict[str, Any]] = {}
-
 
 async def current_rubric(stage_id: int) -> dict[str, Any] | None:
     """The stage's highest rubric version (its row), or ``None`` before one is written."""
@@ -25,18 +20,6 @@ async def current_rubric(stage_id: int) -> dict[str, Any] | None:
         .order_by(Rubric.version, ascending=False)
         .first()
     )
-
-
-async def rubric_by_id(rubric_id: int) -> dict[str, Any]:
-    """A rubric version's row, from the process's cache after the first read (criteria never change;
-    only ``locked_at`` does, which callers needing it read themselves)."""
-    row = _BY_ID.get(rubric_id)
-    if row is None:
-        row = await Rubric.select().where(Rubric.id == rubric_id).first()
-        if row is None:
-            raise LookupError(f"rubric {rubric_id} does not exist")
-        _BY_ID[rubric_id] = row
-    return row
 
 
 def engine_rubric(criteria: list[dict[str, Any]]) -> EngineRubric:
