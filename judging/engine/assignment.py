@@ -188,7 +188,8 @@ def assign(
     active = k > 0
 
     # Eligibility, counted per entry and per judge: same institution plus listed conflicts.
-    n_inst = int(max(entry_inst.max(initial=-1), judge_inst.max(initial=-1))) + 1
+    # at least one slot, so the lookups below work when nobody has an institution
+    n_inst = max(1, int(max(entry_inst.max(initial=-1), judge_inst.max(initial=-1))) + 1)
     judges_per_inst = np.bincount(judge_inst[judge_inst >= 0], minlength=n_inst)
     entries_per_inst = np.bincount(entry_inst[active & (entry_inst >= 0)], minlength=n_inst)
     ce, cj = conflict_keys // n_judges, conflict_keys % n_judges

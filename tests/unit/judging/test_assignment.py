@@ -39,6 +39,15 @@ def test_string_labels_and_missing_institutions():
     assert not pairs & {(0, 0), (0, 3), (1, 2)}
 
 
+@pytest.mark.parametrize("missing", [None, ""])
+def test_nobody_has_an_institution(missing):
+    """A stage whose teams and judges name no institution: only listed conflicts constrain."""
+    result = assign([missing] * 12, [missing] * 5, 3, conflicts=(np.array([0]), np.array([4])), seed=2)
+    assert np.all(np.bincount(result.entry, minlength=12) == 3)
+    assert (0, 4) not in set(zip(result.judge.tolist(), result.entry.tolist(), strict=True))
+    assert result.report.load_spread <= 1
+
+
 def test_explicit_conflicts_are_never_assigned():
     entry_inst, judge_inst = _instance(40, 12, 5)
     banned_judge = np.r_[np.zeros(30, int), np.arange(1, 9)]
