@@ -97,6 +97,8 @@ class _Rules:
         self.judge_inst = judge_inst
         self.n_judges = judge_inst.size
         self.conflict_keys = conflict_keys
+        # institution codes run 0..n-1; at least one slot, so lookups work when nobody has one
+        self.n_institutions = max(1, int(max(entry_inst.max(initial=-1), judge_inst.max(initial=-1))) + 1)
 
     def forbidden(self, entry: np.ndarray, judge: np.ndarray) -> np.ndarray:
         ei = self.entry_inst[entry]
@@ -188,8 +190,7 @@ def assign(
     active = k > 0
 
     # Eligibility, counted per entry and per judge: same institution plus listed conflicts.
-    # at least one slot, so the lookups below work when nobody has an institution
-    n_inst = max(1, int(max(entry_inst.max(initial=-1), judge_inst.max(initial=-1))) + 1)
+    n_inst = rules.n_institutions
     judges_per_inst = np.bincount(judge_inst[judge_inst >= 0], minlength=n_inst)
     entries_per_inst = np.bincount(entry_inst[active & (entry_inst >= 0)], minlength=n_inst)
     ce, cj = conflict_keys // n_judges, conflict_keys % n_judges
@@ -553,7 +554,7 @@ def _pair_probability_bound(
     """Largest chance any judge–entry pair can have under the random deal (see module docstring)."""
     n_judges = rules.n_judges
     terms = []
-    n_inst = int(max(rules.entry_inst.max(initial=-1), rules.judge_inst.max(initial=-1))) + 1
+    n_inst = rules.n_institutions
     for pool in np.unique(slot_pool):
         in_pool = slot_pool == pool
         size = int(in_pool.sum())
