@@ -317,7 +317,7 @@ async def test_organizers_see_sheets_within_their_scope(db, make_client, make_us
 
 
 async def test_the_tablet_page_installs_and_its_worker_covers_it(db, make_client):
-    world, assignments = await scored_world(teams=2, judges=4)
+    world, _assignments = await scored_world(teams=2, judges=4)
     anonymous = await make_client()
     login = await anonymous.get("/judge")
     assert login.status_code in (302, 303)
