@@ -18,7 +18,7 @@ from piccolo.querystring import QueryString
 
 from backend import policy, tasks
 from backend.db import engine, fetch_one, locked_row, on_commit, transaction
-from backend.errors import Conflict, DomainError, NotFound, Term
+from backend.errors import Conflict, DomainError, NotFound
 from backend.events.tables import Event
 from backend.policy import Action, Principal
 from backend.schemas import has_visible_text
@@ -38,6 +38,7 @@ from judging.results.schemas import (
     RereviewOut,
 )
 from judging.results.workdays import objection_end
+from judging.setup.service import state_conflict
 from judging.tables import (
     Appeal,
     AppealStatus,
@@ -49,15 +50,6 @@ from judging.tables import (
 )
 
 RANK_JOB = "rank_stage"
-
-
-def state_conflict(status: str) -> Conflict:
-    """409 ``judging_state``: the stage's judging is in a state that does not allow this."""
-    return Conflict(
-        "judging_state",
-        "The stage's judging is {state}; this change is not possible now",
-        params={"state": Term(status, "judging state")},
-    )
 
 
 def _now() -> dt.datetime:
