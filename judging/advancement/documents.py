@@ -66,7 +66,8 @@ def certificate_pdf(row: dict[str, Any], lang: str, url: str) -> bytes:
     line(f"{role} · {team}", 12, 7, top=pdf.get_y() + 2)
     line(t.gettext("has been awarded"), 12, 7, top=pdf.get_y() + 4)
     line(localized_text(row, "tier", lang) or row["tier_code"], 24, 13)
-    issued = format_date(row["issued_at"], format="long", locale=_BABEL_LOCALE[lang])
+    # Babel puts narrow no-break spaces into dates ("30 июня 2027 г."), which the CJK font lacks
+    issued = format_date(row["issued_at"], format="long", locale=_BABEL_LOCALE[lang]).replace("\u202f", " ")
     pdf.set_font(FONT, size=10)
     pdf.set_xy(22, pdf.h - 42)
     pdf.cell(150, 6, t.gettext("Issued on %(date)s") % {"date": issued})
