@@ -50,7 +50,7 @@ from judging.advancement.schemas import (
     TiersIn,
 )
 from judging.results.service import published_results
-from judging.setup.service import add_entry
+from judging.setup.service import add_entry, state_conflict
 from judging.tables import (
     AdvancementRules,
     Award,
@@ -75,17 +75,9 @@ def _json(value: Any) -> dict[str, Any]:
     return msgspec.json.decode(value) if isinstance(value, str | bytes) else dict(value or {})
 
 
-def _state_conflict(status: str) -> Conflict:
-    return Conflict(
-        "judging_state",
-        "The stage's judging is {state}; this needs it published",
-        params={"state": Term(status, "judging state")},
-    )
-
-
 def _require_published(access: StageAccess) -> None:
     if access.judging["status"] != JudgingStatus.published.value or access.judging["published_run"] is None:
-        raise _state_conflict(access.judging["status"])
+        raise state_conflict(access.judging["status"])
 
 
 # The published ranking ---------------------------------------------------------------------------
