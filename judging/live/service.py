@@ -24,13 +24,13 @@ from judging.assign.service import conflict_pairs
 from judging.history import judging_changed
 from judging.live import events
 from judging.live.result import RoomResult, room_result
-from judging.rubrics import rubric_by_id
 from judging.tables import (
     AssignmentSource,
     EntryStatus,
     JudgingStatus,
     Panel,
     PanelPhase,
+    Rubric,
     StageJudging,
 )
 
@@ -382,7 +382,10 @@ async def entry_sheets(entry_id: int) -> list[dict[str, Any]]:
 
 
 async def _criteria(rubric_id: int) -> list[dict[str, Any]]:
-    criteria = (await rubric_by_id(rubric_id))["criteria"]
+    row = await Rubric.select(Rubric.criteria).where(Rubric.id == rubric_id).first()
+    if row is None:
+        raise NotFound("Rubric")
+    criteria = row["criteria"]
     return json.loads(criteria) if isinstance(criteria, str) else criteria
 
 
