@@ -58,6 +58,7 @@ PHASES = {
     "done": "Done",
     "failed": "Failed",
 }
+APPEAL_STATE = "appeal state"  # the context of the words below (an event is "Open" too)
 APPEAL_STATES = {"open": "Open", "upheld": "Upheld", "dismissed": "Dismissed", "withdrawn": "Withdrawn"}
 
 
@@ -457,7 +458,7 @@ class ResultsPages(Controller):
             current="appeals",
             configure=_allowed(principal, Action.configure_judging, access),
             appeals=await service.list_appeals(principal, stage_id),
-            states={k: t.gettext(v) for k, v in APPEAL_STATES.items()},
+            states={k: t.pgettext(APPEAL_STATE, v) for k, v in APPEAL_STATES.items()},
             problem=problem,
             stage_done=_done(request),
         )
@@ -559,7 +560,7 @@ class PublicResultsPages(Controller):
             event=event,
             stages=stages,
             leader=leader,
-            states={k: t.gettext(v) for k, v in APPEAL_STATES.items()},
+            states={k: t.pgettext(APPEAL_STATE, v) for k, v in APPEAL_STATES.items()},
             flags={k: t.gettext(v) for k, v in FLAGS.items()},
             problem=problem,
             text=text,
