@@ -171,6 +171,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(
             "  (also judge02..30, team002..300 and booth01..40 @podium.example; workspace: /workspace; back office: /admin/)"
         )
+        print(
+            "  judging: judges score at /judge (judge@ sits in room 1 of the live final); the team leader's"
+            " team has an open appeal at /teams/…/results"
+        )
     return status
 
 

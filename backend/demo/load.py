@@ -242,14 +242,14 @@ TRACK_DESCRIPTIONS = {
 }
 STAGE_DESCRIPTIONS = {
     StageLevel.school: (
-        "各校组织初赛，评审项目计划书。",
-        "Each school runs its own round on the written business plan.",
-        "Каждый вуз проводит свой отбор по бизнес-плану.",
+        "网络评审：评委在线评阅项目计划书，各校按配额向省赛推荐团队。",
+        "Online review of the written business plans; schools recommend their teams to the province under quotas.",
+        "Онлайн-оценка бизнес-планов; вузы рекомендуют команды в региональный тур по квотам.",
     ),
     StageLevel.province: (
-        "省级网络评审，优胜团队晋级全国总决赛。",
-        "Online review by each province's judges; the winners go on to the national final.",
-        "Онлайн-оценка жюри региона; победители выходят в национальный финал.",
+        "省赛现场决赛：三个赛场路演与答辩，去掉最高分和最低分。",
+        "Live final in three rooms: pitch and questions, highest and lowest marks dropped.",
+        "Очный финал в трёх залах: презентация и вопросы, высшая и низшая оценки отбрасываются.",
     ),
     StageLevel.national: (
         "现场路演与答辩。",
