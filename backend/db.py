@@ -55,6 +55,12 @@ async def fetch_one(sql: str, *args: Any) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+async def fetch_all(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Every row of a hand-written query (``{}`` placeholders, as :func:`fetch_one`), for reads the
+    ORM cannot say or says slowly (joins, aggregates, window functions)."""
+    return await engine().run_querystring(QueryString(sql, *args))
+
+
 def engine() -> Engine:
     """The engine in use: the one :func:`use` bound, else Piccolo's configuration (its own tools)."""
     db = _engine or engine_finder()

@@ -22,7 +22,7 @@ import msgspec
 from piccolo.querystring import QueryString
 
 from backend import policy
-from backend.db import engine, fetch_one, locked_row, transaction, utcnow
+from backend.db import engine, fetch_all, fetch_one, locked_row, transaction, utcnow
 from backend.errors import INVALID_INPUT, Conflict, DomainError, FieldChecks, Forbidden, NotFound, Term
 from backend.events.tables import Stage, Track
 from backend.policy import Action, Principal, Scope
@@ -64,10 +64,6 @@ from judging.tables import (
 )
 
 SERIAL_BYTES = 16  # 128 random bits: a serial nobody guesses (22 URL-safe characters)
-
-
-async def _rows(sql: str, *args: Any) -> list[dict[str, Any]]:
-    return await engine().run_querystring(QueryString(sql, *args))
 
 
 def _json(value: Any) -> dict[str, Any]:
@@ -117,7 +113,7 @@ async def standings(stage_id: int) -> list[Standing]:
     results = await published_results(stage_id)
     active = {
         r["id"]
-        for r in await _rows(
+        for r in await fetch_all(
             "SELECT e.id FROM stage_entry e JOIN team t ON t.id = e.team "
             "WHERE e.stage = {} AND e.status = {} AND t.status <> {}",
             stage_id,
@@ -197,7 +193,7 @@ async def _check_rules(event_id: int, data: QuotaRules) -> None:
     if data.per_region:
         known = {
             r["region"]
-            for r in await _rows(
+            for r in await fetch_all(
                 "SELECT DISTINCT region FROM team WHERE event = {} UNION SELECT DISTINCT region FROM institution",
                 event_id,
             )
@@ -291,7 +287,7 @@ def _place_of(row: dict[str, Any]) -> quotas.Place:
 
 
 async def _recommendations(stage_id: int) -> list[dict[str, Any]]:
-    return await _rows(_RECOMMENDATIONS, stage_id)
+    return await fetch_all(_RECOMMENDATIONS, stage_id)
 
 
 def _live(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -698,7 +694,7 @@ def _award_ties(rows: list[dict[str, Any]]) -> list[TeamTieOut]:
 
 
 async def _awards_out(stage_id: int, given: int) -> AwardsOut:
-    rows = await _rows(_AWARDS, stage_id)
+    rows = await fetch_all(_AWARDS, stage_id)
     awards = [
         AwardOut(r["id"], r["team"], r["team_name"], r["tier_code"], r["rank"], r["awarded_at"]) for r in rows
     ]
@@ -790,7 +786,9 @@ def verify_url(base_url: str, serial: str) -> str:
 
 async def list_certificates(principal: Principal, stage_id: int, base_url: str) -> CertificatesOut:
     await stage_access(principal, stage_id, Action.view_judging)
-    return CertificatesOut([certificate_out(r, base_url) for r in await _rows(_CERTIFICATES, stage_id)], 0)
+    return CertificatesOut(
+        [certificate_out(r, base_url) for r in await fetch_all(_CERTIFICATES, stage_id)], 0
+    )
 
 
 async def issue_certificates(principal: Principal, stage_id: int, base_url: str) -> CertificatesOut:
@@ -801,12 +799,12 @@ async def issue_certificates(principal: Principal, stage_id: int, base_url: str)
         await locked_row(StageJudging, stage_id, by=StageJudging.stage)
         have = {
             (r["award"], r["user"])
-            for r in await _rows(
+            for r in await fetch_all(
                 'SELECT c.award, c."user" FROM certificate c JOIN award a ON a.id = c.award WHERE a.stage = {}',
                 stage_id,
             )
         }
-        people = [p for p in await _rows(_PEOPLE, stage_id) if (p["award"], p["user"]) not in have]
+        people = [p for p in await fetch_all(_PEOPLE, stage_id) if (p["award"], p["user"]) not in have]
         now = utcnow()
         if people:
             await Certificate.insert(
@@ -827,7 +825,7 @@ async def issue_certificates(principal: Principal, stage_id: int, base_url: str)
         await history.judging_changed(
             principal.id, access.stage["event"], "certificates_issued", "stage", stage_id, count=len(people)
         )
-    rows = await _rows(_CERTIFICATES, stage_id)
+    rows = await fetch_all(_CERTIFICATES, stage_id)
     return CertificatesOut([certificate_out(r, base_url) for r in rows], len(people))
 
 
@@ -853,7 +851,7 @@ async def certificate_by_serial(serial: str) -> dict[str, Any] | None:
 async def team_certificates(team_id: int) -> list[dict[str, Any]]:
     """A team's certificates of every stage, as :func:`certificate_by_serial` gives each (the
     caller has checked the team)."""
-    return await _rows(_CERTIFICATE + "WHERE c.team = {} ORDER BY c.issued_at, c.id", team_id)
+    return await fetch_all(_CERTIFICATE + "WHERE c.team = {} ORDER BY c.issued_at, c.id", team_id)
 
 
 async def certificate_for(principal: Principal, serial: str) -> dict[str, Any]:

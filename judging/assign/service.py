@@ -25,7 +25,7 @@ from scipy.sparse.csgraph import connected_components
 
 from backend import policy
 from backend.accounts.tables import Role, RoleGrant, User
-from backend.db import engine, fetch_one, locked_row, transaction, utcnow
+from backend.db import engine, fetch_all, fetch_one, locked_row, transaction, utcnow
 from backend.errors import Conflict, DomainError, NotFound, Term
 from backend.events.tables import Event, Stage
 from backend.policy import Action, Principal
@@ -97,10 +97,6 @@ _BY_ENTRY = " AND e.id = {}"
 CONFLICT_KINDS = tuple(_CONFLICTS)
 
 
-async def _rows(sql: str, *args: Any) -> list[dict[str, Any]]:
-    return await engine().run_querystring(QueryString(sql, *args))
-
-
 async def conflict_kinds(stage_id: int, judge_id: int | None = None, entry_id: int | None = None) -> dict:
     """``{(judge_id, entry_id): kind}`` of the stage's conflicts of interest (the first kind found),
     for every pair, or only for the judge and/or the entry given."""
@@ -111,7 +107,7 @@ async def conflict_kinds(stage_id: int, judge_id: int | None = None, entry_id: i
             if value is not None:
                 sql += narrowing
                 args.append(value)
-        for row in await _rows(sql, *args):
+        for row in await fetch_all(sql, *args):
             found.setdefault((row["judge"], row["entry"]), kind)
     return found
 
@@ -147,7 +143,7 @@ async def _lock_stage(stage_id: int) -> dict[str, Any]:
 
 async def _loads(stage_id: int) -> Counter[int]:
     """Active assignments per judge of the stage."""
-    rows = await _rows(
+    rows = await fetch_all(
         "SELECT judge, COUNT(*) AS n FROM assignment WHERE stage = {} AND state = 'active' GROUP BY judge",
         stage_id,
     )
@@ -394,7 +390,7 @@ async def run_engine(principal: Principal, stage_id: int, data: RunIn) -> RunOut
     access = await stage_access(principal, stage_id, Action.configure_judging)
     if access.judging["status"] != JudgingStatus.setup.value:
         raise state_conflict(access.judging["status"])
-    entries = await _rows(_ENTRIES, stage_id)
+    entries = await fetch_all(_ENTRIES, stage_id)
     judge_rows = await _stage_judges(stage_id)
     judges = [r["user"] for r in judge_rows]
     entry_index = {e["id"]: i for i, e in enumerate(entries)}
@@ -505,7 +501,7 @@ async def get_run(principal: Principal, run_id: int) -> RunOut:
 
 
 async def _active_pairs(stage_id: int) -> list[dict[str, Any]]:
-    return await _rows(
+    return await fetch_all(
         "SELECT a.stage_entry AS entry, a.judge FROM assignment a JOIN stage_entry e ON e.id = a.stage_entry "
         "WHERE a.stage = {} AND a.state = 'active' AND e.status = 'active'",
         stage_id,
@@ -519,7 +515,9 @@ async def health(stage_id: int, per_entry: int) -> HealthOut:
     conflicts = await conflict_pairs(stage_id)
     entry_ids = [
         r["id"]
-        for r in await _rows("SELECT id FROM stage_entry WHERE stage = {} AND status = 'active'", stage_id)
+        for r in await fetch_all(
+            "SELECT id FROM stage_entry WHERE stage = {} AND status = 'active'", stage_id
+        )
     ]
     judged = Counter(p["entry"] for p in pairs)
     judges = sorted({p["judge"] for p in pairs})
@@ -608,7 +606,7 @@ async def publish_run(principal: Principal, run_id: int, data: PublishIn) -> Run
             accepted_warnings=bool(data.accept_warnings and (state.conflicts or state.components > 1)),
         )
         event, stage = await _mail_context(stage_id)
-        judges = await _rows(
+        judges = await fetch_all(
             "SELECT u.id, u.email, u.locale, COUNT(*) AS n FROM assignment a JOIN podium_user u ON u.id = a.judge "
             "WHERE a.stage = {} AND a.state = 'active' GROUP BY u.id, u.email, u.locale ORDER BY u.id",
             stage_id,
@@ -629,13 +627,13 @@ async def _replacement(stage_id: int, entry_id: int, panel: int | None, rng: ran
     judges = [j for j in await _stage_judges(stage_id) if panel is None or j["panel"] == panel]
     loads = await _loads(stage_id)
     conflicted = await conflict_kinds(stage_id, entry_id=entry_id)
-    rows = await _rows("SELECT judge, state FROM assignment WHERE stage_entry = {}", entry_id)
+    rows = await fetch_all("SELECT judge, state FROM assignment WHERE stage_entry = {}", entry_id)
     had = {r["judge"] for r in rows if r["state"] != AssignmentState.removed.value}
     # co-judges of the entry's other judges, with the number of entries they share
     shared = Counter(
         {
             row["judge"]: row["n"]
-            for row in await _rows(
+            for row in await fetch_all(
                 "SELECT b.judge, COUNT(*) AS n FROM assignment a "
                 "JOIN assignment b ON b.stage_entry = a.stage_entry AND b.state = 'active' "
                 "WHERE a.stage = {} AND a.state = 'active' AND a.judge IN "
@@ -729,7 +727,7 @@ async def recuse(principal: Principal, assignment_id: int, data: RecuseIn) -> Re
 
 async def _visible_entries(principal: Principal, access: StageAccess) -> list[dict[str, Any]]:
     """The stage's entries with their teams, limited to the caller's scope."""
-    rows = await _rows(
+    rows = await fetch_all(
         "SELECT e.id, e.label, e.track, e.status, t.id AS team, t.name, t.entry_title, t.region, t.institution "
         "FROM stage_entry e JOIN team t ON t.id = e.team WHERE e.stage = {} ORDER BY e.id",
         access.stage["id"],
@@ -746,7 +744,7 @@ async def stage_assignments(principal: Principal, stage_id: int) -> StageAssignm
     entries = await _visible_entries(principal, access)
     entry_ids = {e["id"] for e in entries}
     per_entry = await _per_entry(stage_id, access.judging)
-    rows = await _rows(
+    rows = await fetch_all(
         "SELECT a.id, a.stage_entry, a.judge, a.state, a.source, a.recusal_reason, a.ended_at, "
         "u.display_name, (s.id IS NOT NULL) AS submitted "
         "FROM assignment a JOIN podium_user u ON u.id = a.judge LEFT JOIN score_sheet s ON s.assignment = a.id "
@@ -776,7 +774,7 @@ async def stage_assignments(principal: Principal, stage_id: int) -> StageAssignm
                     r["ended_at"],
                 )
             )
-    judges = await _rows(
+    judges = await fetch_all(
         'SELECT DISTINCT sj."user" AS id, u.display_name, sj.capacity FROM stage_judge sj '
         'JOIN podium_user u ON u.id = sj."user" WHERE sj.stage = {} ORDER BY u.display_name, sj."user"',
         stage_id,

@@ -15,7 +15,7 @@ from typing import Any
 from piccolo.querystring import QueryString
 
 from backend import policy
-from backend.db import engine, fetch_one, locked_row, on_commit, transaction, utcnow
+from backend.db import engine, fetch_all, fetch_one, locked_row, on_commit, transaction, utcnow
 from backend.errors import INVALID_INPUT, Conflict, DomainError, NotFound, Term
 from backend.policy import Action, AssignmentContext, Principal
 from backend.teams.access import team_scope
@@ -42,10 +42,6 @@ STEPS: dict[str, tuple[tuple[PanelPhase, ...], PanelPhase]] = {
     "next": ((PanelPhase.scoring,), PanelPhase.idle),
     "close": ((PanelPhase.idle, PanelPhase.scoring), PanelPhase.closed),
 }
-
-
-async def _rows(sql: str, *args: Any) -> list[dict[str, Any]]:
-    return await engine().run_querystring(QueryString(sql, *args))
 
 
 def _refuse_state(status: str) -> Conflict:
@@ -75,16 +71,16 @@ async def prepare_rooms(principal: Principal, stage_id: int) -> dict[str, Any]:
         assert judging is not None
         if judging["status"] not in (JudgingStatus.setup.value, JudgingStatus.scoring.value):
             raise _refuse_state(judging["status"])
-        judges = await _rows(
+        judges = await fetch_all(
             'SELECT "user" AS judge, panel FROM stage_judge WHERE stage = {} AND panel IS NOT NULL', stage_id
         )
-        entries = await _rows(
+        entries = await fetch_all(
             "SELECT id, panel FROM stage_entry WHERE stage = {} AND status = 'active' AND panel IS NOT NULL",
             stage_id,
         )
         existing = {
             (r["judge"], r["stage_entry"])
-            for r in await _rows(
+            for r in await fetch_all(
                 "SELECT judge, stage_entry FROM assignment WHERE stage = {} AND state = 'active'", stage_id
             )
         }
@@ -157,7 +153,7 @@ async def panel_access(
         raise NotFound("Room")
     access = await stage_access(principal, panel["stage"], action)
     if action is Action.view_judging and principal is not None and not principal.is_platform_admin:
-        teams = await _rows(
+        teams = await fetch_all(
             "SELECT t.track, t.region, t.institution FROM stage_entry e JOIN team t ON t.id = e.team "
             "WHERE e.panel = {}",
             panel_id,
@@ -213,7 +209,7 @@ def timer(panel: dict[str, Any], judging: dict[str, Any]) -> dict[str, Any]:
 async def room_snapshot(panel: dict[str, Any], access: StageAccess) -> dict[str, Any]:
     """The room's state as its organizers' screens show it, with the team on stage's result once
     every judge is in."""
-    entries = [_entry_out(r) for r in await _rows(_ENTRIES, panel["id"])]
+    entries = [_entry_out(r) for r in await fetch_all(_ENTRIES, panel["id"])]
     current = next((e for e in entries if e["id"] == panel["current_entry"]), None)
     result = None
     if current is not None and current["complete"]:
@@ -266,7 +262,7 @@ async def run_step(
     sources, target = STEPS[step]
     if panel["phase"] not in {s.value for s in sources}:
         raise _phase_refused(panel["phase"], step)
-    running_order = await _rows(_ENTRIES, panel_id)
+    running_order = await fetch_all(_ENTRIES, panel_id)
     entries = [r for r in running_order if r["status"] == EntryStatus.active.value]
     on_stage = panel["current_entry"]
     if step == "start-pitch":
@@ -350,7 +346,7 @@ async def publish_phase(panel_id: int) -> None:
     judging = await StageJudging.select().where(StageJudging.stage == panel["stage"]).first()
     entry = None
     if panel["current_entry"] is not None:
-        rows = [r for r in await _rows(_ENTRIES, panel_id) if r["id"] == panel["current_entry"]]
+        rows = [r for r in await fetch_all(_ENTRIES, panel_id) if r["id"] == panel["current_entry"]]
         entry = rows[0] if rows else None
     data = {"phase": panel["phase"], "timer": timer(panel, judging)}
     full = {**data, "current_entry": _entry_out(entry) if entry else None}
@@ -374,7 +370,7 @@ ORDER BY u.display_name, s.judge
 
 async def entry_sheets(entry_id: int) -> list[dict[str, Any]]:
     """The current sheets of a team's active assignments, by judge name."""
-    rows = [dict(r) for r in await _rows(_SHEETS, entry_id)]
+    rows = [dict(r) for r in await fetch_all(_SHEETS, entry_id)]
     for r in rows:
         if isinstance(r["marks"], str):  # a JSON column comes back as text from a raw query
             r["marks"] = json.loads(r["marks"])
@@ -450,7 +446,7 @@ async def judge_room(principal: Principal | None, panel_id: int) -> dict[str, An
     entry = None
     assignment = None
     if panel["current_entry"] is not None:
-        rows = [r for r in await _rows(_ENTRIES, panel_id) if r["id"] == panel["current_entry"]]
+        rows = [r for r in await fetch_all(_ENTRIES, panel_id) if r["id"] == panel["current_entry"]]
         entry = _entry_out(rows[0], judging["anonymous"]) if rows else None
         found = await fetch_one(
             "SELECT id FROM assignment WHERE stage_entry = {} AND judge = {} AND state = 'active'",

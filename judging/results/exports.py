@@ -24,10 +24,9 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from piccolo.querystring import QueryString
 
 from backend import policy
-from backend.db import engine
+from backend.db import fetch_all
 from backend.errors import Conflict, DomainError
 from backend.events.tables import Event
 from backend.i18n import translations
@@ -123,7 +122,7 @@ async def _sheet_rows(
     rubric = await current_rubric(access.stage["id"])
     criteria = loads(rubric["criteria"]) if rubric else []
     names = [c["name"].get(locale) or c["name"].get("en") or c["code"] for c in criteria]
-    rows = await engine().run_querystring(QueryString(_SHEETS, access.stage["id"]))
+    rows = await fetch_all(_SHEETS, access.stage["id"])
     shown = policy.within_scope(principal, access.event, [team_scope(r) for r in rows])
     out: list[list[Cell]] = []
     for r, visible in zip(rows, shown, strict=True):
@@ -212,7 +211,7 @@ async def _judge_rows(principal: Principal, access: StageAccess, run_id: int | N
     diagnostics = loads(run["diagnostics"]) or {}
     stats = diagnostics.get("judges") or {}
     fitted = {j["judge"]: j for j in (diagnostics.get("explanation") or {}).get("judges") or []}
-    rows = await engine().run_querystring(QueryString(_JUDGES, access.stage["id"]))
+    rows = await fetch_all(_JUDGES, access.stage["id"])
     shown = policy.within_scope(principal, access.event, [team_scope(r) for r in rows])
     people = {r["judge"]: r for r, visible in zip(rows, shown, strict=True) if visible}
     out: list[list[Cell]] = []

@@ -19,7 +19,7 @@ import anyio
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
-from backend.db import engine, fetch_one, transaction
+from backend.db import engine, fetch_all, fetch_one, transaction
 from judging.engine.model import InputError
 from judging.results import compute
 from judging.results.service import loads
@@ -66,15 +66,11 @@ async def _progress(run_id: int, progress: int, phase: str) -> None:
     )
 
 
-async def _rows(sql: str, *args: Any) -> list[dict[str, Any]]:
-    return await engine().run_querystring(QueryString(sql, *args))
-
-
 async def _sheets(stage_id: int) -> list[compute.Sheet]:
     """The stage's current sheets as the engine needs them. The same rows as
     ``judging.scoring.service.stage_sheets`` (its conditions), but only three columns and unordered:
     at 50,000 sheets its timestamps and ordering were most of the job's loading time."""
-    rows = await _rows(_SHEETS, stage_id)
+    rows = await fetch_all(_SHEETS, stage_id)
     return [compute.Sheet(r["stage_entry"], r["judge"], loads(r["marks"])) for r in rows]
 
 
@@ -119,7 +115,7 @@ async def rank_stage(ctx: dict[str, Any], run_id: int) -> str:
         criteria = loads(rubric["criteria"])
         sheets = await _sheets(stage_id)
         entries = [
-            compute.Entry(r["id"], r["track"], r["institution"]) for r in await _rows(_ENTRIES, stage_id)
+            compute.Entry(r["id"], r["track"], r["institution"]) for r in await fetch_all(_ENTRIES, stage_id)
         ]
         settings = await _settings(stage_id)
         await _progress(run_id, 25, "ranking")
@@ -154,17 +150,19 @@ async def _insert_places(run_id: int, places: list[compute.Place]) -> None:
     thousand placeholders costs more than the insert), elsewhere in batches of :data:`BATCH` rows
     (only placeholders are joined into the text; the values are parameters)."""
     if isinstance(engine(), PostgresEngine):
-        await _rows(
-            _INSERT_ARRAYS,
-            run_id,
-            [p.entry for p in places],
-            [p.track for p in places],
-            [p.rank for p in places],
-            [p.track_rank for p in places],
-            [p.score for p in places],
-            [p.se for p in places],
-            [p.n_judges for p in places],
-            [";".join(p.flags) for p in places],
+        await engine().run_querystring(
+            QueryString(
+                _INSERT_ARRAYS,
+                run_id,
+                [p.entry for p in places],
+                [p.track for p in places],
+                [p.rank for p in places],
+                [p.track_rank for p in places],
+                [p.score for p in places],
+                [p.se for p in places],
+                [p.n_judges for p in places],
+                [";".join(p.flags) for p in places],
+            )
         )
         return
     for start in range(0, len(places), BATCH):
@@ -183,7 +181,8 @@ async def _insert_places(run_id: int, places: list[compute.Place]) -> None:
                 ";".join(p.flags),
                 "{}",  # details (a parameter: Piccolo's QueryString mangles a literal brace pair)
             ]
-        await _rows(_INSERT + ", ".join(["({}, {}, {}, {}, {}, {}, {}, {}, {}, {})"] * len(chunk)), *args)
+        values = ", ".join(["({}, {}, {}, {}, {}, {}, {}, {}, {}, {})"] * len(chunk))
+        await engine().run_querystring(QueryString(_INSERT + values, *args))
 
 
 async def _store(run_id: int, outcome: compute.Outcome, seconds: float) -> None:
@@ -191,7 +190,7 @@ async def _store(run_id: int, outcome: compute.Outcome, seconds: float) -> None:
     outcome.diagnostics["job_seconds"] = seconds
     async with transaction():
         storing = time.perf_counter()
-        await _rows("DELETE FROM stage_result WHERE run = {}", run_id)
+        await engine().run_querystring(QueryString("DELETE FROM stage_result WHERE run = {}", run_id))
         await _insert_places(run_id, outcome.places)
         outcome.diagnostics["store_seconds"] = time.perf_counter() - storing
         await RankingRun.update(

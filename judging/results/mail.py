@@ -7,9 +7,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from piccolo.querystring import QueryString
-
-from backend.db import engine, fetch_one
+from backend.db import fetch_all, fetch_one
 from backend.errors import fill
 from backend.mail.service import queue_email
 
@@ -89,7 +87,7 @@ async def results_published(stage_id: int, run_id: int, base_url: str) -> None:
     stage = await fetch_one(_STAGE, stage_id)
     assert stage is not None
     zone = ZoneInfo(stage["time_zone"])
-    people = await engine().run_querystring(QueryString(_PEOPLE, run_id))
+    people = await fetch_all(_PEOPLE, run_id)
     for p in people:
         locale = _locale(p["locale"])
         values = {
@@ -121,7 +119,7 @@ ORDER BY m.id
 
 async def appeal_answered(appeal_id: int, base_url: str = "") -> None:
     """Mail every confirmed person of the appealing team the answer."""
-    people = await engine().run_querystring(QueryString(_APPEAL_PEOPLE, appeal_id))
+    people = await fetch_all(_APPEAL_PEOPLE, appeal_id)
     if not people:
         return
     stage = await fetch_one(_STAGE, people[0]["stage"])

@@ -17,7 +17,7 @@ from typing import Any
 from piccolo.querystring import QueryString
 
 from backend import policy, tasks
-from backend.db import engine, fetch_one, locked_row, on_commit, transaction
+from backend.db import engine, fetch_all, fetch_one, locked_row, on_commit, transaction
 from backend.errors import Conflict, DomainError, NotFound
 from backend.events.tables import Event
 from backend.policy import Action, Principal
@@ -166,7 +166,7 @@ ORDER BY CASE WHEN r.rank = 0 THEN 1 ELSE 0 END, r.rank, tr.code, e.label
 
 async def result_rows(run_id: int) -> list[dict[str, Any]]:
     """Every stored place of a run, best first (unranked last), joined with its team."""
-    return [dict(r) for r in await engine().run_querystring(QueryString(_RESULTS, run_id))]
+    return [dict(r) for r in await fetch_all(_RESULTS, run_id)]
 
 
 def visible_rows(
@@ -394,9 +394,7 @@ async def file_appeal(principal: Principal, stage_id: int, data: AppealIn) -> Ap
 async def list_appeals(principal: Principal, stage_id: int) -> list[AppealOut]:
     """The stage's appeals inside the caller's scope, the earliest answer due first."""
     access = await stage_access(principal, stage_id)
-    rows = await engine().run_querystring(
-        QueryString(_APPEALS.replace("WHERE {}", "WHERE a.stage = {}"), stage_id)
-    )
+    rows = await fetch_all(_APPEALS.replace("WHERE {}", "WHERE a.stage = {}"), stage_id)
     scopes = [team_scope(r) for r in rows]
     now = _now()
     return [
@@ -503,7 +501,7 @@ ORDER BY e.rereview_requested_at, e.id
 async def rereview_queue(principal: Principal, stage_id: int) -> list[RereviewOut]:
     """Entries marked for re-review, inside the caller's scope, oldest request first."""
     access = await stage_access(principal, stage_id)
-    rows = await engine().run_querystring(QueryString(_REREVIEW, stage_id))
+    rows = await fetch_all(_REREVIEW, stage_id)
     shown = policy.within_scope(principal, access.event, [team_scope(r) for r in rows])
     return [
         RereviewOut(

@@ -20,7 +20,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
 from backend.audit import current_actor
-from backend.db import engine, fetch_one, on_commit, transaction, utcnow
+from backend.db import engine, fetch_all, fetch_one, on_commit, transaction, utcnow
 from backend.errors import INVALID_INPUT, Conflict, DomainError, NotFound, Term
 from backend.i18n import localized
 from backend.policy import Action, Principal
@@ -284,7 +284,7 @@ async def stage_sheets(stage_id: int) -> list[dict[str, Any]]:
     """The stage's current sheets (of active entries and active assignments), in one query: each
     ``sheet``, ``assignment``, ``stage_entry``, ``judge``, ``rubric``, ``marks`` (a dict), ``total``,
     ``version``, ``submitted_at`` and ``updated_at``. No access check: for services that made theirs."""
-    rows = await engine().run_querystring(QueryString(_STAGE_SHEETS, stage_id))
+    rows = await fetch_all(_STAGE_SHEETS, stage_id)
     return [{**row, "marks": _json(row["marks"])} for row in rows]
 
 
@@ -324,9 +324,7 @@ async def list_sheets(
             conditions.append(f"{column} = {{}}")
             args.append(value)
     where = " AND ".join(conditions or ["TRUE"])
-    rows = await engine().run_querystring(
-        QueryString(_LIST_SHEETS.replace("{where}", where), *args, limit, offset)
-    )
+    rows = await fetch_all(_LIST_SHEETS.replace("{where}", where), *args, limit, offset)
     # The window count comes with the page; a page past the end has no row to carry it.
     total = rows[0]["matched"] if rows else (await _count_sheets(where, args) if offset else 0)
     items = [
@@ -387,7 +385,7 @@ async def sheet_versions(principal: Principal | None, sheet_id: int) -> list[Ver
     if sheet is None or principal is None:
         raise NotFound("Sheet")
     await stage_access(principal, sheet["stage"], Action.view_judging, target=team_scope(sheet))
-    rows = await engine().run_querystring(QueryString(_VERSIONS, sheet_id))
+    rows = await fetch_all(_VERSIONS, sheet_id)
     return _versions(rows, organizer=True)
 
 
@@ -433,7 +431,7 @@ def _item(row: dict[str, Any], locale: str) -> QueueItemOut:
 
 async def _queue_rows(judge_id: int, only: int | None = None) -> list[dict[str, Any]]:
     sql = _QUEUE.replace("{only}", "CAST({} AS INTEGER)")
-    return await engine().run_querystring(QueryString(sql, judge_id, only, only))
+    return await fetch_all(sql, judge_id, only, only)
 
 
 async def judge_queue(principal: Principal, locale: str) -> QueueOut:
@@ -518,13 +516,11 @@ async def _latest_materials(access: AssignmentAccess, assignment_id: int) -> lis
 async def own_versions(principal: Principal | None, assignment_id: int) -> list[VersionOut]:
     """The caller's own sheet's versions for an assigned entry (empty before the first)."""
     await assignment_access(principal, assignment_id)
-    rows = await engine().run_querystring(
-        QueryString(
-            _VERSIONS.replace(
-                "WHERE v.sheet = {}", "JOIN score_sheet s ON s.id = v.sheet WHERE s.assignment = {}"
-            ),
-            assignment_id,
-        )
+    rows = await fetch_all(
+        _VERSIONS.replace(
+            "WHERE v.sheet = {}", "JOIN score_sheet s ON s.id = v.sheet WHERE s.assignment = {}"
+        ),
+        assignment_id,
     )
     return _versions(rows, organizer=False)
 
