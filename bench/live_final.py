@@ -13,7 +13,7 @@ once, each pausing up to ``--pause`` seconds between sheets. For each mark it re
 submission was sent, when its answer came back and when the mark arrived on process A's stream;
 the figures are the latencies from the answer (and from the sending) to the mark shown, p50/p90/p99/max,
 plus any mark never shown. Target: p99 ≤ 1 s from the answer (the judge's tablet says "sent"
-then) to the mark on the organizers' screen. Settings as in ``bench.requests``
+then) to the mark on the organizers' screen. Settings as in ``bench.harness``
 (``PODIUM_BENCH_POSTGRES``, ``PODIUM_BENCH_REDIS``). Progress on stderr, a Markdown report on stdout.
 """
 
@@ -22,37 +22,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import random
-import secrets
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from contextlib import ExitStack, suppress
 from pathlib import Path
 
-from bench.requests import PG_SERVER, REDIS_URL, ROOT, admin_sql, free_port, log, server
-
-CRITERIA = [
-    {"code": "market", "weight": 0.4, "min": 0, "max": 40, "step": 1, "name": {"en": "Market"}},
-    {"code": "product", "weight": 0.35, "min": 0, "max": 35, "step": 1, "name": {"en": "Product"}},
-    {"code": "team", "weight": 0.25, "min": 0, "max": 25, "step": 0.5, "name": {"en": "Team"}},
-]
+from bench.harness import (
+    CRITERIA,
+    account,
+    api_token,
+    bench_event,
+    free_port,
+    load_average,
+    log,
+    machine,
+    organizer,
+    percentile,
+    scratch,
+)
 
 
 async def seed(rooms: int, judges: int, teams: int, out: Path) -> None:
     """Runs in a child process whose environment points at the scratch database."""
-    import datetime as dt
-
-    from backend.accounts.tables import ApiToken, RoleGrant, User
-    from backend.accounts.tokens import new_api_token
+    from backend.accounts.tables import RoleGrant
     from backend.db import connection_pool
-    from backend.events.tables import Event, Stage, Track
-    from backend.organizations.tables import Organization
+    from backend.events.tables import Stage, Track
     from backend.piccolo_app import use_database
     from backend.settings import get_settings
     from backend.teams.tables import Team
@@ -61,18 +56,7 @@ async def seed(rooms: int, judges: int, teams: int, out: Path) -> None:
     settings = get_settings()
     use_database(settings)
     async with connection_pool(settings):
-        organization = Organization(slug="bench", kind="alliance", name_en="Bench")
-        await organization.save()
-        event = Event(
-            organization=organization.id,
-            slug="bench-final",
-            kind="contest",
-            status="running",
-            name_en="Benchmark final",
-            starts_on=dt.date(2027, 3, 1),
-            ends_on=dt.date(2027, 7, 25),
-        )
-        await event.save()
+        event = await bench_event("bench-final", "running", "Benchmark final")
         track = Track(event=event.id, code="A", name_en="Track A", team_min=1)
         await track.save()
         stage = Stage(event=event.id, position=1, level="final", name_en="Final")
@@ -80,25 +64,13 @@ async def seed(rooms: int, judges: int, teams: int, out: Path) -> None:
         await StageJudging(stage=stage.id, event=event.id, live=True, method="trimmed").save()
         await Rubric(stage=stage.id, version=1, criteria=CRITERIA).save()
 
-        async def person(email: str) -> int:
-            user = User.account(email, "-", email.split("@")[0], "en")
-            await user.save()
-            return user.id
-
-        async def token(user_id: int) -> str:
-            plain, digest = new_api_token()
-            await ApiToken(user=user_id, name="bench", token_hash=digest, scopes="read write").save()
-            return plain
-
-        organizer = await person("organizer@bench.example")
-        await RoleGrant(user=organizer, role="organizer", event=event.id).save()
-        seeded: dict = {"stage": stage.id, "organizer": await token(organizer), "rooms": []}
+        seeded: dict = {"stage": stage.id, "organizer": await organizer(event.id), "rooms": []}
         for r in range(rooms):
             panel = Panel(stage=stage.id, name=f"Room {r + 1}", position=r)
             await panel.save()
             room: dict = {"panel": panel.id, "entries": [], "judges": []}
             for p in range(teams):
-                leader = await person(f"leader{r}-{p}@bench.example")
+                leader = await account(f"leader{r}-{p}@bench.example")
                 team = Team(
                     event=event.id,
                     track=track.id,
@@ -121,21 +93,16 @@ async def seed(rooms: int, judges: int, teams: int, out: Path) -> None:
                 await entry.save()
                 room["entries"].append(entry.id)
             for j in range(judges):
-                judge = await person(f"judge{r}-{j}@bench.example")
+                judge = await account(f"judge{r}-{j}@bench.example")
                 await RoleGrant(user=judge, role="judge", event=event.id).save()
                 await StageJudge(stage=stage.id, user=judge, panel=panel.id).save()
-                room["judges"].append({"id": judge, "token": await token(judge)})
+                room["judges"].append({"id": judge, "token": await api_token(judge)})
             seeded["rooms"].append(room)
     out.write_text(json.dumps(seeded))  # noqa: ASYNC240
 
 
 def marks(rng: random.Random) -> dict[str, float]:
     return {c["code"]: rng.randint(0, int(c["max"] / c["step"])) * c["step"] for c in CRITERIA}
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 async def measure(seeded: dict, stream_base: str, submit_base: str, assignments: dict, pause: float) -> dict:
@@ -232,40 +199,31 @@ def main() -> int:
     import asyncpg
     import httpx
 
-    name = f"podium_bench_live_{os.getpid()}"
-    data_dir = Path(tempfile.mkdtemp(prefix="podium-bench-live-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
-    env |= {
-        "PODIUM_DATABASE_URL": f"{PG_SERVER}/{name}",
-        "PODIUM_REDIS_URL": REDIS_URL,
-        "PODIUM_DATA_DIR": str(data_dir),
-        "PODIUM_SECRET_KEY": secrets.token_urlsafe(48),
-    }
-    bin_dir = Path(sys.executable).parent
-    seeded_path = data_dir / "seeded.json"
-    log(f"Scratch database {name}; {args.rooms} rooms × {args.judges} judges × {args.teams} teams")
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    try:
-        subprocess.run([bin_dir / "podium", "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
-        command = [sys.executable, "-m", "bench.live_final", "--seed", str(seeded_path)]
-        command += ["--rooms", str(args.rooms), "--judges", str(args.judges), "--teams", str(args.teams)]
-        subprocess.run(command, env=env, check=True, cwd=ROOT)
-        seeded = json.loads(seeded_path.read_text())
+    note = f"{args.rooms} rooms × {args.judges} judges × {args.teams} teams"
+    with scratch("podium_bench_live", note) as db:
+        seeded = db.seed(
+            "bench.live_final",
+            "--rooms",
+            str(args.rooms),
+            "--judges",
+            str(args.judges),
+            "--teams",
+            str(args.teams),
+        )
         ports = free_port(), free_port()
         stream_base, submit_base = (f"http://127.0.0.1:{p}" for p in ports)
         with ExitStack() as stack:
-            for port, base, label in zip(ports, (stream_base, submit_base), "AB", strict=True):
-                serve = [str(bin_dir / "podium"), "serve", "--port", str(port)]
-                stack.enter_context(server(serve, env, f"{base}/healthz", data_dir / f"app-{label}.log"))
-            organizer = {"Authorization": f"Bearer {seeded['organizer']}"}
+            for port, label in zip(ports, "AB", strict=True):
+                stack.enter_context(db.podium_serve(port, f"app-{label}.log"))
+            as_organizer = {"Authorization": f"Bearer {seeded['organizer']}"}
             prepared = httpx.post(
-                f"{submit_base}/api/v1/stages/{seeded['stage']}/live/prepare", headers=organizer
+                f"{submit_base}/api/v1/stages/{seeded['stage']}/live/prepare", headers=as_organizer
             )
             prepared.raise_for_status()
             log(f"prepared: {prepared.json()['assignments_created']} assignments")
 
             async def read_assignments() -> dict:
-                conn = await asyncpg.connect(env["PODIUM_DATABASE_URL"])
+                conn = await asyncpg.connect(db.env["PODIUM_DATABASE_URL"])
                 try:
                     rows = await conn.fetch("SELECT id, stage_entry, judge FROM assignment")
                 finally:
@@ -273,18 +231,14 @@ def main() -> int:
                 return {(r["stage_entry"], r["judge"]): r["id"] for r in rows}
 
             assignments = asyncio.run(read_assignments())
-            load = Path("/proc/loadavg").read_text().split()[0]
+            load = load_average()
             result = asyncio.run(measure(seeded, stream_base, submit_base, assignments, args.pause))
-    finally:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        shutil.rmtree(data_dir, ignore_errors=True)
 
     def row(label: str, values: list[float]) -> str:
         return f"| {label} | " + " | ".join(f"{v:.1f} ms" for v in values) + " |"
 
     print(
-        f"Date {time.strftime('%Y-%m-%d')}; {os.cpu_count()} cores, {platform.processor() or platform.machine()}; "
-        f"Python {platform.python_version()}; two `podium serve` processes (one worker each) on PostgreSQL and "
+        f"{machine()}; two `podium serve` processes (one worker each) on PostgreSQL and "
         f"Redis Pub/Sub; streams on A, submissions on B; {args.rooms} rooms × {args.judges} judges × "
         f"{args.teams} teams; 1-minute load average at the start: {load}."
     )

@@ -12,7 +12,7 @@ worker's first job imports the engine). Reported per run: the total from sending
 the request to seeing ``done`` (the results are stored in the same transaction that marks it done),
 the engine's time as timed inside the job (the ranking method alone, and the whole thread: ranking
 plus the diagnostics), and the rest (queueing, loading the sheets, storing the results, polling).
-Target: total ≤ 2 s + the engine's time (the whole thread). Settings as in ``bench.requests``
+Target: total ≤ 2 s + the engine's time (the whole thread). Settings as in ``bench.harness``
 (``PODIUM_BENCH_POSTGRES``, ``PODIUM_BENCH_REDIS``). Progress on stderr, a Markdown report on stdout.
 """
 
@@ -22,24 +22,12 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
-import platform
-import secrets
-import shutil
 import subprocess
-import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.requests import PG_SERVER, REDIS_URL, ROOT, admin_sql, free_port, log, server
-
-CRITERIA = [
-    {"code": "market", "weight": 0.4, "min": 0, "max": 40, "step": 1, "name": {"en": "Market"}},
-    {"code": "product", "weight": 0.35, "min": 0, "max": 35, "step": 1, "name": {"en": "Product"}},
-    {"code": "team", "weight": 0.25, "min": 0, "max": 25, "step": 0.5, "name": {"en": "Team"}},
-]
+from bench import harness
 
 # Bulk rows in SQL (generate_series), so seeding 100,000 rows takes seconds: leaders, teams, entries,
 # judges, then per entry ``per_entry`` judges: entry k gets judges k, k + d, k + 2d ... (mod the panel)
@@ -121,11 +109,8 @@ async def seed(entries: int, judges: int, per_entry: int, method: str, out: Path
     """Runs in a child process whose environment points at the scratch database."""
     import asyncpg
 
-    from backend.accounts.tables import ApiToken, RoleGrant, User
-    from backend.accounts.tokens import new_api_token
     from backend.db import connection_pool
-    from backend.events.tables import Event, Stage, Track
-    from backend.organizations.tables import Organization
+    from backend.events.tables import Stage, Track
     from backend.piccolo_app import use_database
     from backend.settings import get_settings
     from judging.tables import Rubric, StageJudging
@@ -133,18 +118,7 @@ async def seed(entries: int, judges: int, per_entry: int, method: str, out: Path
     settings = get_settings()
     use_database(settings)
     async with connection_pool(settings):
-        organization = Organization(slug="bench", kind="alliance", name_en="Bench")
-        await organization.save()
-        event = Event(
-            organization=organization.id,
-            slug="bench-ranking",
-            kind="contest",
-            status="running",
-            name_en="Benchmark ranking",
-            starts_on=dt.date(2027, 3, 1),
-            ends_on=dt.date(2027, 7, 25),
-        )
-        await event.save()
+        event = await harness.bench_event("bench-ranking", "running", "Benchmark ranking")
         for code in "ABCD":
             await Track(event=event.id, code=code, name_en=f"Track {code}", team_min=1).save()
         stage = Stage(event=event.id, position=1, level="online_review", name_en="Online review")
@@ -158,13 +132,9 @@ async def seed(entries: int, judges: int, per_entry: int, method: str, out: Path
             assignment_published_at=now,
             locked_at=now,
         ).save()
-        rubric = Rubric(stage=stage.id, version=1, criteria=CRITERIA, locked_at=now)
+        rubric = Rubric(stage=stage.id, version=1, criteria=harness.CRITERIA, locked_at=now)
         await rubric.save()
-        organizer = User.account("organizer@bench.example", "-", "Organizer", "en")
-        await organizer.save()
-        await RoleGrant(user=organizer.id, role="organizer", event=event.id).save()
-        plain, digest = new_api_token()
-        await ApiToken(user=organizer.id, name="bench", token_hash=digest, scopes="read write").save()
+        plain = await harness.organizer(event.id, "Organizer")
     conn = await asyncpg.connect(settings.database_url)
     try:
         async with conn.transaction():
@@ -218,7 +188,7 @@ async def measure(base: str, seeded: dict, runs: int) -> list[dict]:
                 "store": d["store_seconds"],
                 "method": run["method"],
             }
-            log(
+            harness.log(
                 f"run {i}{' (warm-up)' if i == 0 else ''}: "
                 + ", ".join(f"{k} {v}" for k, v in figures.items())
             )
@@ -240,51 +210,32 @@ def main() -> int:
         asyncio.run(seed(args.entries, args.judges, args.per_entry, args.method, Path(args.seed)))
         return 0
 
-    name = f"podium_bench_ranking_{os.getpid()}"
-    data_dir = Path(tempfile.mkdtemp(prefix="podium-bench-ranking-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
-    env |= {
-        "PODIUM_DATABASE_URL": f"{PG_SERVER}/{name}",
-        "PODIUM_REDIS_URL": REDIS_URL,
-        "PODIUM_DATA_DIR": str(data_dir),
-        "PODIUM_SECRET_KEY": secrets.token_urlsafe(48),
-    }
-    bin_dir = Path(sys.executable).parent
-    seeded_path = data_dir / "seeded.json"
-    log(f"Scratch database {name}; {args.entries} entries × {args.per_entry} judges of {args.judges}")
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    try:
-        subprocess.run([bin_dir / "podium", "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
-        command = [sys.executable, "-m", "bench.ranking_job", "--seed", str(seeded_path)]
-        command += ["--entries", str(args.entries), "--judges", str(args.judges)]
-        command += ["--per-entry", str(args.per_entry), "--method", args.method]
+    note = f"{args.entries} entries × {args.per_entry} judges of {args.judges}"
+    with harness.scratch("podium_bench_ranking", note) as db:
         started = time.perf_counter()
-        subprocess.run(command, env=env, check=True, cwd=ROOT)
-        seeded = json.loads(seeded_path.read_text())
-        log(f"seeded {seeded['sheets']} sheets in {time.perf_counter() - started:.1f} s")
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
+        seeded = db.seed(
+            "bench.ranking_job",
+            *("--entries", str(args.entries), "--judges", str(args.judges)),
+            *("--per-entry", str(args.per_entry), "--method", args.method),
+        )
+        harness.log(f"seeded {seeded['sheets']} sheets in {time.perf_counter() - started:.1f} s")
+        port = harness.free_port()
         with ExitStack() as stack:
-            serve = [str(bin_dir / "podium"), "serve", "--port", str(port)]
-            stack.enter_context(server(serve, env, f"{base}/healthz", data_dir / "app.log"))
+            stack.enter_context(db.podium_serve(port))
             worker = subprocess.Popen(
-                [str(bin_dir / "podium"), "worker"],
-                env=env,
-                cwd=ROOT,
-                stdout=(data_dir / "worker.log").open("w"),
+                [str(harness.BIN / "podium"), "worker"],
+                env=db.env,
+                cwd=harness.ROOT,
+                stdout=(db.data_dir / "worker.log").open("w"),
                 stderr=subprocess.STDOUT,
             )
             stack.callback(lambda: (worker.terminate(), worker.wait(30)))
             time.sleep(2)  # the worker connects to Redis and the database
-            load = Path("/proc/loadavg").read_text().split()[0]
-            results = asyncio.run(measure(base, seeded, args.runs))
-    finally:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        shutil.rmtree(data_dir, ignore_errors=True)
+            load = harness.load_average()
+            results = asyncio.run(measure(f"http://127.0.0.1:{port}", seeded, args.runs))
 
     print(
-        f"Date {time.strftime('%Y-%m-%d')}; {os.cpu_count()} cores, {platform.processor() or platform.machine()}; "
-        f"Python {platform.python_version()}; `podium serve` and `podium worker` (arq) on PostgreSQL and Redis; "
+        f"{harness.machine()}; `podium serve` and `podium worker` (arq) on PostgreSQL and Redis; "
         f"{args.entries} entries × {args.per_entry} judges of {args.judges}, 3 criteria ({seeded['sheets']} sheets); "
         f"method {results[0]['method']}; 1-minute load average at the start: {load}."
     )

@@ -17,9 +17,9 @@ lookup like a real one. Measured in alternating rounds:
   room left, the leader's mail queued in the outbox).
 
 Load comes from an asyncio/httpx generator in a separate process (wrk cannot vary each request's
-token and body without a script), reusing ``bench.requests``' servers, database and profiler.
+token and body without a script), with ``bench.harness``' servers, database and profiler.
 The peak resident memory (``VmHWM``) of each app worker process is read from ``/proc`` at the
-end. Settings as in ``bench.requests`` (``PODIUM_BENCH_POSTGRES``, ``PODIUM_BENCH_REDIS``; the
+end. Settings as in ``bench.harness`` (``PODIUM_BENCH_POSTGRES``, ``PODIUM_BENCH_REDIS``; the
 outbox's jobs stay queued in that Redis database, no worker runs). Progress on stderr, a Markdown
 report on stdout.
 """
@@ -29,20 +29,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
-import os
-import platform
-import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from statistics import median
 
-from bench.requests import PG_SERVER, REDIS_URL, ROOT, admin_sql, free_port, log, profile, server
+from bench import harness
 
 TEAMS_TO_JOIN = 2000
 KINDS = ("baseline", "create", "join")
@@ -199,11 +195,10 @@ async def _generate(spec: dict, requests: Requests = request_for) -> dict:
         began = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.monotonic() - began
-    latencies.sort()
     return {
         "rps": len(latencies) / elapsed,
-        "p50": latencies[len(latencies) // 2],
-        "p99": latencies[int(len(latencies) * 0.99)],
+        "p50": harness.percentile(latencies, 0.5),
+        "p99": harness.percentile(latencies, 0.99),
         "errors": float(sum(n for s, n in statuses.items() if s >= 300)),
         "statuses": {str(s): n for s, n in statuses.items()},
         "used": position - spec["start"],
@@ -213,8 +208,59 @@ async def _generate(spec: dict, requests: Requests = request_for) -> dict:
 def run_load(spec: dict, module: str = "bench.registration") -> dict:
     """The generator, in its own process (``module`` runs it with its own requests)."""
     command = [sys.executable, "-m", module, "--load", json.dumps(spec)]
-    output = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    output = subprocess.run(command, capture_output=True, text=True, check=True, cwd=harness.ROOT).stdout
     return json.loads(output)
+
+
+class Load:
+    """Runs of the load generator of ``module`` against ``urls[kind]``, each run of a kind going on
+    from the request where its previous run stopped (``used``: each kind's next request)."""
+
+    def __init__(self, module: str, base: str, urls: dict[str, str], seeded: Path, connections: int) -> None:
+        self.module, self.base, self.urls, self.seeded, self.connections = (
+            module,
+            base,
+            urls,
+            seeded,
+            connections,
+        )
+        self.used = dict.fromkeys(urls, 0)
+
+    def __call__(self, kind: str, duration: int) -> dict:
+        spec = {
+            "url": self.urls[kind],
+            "base": self.base,
+            "kind": kind,
+            "seeded": str(self.seeded),
+            "start": self.used[kind],
+        }
+        result = run_load(spec | {"connections": self.connections, "duration": duration}, self.module)
+        self.used[kind] += result["used"]
+        return result
+
+
+@contextlib.contextmanager
+def serve_app(db: harness.Scratch, workers: int) -> Iterator[tuple[str, int]]:
+    """``bench/registration_app.py`` served by uvicorn with ``workers`` processes: its base URL and pid."""
+    port = harness.free_port()
+    base = f"http://127.0.0.1:{port}"
+    app_cmd = [
+        str(harness.BIN / "uvicorn"),
+        "bench.registration_app:create_app",
+        "--factory",
+        "--port",
+        str(port),
+    ]
+    app_cmd += ["--workers", str(workers), "--log-level", "warning"]
+    with harness.server(app_cmd, db.env, f"{base}/healthz", db.data_dir / "app.log") as pid:
+        yield base, pid
+
+
+def print_totals(results: dict[str, list[dict]], peaks: list[float], note: str = "") -> None:
+    """The last lines of the report: the non-2xx responses of each kind and the app's peak memory."""
+    errors = {k: sum(r["errors"] for r in rs) for k, rs in results.items()}
+    print(f"- non-2xx responses: {errors}" + note)
+    print(f"- peak RSS of the app worker processes: {', '.join(f'{p:.0f} MiB' for p in peaks)}")
 
 
 def peak_rss_mib(pid: int) -> list[float]:
@@ -230,14 +276,9 @@ def peak_rss_mib(pid: int) -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per run")
-    parser.add_argument("--workers", type=int, default=2, help="app server processes")
-    parser.add_argument("--connections", type=int, default=64)
+    harness.round_arguments(parser, "app server processes", "py-spy the app under team creation for N s")
     parser.add_argument("--pool", type=int, default=20000, help="accounts per kind of request")
-    parser.add_argument("--profile", type=int, default=0, help="py-spy the app under team creation for N s")
     parser.add_argument("--seed", help=argparse.SUPPRESS)
-    parser.add_argument("--load", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
         asyncio.run(seed(args.pool, Path(args.seed)))
@@ -246,81 +287,26 @@ def main() -> int:
         print(json.dumps(asyncio.run(_generate(json.loads(args.load)))))
         return 0
 
-    name = f"podium_bench_{os.getpid()}"
-    data_dir = Path(tempfile.mkdtemp(prefix="podium-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
-    env |= {
-        "PODIUM_DATABASE_URL": f"{PG_SERVER}/{name}",
-        "PODIUM_REDIS_URL": REDIS_URL,
-        "PODIUM_DATA_DIR": str(data_dir),
-        "PODIUM_SECRET_KEY": secrets.token_urlsafe(48),
-    }
-    bin_dir = Path(sys.executable).parent
-    seeded_path = data_dir / "seeded.json"
-    log(f"Scratch database {name}; seeding {args.pool} accounts per kind")
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    uptimes: list[str] = []
-    try:
-        subprocess.run([bin_dir / "podium", "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
-        command = [
-            sys.executable,
-            "-m",
-            "bench.registration",
-            "--seed",
-            str(seeded_path),
-            "--pool",
-            str(args.pool),
-        ]
-        subprocess.run(command, env=env, check=True, cwd=ROOT)
-        seeded = json.loads(seeded_path.read_text())
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        app_cmd = [
-            str(bin_dir / "uvicorn"),
-            "bench.registration_app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-        ]
-        app_cmd += ["--workers", str(args.workers), "--log-level", "warning"]
-        urls = {
-            "baseline": f"{base}/api/v1/bench/events/{seeded['event_id']}/rows",
-            "create": f"{base}/api/v1/events/{seeded['event_id']}/teams",
-            "join": f"{base}/api/v1/teams/join",
-        }
-        used = dict.fromkeys(KINDS, 0)
-        results: dict[str, list[dict]] = {k: [] for k in KINDS}
-
-        def load(kind: str, duration: int) -> dict:
-            spec = {"url": urls[kind], "kind": kind, "seeded": str(seeded_path), "start": used[kind]}
-            result = run_load(spec | {"connections": args.connections, "duration": duration})
-            used[kind] += result["used"]
-            return result
-
-        with server(app_cmd, env, f"{base}/healthz", data_dir / "app.log") as app_pid:
-            for kind in KINDS:
-                load(kind, 2)  # warm-up: pools, caches
-            for round_ in range(1, args.rounds + 1):
-                uptimes.append(Path("/proc/loadavg").read_text().split()[0])
-                for kind in KINDS:
-                    result = load(kind, args.duration)
-                    results[kind].append(result)
-                    log(
-                        f"round {round_} {kind}: {result['rps']:.0f}/s p50 {result['p50']:.1f} ms "
-                        f"p99 {result['p99']:.1f} ms statuses {result['statuses']}"
-                    )
+    with harness.scratch("podium_bench", f"seeding {args.pool} accounts per kind") as db:
+        seeded = db.seed("bench.registration", "--pool", str(args.pool))
+        with serve_app(db, args.workers) as (base, app_pid):
+            urls = {
+                "baseline": f"{base}/api/v1/bench/events/{seeded['event_id']}/rows",
+                "create": f"{base}/api/v1/events/{seeded['event_id']}/teams",
+                "join": f"{base}/api/v1/teams/join",
+            }
+            load = Load("bench.registration", base, urls, db.seeded_path, args.connections)
+            results, uptimes = harness.rounds(KINDS, args.rounds, args.duration, load)
             peaks = peak_rss_mib(app_pid)
             profile_lines: list[str] = []
             if args.profile:
-                profile_lines = profile(app_pid, args.profile, lambda: load("create", args.profile - 2))
-        exhausted = [k for k in KINDS if used[k] > len(seeded[k])]
-    finally:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        shutil.rmtree(data_dir, ignore_errors=True)
+                profile_lines = harness.profile(
+                    app_pid, args.profile, lambda: load("create", args.profile - 2)
+                )
+        exhausted = [k for k in KINDS if load.used[k] > len(seeded[k])]
 
     print(
-        f"Date {time.strftime('%Y-%m-%d')}; {os.cpu_count()} cores, {platform.processor() or platform.machine()}; "
-        f"Python {platform.python_version()}; {args.workers} app worker processes, {args.connections} "
+        f"{harness.machine()}; {args.workers} app worker processes, {args.connections} "
         f"connections, {args.duration} s per run, load from httpx in a separate process; "
         f"1-minute load average at each round's start: {', '.join(uptimes)}."
     )
@@ -336,9 +322,8 @@ def main() -> int:
         ratios["create"].append(c["rps"] / b["rps"])
         ratios["join"].append(j["rps"] / b["rps"])
         print(
-            f"| {i + 1} | {b['rps']:.0f} | {b['p50']:.1f} ms | {b['p99']:.1f} ms "
-            f"| {c['rps']:.0f} | {c['p50']:.1f} ms | {c['p99']:.1f} ms | {ratios['create'][-1]:.2f} "
-            f"| {j['rps']:.0f} | {j['p50']:.1f} ms | {j['p99']:.1f} ms | {ratios['join'][-1]:.2f} |"
+            f"| {i + 1} | {harness.cells(b)} | {harness.cells(c)} | {ratios['create'][-1]:.2f} "
+            f"| {harness.cells(j)} | {ratios['join'][-1]:.2f} |"
         )
     print()
     for kind in ("create", "join"):
@@ -347,12 +332,8 @@ def main() -> int:
             f"**{median(ratios[kind]):.2f} × baseline**, median p99 "
             f"{median(r['p99'] for r in results[kind]):.1f} ms"
         )
-    errors = {k: sum(r["errors"] for r in results[k]) for k in KINDS}
-    print(f"- non-2xx responses: {errors}" + (f"; token pools exhausted: {exhausted}" if exhausted else ""))
-    print(f"- peak RSS of the app worker processes: {', '.join(f'{p:.0f} MiB' for p in peaks)}")
-    if profile_lines:
-        print()
-        print("\n".join(profile_lines))
+    print_totals(results, peaks, f"; token pools exhausted: {exhausted}" if exhausted else "")
+    harness.print_profile(profile_lines)
     return 0
 
 

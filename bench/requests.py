@@ -15,65 +15,44 @@ separate process (weaker: it competes harder for the same cores). ``--profile N`
 podium workers with py-spy (``pip install py-spy``) for N seconds under the read load and prints where
 the time goes. Settings: ``PODIUM_BENCH_POSTGRES`` (server, default
 ``postgresql://root@127.0.0.1:5432``) and ``PODIUM_BENCH_REDIS`` (default
-``redis://127.0.0.1:6379/14``, not flushed). Progress on stderr, a Markdown report on stdout.
+``redis://127.0.0.1:6379/14``, not flushed), read by ``bench.harness``. Progress on stderr, a
+Markdown report on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
-import contextlib
 import json
-import os
-import platform
 import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from statistics import median
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = os.environ.get("PODIUM_BENCH_POSTGRES", "postgresql://root@127.0.0.1:5432")
-REDIS_URL = os.environ.get("PODIUM_BENCH_REDIS", "redis://127.0.0.1:6379/14")
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def admin_sql(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+from bench.harness import (
+    BIN,
+    ROOT,
+    bench_event,
+    cells,
+    free_port,
+    machine,
+    percentile,
+    print_profile,
+    profile,
+    round_arguments,
+    rounds,
+    scratch,
+    server,
+)
 
 
 async def seed() -> None:
     """Runs inside a child process whose environment points at the scratch database."""
-    import datetime as dt
-
     from backend.accounts import service as accounts
     from backend.accounts.schemas import TokenIn, UserIn
     from backend.db import connection_pool
-    from backend.events.tables import Event
-    from backend.organizations.tables import Organization
     from backend.piccolo_app import use_database
     from backend.policy import Principal
     from backend.security import principal_for_token
@@ -85,19 +64,7 @@ async def seed() -> None:
             None,
             UserIn(email="bench@example.org", password="bench-password-1", display_name="Bench"),  # noqa: S106
         )
-        organization = Organization(slug="bench", kind="alliance", name_en="Bench")
-        await organization.save()
-        event = Event(
-            organization=organization.id,
-            slug="bench-contest",
-            kind="contest",
-            status="open",
-            name_en="Benchmark contest",
-            starts_on=dt.date(2027, 3, 1),
-            ends_on=dt.date(2027, 7, 25),
-            time_zone="Asia/Shanghai",
-        )
-        await event.save()
+        event = await bench_event("bench-contest", "open", "Benchmark contest", time_zone="Asia/Shanghai")
         me = Principal(
             id=user.id,
             email=user.email,
@@ -109,35 +76,6 @@ async def seed() -> None:
         token = (await accounts.create_token(me, TokenIn(name="bench", expires_in_days=1))).token
         assert await principal_for_token(token) is not None
     print(json.dumps({"token": token, "event_id": event.id}))
-
-
-@contextlib.contextmanager
-def server(command: list[str], env: dict[str, str], ready_url: str, log_path: Path) -> Iterator[int]:
-    """Start a server in its own process group, wait until ``ready_url`` answers, stop it at the end."""
-    import httpx
-
-    with log_path.open("w") as out:
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=out, cwd=ROOT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{command[0]} exited; see {log_path}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(ready_url, timeout=1).status_code < 500:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{ready_url} did not answer; see {log_path}")
-            time.sleep(0.3)
-        yield proc.pid
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 _UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
@@ -183,11 +121,10 @@ async def _generate(url: str, headers: dict[str, str], connections: int, duratio
                 errors += response.status_code >= 400
 
         await asyncio.gather(*(worker() for _ in range(connections)))
-    latencies.sort()
     return {
         "rps": len(latencies) / duration,
-        "p50": latencies[len(latencies) // 2],
-        "p99": latencies[int(len(latencies) * 0.99)],
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
         "errors": float(errors),
     }
 
@@ -200,53 +137,10 @@ def run_httpx(url: str, headers: dict[str, str], connections: int, duration: int
     return json.loads(output)
 
 
-def profile(pid: int, seconds: int, load: collections.abc.Callable[[], object]) -> list[str]:
-    """Sample the server's workers with py-spy during ``load``; the heaviest frames, as Markdown."""
-    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(spy).exists():
-        return ["(py-spy is not installed: `.venv/bin/pip install py-spy`)"]
-    out = Path(tempfile.mkdtemp()) / "stacks.txt"
-    command = [spy, "record", "--pid", str(pid), "--subprocesses", "--format", "raw", "--rate", "200"]
-    command += ["--duration", str(seconds), "--output", str(out), "--nonblocking"]
-    recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1)
-    load()
-    recorder.wait()
-    inclusive: collections.Counter[str] = collections.Counter()
-    own: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in out.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames = [re.sub(r" \((.*?)(:\d+)?\)$", r" (\1)", f) for f in stack.split(";")[1:]]
-        if not frames:
-            continue
-        n = int(count)
-        total += n
-        for frame in set(frames):
-            inclusive[frame] += n
-        own[frames[-1]] += n
-    short = lambda f: f.replace(str(ROOT) + "/", "").replace(str(Path(sys.prefix)) + "/lib/", "")  # noqa: E731
-    lines = [f"{total} samples of the podium workers.", "", "| inclusive | self | frame |", "|---:|---:|---|"]
-    frames = sorted(set(inclusive), key=lambda f: -inclusive[f])[:40]
-    for frame in frames:
-        lines.append(
-            f"| {100 * inclusive[frame] / total:.1f} % | {100 * own[frame] / total:.1f} % | `{short(frame)}` |"
-        )
-    lines += ["", "Heaviest self time:", "", "| self | frame |", "|---:|---|"]
-    for frame, n in own.most_common(15):
-        lines.append(f"| {100 * n / total:.1f} % | `{short(frame)}` |")
-    return lines
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per run")
-    parser.add_argument("--workers", type=int, default=2, help="server processes of each app")
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--profile", type=int, default=0, help="py-spy the podium workers for N seconds")
+    round_arguments(parser, "server processes of each app", "py-spy the podium workers for N seconds")
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--headers", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
@@ -260,26 +154,15 @@ def main() -> int:
         )
         return 0
 
-    name = f"podium_bench_{os.getpid()}"
-    data_dir = Path(tempfile.mkdtemp(prefix="podium-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
-    env |= {
-        "PODIUM_DATABASE_URL": f"{PG_SERVER}/{name}",
-        "PODIUM_REDIS_URL": REDIS_URL,
-        "PODIUM_DATA_DIR": str(data_dir),
-        "PODIUM_SECRET_KEY": secrets.token_urlsafe(48),
-        "BENCH_FLOOR_DSN": f"{PG_SERVER}/{name}",
-    }
-    bin_dir = Path(sys.executable).parent
     load = run_wrk if shutil.which("wrk") else run_httpx
-    log(f"Scratch database {name}; load from {'wrk' if load is run_wrk else 'httpx (wrk not installed)'}")
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    try:
-        subprocess.run([bin_dir / "podium", "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
+    with scratch(
+        "podium_bench", f"load from {'wrk' if load is run_wrk else 'httpx (wrk not installed)'}"
+    ) as db:
+        db.env["BENCH_FLOOR_DSN"] = db.env["PODIUM_DATABASE_URL"]
         seeded = json.loads(
             subprocess.run(
                 [sys.executable, "-m", "bench.requests", "--seed"],
-                env=env,
+                env=db.env,
                 check=True,
                 cwd=ROOT,
                 capture_output=True,
@@ -288,23 +171,17 @@ def main() -> int:
         )
         from bench.floor import prepare
 
-        asyncio.run(prepare(env["BENCH_FLOOR_DSN"]))
+        asyncio.run(prepare(db.env["BENCH_FLOOR_DSN"]))
         podium_port, floor_port = free_port(), free_port()
         podium_cmd = [
-            str(bin_dir / "podium"),
+            str(BIN / "podium"),
             "serve",
             "--workers",
             str(args.workers),
             "--port",
             str(podium_port),
         ]
-        floor_cmd = [
-            str(bin_dir / "uvicorn"),
-            "bench.floor:create_app",
-            "--factory",
-            "--port",
-            str(floor_port),
-        ]
+        floor_cmd = [str(BIN / "uvicorn"), "bench.floor:create_app", "--factory", "--port", str(floor_port)]
         floor_cmd += ["--workers", str(args.workers), "--log-level", "info"]
         base, floor_base = f"http://127.0.0.1:{podium_port}", f"http://127.0.0.1:{floor_port}"
         targets = {
@@ -315,34 +192,24 @@ def main() -> int:
             "floor": (f"{floor_base}/floor", {}),
             "healthz": (f"{base}/healthz", {}),
         }
-        results: dict[str, list[dict[str, float]]] = {t: [] for t in targets}
+
+        def run(target: str, duration: int) -> dict[str, float]:
+            url, headers = targets[target]
+            return load(url, headers, args.connections, duration)
+
         with (
-            server(podium_cmd, env, f"{base}/healthz", data_dir / "podium.log") as podium_pid,
-            server(floor_cmd, env, f"{floor_base}/floor", data_dir / "floor.log"),
+            server(podium_cmd, db.env, f"{base}/healthz", db.data_dir / "podium.log") as podium_pid,
+            server(floor_cmd, db.env, f"{floor_base}/floor", db.data_dir / "floor.log"),
         ):
-            for url, headers in targets.values():
-                load(url, headers, args.connections, 2)  # warm-up: pools, caches
-            for round_ in range(1, args.rounds + 1):
-                for target, (url, headers) in targets.items():
-                    result = load(url, headers, args.connections, args.duration)
-                    results[target].append(result)
-                    log(
-                        f"round {round_} {target}: {result['rps']:.0f}/s p50 {result['p50']:.1f} ms "
-                        f"p99 {result['p99']:.1f} ms errors {result['errors']:.0f}"
-                    )
+            results, _ = rounds(
+                targets, args.rounds, args.duration, run, lambda r: f"errors {r['errors']:.0f}"
+            )
             profile_lines: list[str] = []
             if args.profile:
-                url, headers = targets["read"]
-                profile_lines = profile(
-                    podium_pid, args.profile, lambda: load(url, headers, args.connections, args.profile - 2)
-                )
-    finally:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        shutil.rmtree(data_dir, ignore_errors=True)
+                profile_lines = profile(podium_pid, args.profile, lambda: run("read", args.profile - 2))
 
     print(
-        f"Date {time.strftime('%Y-%m-%d')}; {os.cpu_count()} cores, {platform.processor() or platform.machine()}; "
-        f"Python {platform.python_version()}; {args.workers} worker processes per app, "
+        f"{machine()}; {args.workers} worker processes per app, "
         f"{args.connections} connections, {args.duration} s per run, load from {'wrk' if load is run_wrk else 'httpx'}."
     )
     print()
@@ -353,8 +220,7 @@ def main() -> int:
         r, f, h = (results[t][i] for t in ("read", "floor", "healthz"))
         ratios.append(r["rps"] / f["rps"])
         print(
-            f"| {i + 1} | {r['rps']:.0f} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {f['rps']:.0f} | {f['p50']:.1f} ms "
-            f"| {f['p99']:.1f} ms | {h['rps']:.0f} | {h['p99']:.1f} ms | {ratios[-1]:.2f} |"
+            f"| {i + 1} | {cells(r)} | {cells(f)} | {h['rps']:.0f} | {h['p99']:.1f} ms | {ratios[-1]:.2f} |"
         )
     errors = sum(r["errors"] for rs in results.values() for r in rs)
     print()
@@ -362,9 +228,7 @@ def main() -> int:
         f"Median read / floor: **{median(ratios):.2f}**; median read p99 "
         f"{median(r['p99'] for r in results['read']):.1f} ms; non-2xx responses: {errors:.0f}."
     )
-    if profile_lines:
-        print()
-        print("\n".join(profile_lines))
+    print_profile(profile_lines)
     return 0
 
 

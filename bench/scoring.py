@@ -21,27 +21,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
-import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from statistics import median
 
 from bench import registration
-from bench.requests import PG_SERVER, REDIS_URL, ROOT, admin_sql, free_port, log, profile, server
+from bench.harness import CRITERIA, cells, machine, print_profile, profile, round_arguments, rounds, scratch
 
 JUDGES = 64
 KINDS = ("baseline", "sheet")
-CRITERIA = [
-    {"code": "market", "weight": 0.4, "min": 0, "max": 40, "step": 1, "name": {"en": "Market"}},
-    {"code": "product", "weight": 0.35, "min": 0, "max": 35, "step": 1, "name": {"en": "Product"}},
-    {"code": "team", "weight": 0.25, "min": 0, "max": 25, "step": 0.5, "name": {"en": "Team"}},
-]
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
 
@@ -133,14 +121,9 @@ def requests(spec: dict, seeded: dict, i: int) -> tuple[str, str, dict, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per run")
-    parser.add_argument("--workers", type=int, default=2, help="app server processes")
-    parser.add_argument("--connections", type=int, default=JUDGES)
+    round_arguments(parser, "app server processes", "py-spy the app under submissions for N s", JUDGES)
     parser.add_argument("--per-judge", type=int, default=1000, help="assignments per judge")
-    parser.add_argument("--profile", type=int, default=0, help="py-spy the app under submissions for N s")
     parser.add_argument("--seed", help=argparse.SUPPRESS)
-    parser.add_argument("--load", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
         asyncio.run(seed(args.per_judge, Path(args.seed)))
@@ -149,81 +132,22 @@ def main() -> int:
         print(json.dumps(asyncio.run(registration._generate(json.loads(args.load), requests))))
         return 0
 
-    name = f"podium_bench_{os.getpid()}"
-    data_dir = Path(tempfile.mkdtemp(prefix="podium-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
-    env |= {
-        "PODIUM_DATABASE_URL": f"{PG_SERVER}/{name}",
-        "PODIUM_REDIS_URL": REDIS_URL,
-        "PODIUM_DATA_DIR": str(data_dir),
-        "PODIUM_SECRET_KEY": secrets.token_urlsafe(48),
-    }
-    bin_dir = Path(sys.executable).parent
-    seeded_path = data_dir / "seeded.json"
-    log(f"Scratch database {name}; {JUDGES} judges with {args.per_judge} assignments each")
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    loadavg: list[str] = []
-    try:
-        subprocess.run([bin_dir / "podium", "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
-        for module, extra in (("bench.registration", ["--pool", str(JUDGES)]), ("bench.scoring", [])):
-            command = [sys.executable, "-m", module, "--seed", str(seeded_path), *extra]
-            if module == "bench.scoring":
-                command += ["--per-judge", str(args.per_judge)]
-            subprocess.run(command, env=env, check=True, cwd=ROOT)
-        seeded = json.loads(seeded_path.read_text())
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        app_cmd = [
-            str(bin_dir / "uvicorn"),
-            "bench.registration_app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-        ]
-        app_cmd += ["--workers", str(args.workers), "--log-level", "warning"]
-        urls = {"baseline": f"{base}/api/v1/bench/events/{seeded['event_id']}/rows", "sheet": ""}
-        used = dict.fromkeys(KINDS, 0)
-        results: dict[str, list[dict]] = {k: [] for k in KINDS}
-
-        def load(kind: str, duration: int) -> dict:
-            spec = {
-                "url": urls[kind],
-                "base": base,
-                "kind": kind,
-                "seeded": str(seeded_path),
-                "start": used[kind],
-            }
-            result = registration.run_load(
-                spec | {"connections": args.connections, "duration": duration}, "bench.scoring"
-            )
-            used[kind] += result["used"]
-            return result
-
-        with server(app_cmd, env, f"{base}/healthz", data_dir / "app.log") as app_pid:
-            for kind in KINDS:
-                load(kind, 2)  # warm-up: pools, caches
-            for round_ in range(1, args.rounds + 1):
-                loadavg.append(Path("/proc/loadavg").read_text().split()[0])
-                for kind in KINDS:
-                    result = load(kind, args.duration)
-                    results[kind].append(result)
-                    log(
-                        f"round {round_} {kind}: {result['rps']:.0f}/s p50 {result['p50']:.1f} ms "
-                        f"p99 {result['p99']:.1f} ms statuses {result['statuses']}"
-                    )
+    with scratch("podium_bench", f"{JUDGES} judges with {args.per_judge} assignments each") as db:
+        db.seed("bench.registration", "--pool", str(JUDGES))
+        seeded = db.seed("bench.scoring", "--per-judge", str(args.per_judge))
+        with registration.serve_app(db, args.workers) as (base, app_pid):
+            urls = {"baseline": f"{base}/api/v1/bench/events/{seeded['event_id']}/rows", "sheet": ""}
+            load = registration.Load("bench.scoring", base, urls, db.seeded_path, args.connections)
+            results, loadavg = rounds(KINDS, args.rounds, args.duration, load)
             peaks = registration.peak_rss_mib(app_pid)
             profile_lines = (
                 profile(app_pid, args.profile, lambda: load("sheet", args.profile - 2))
                 if args.profile
                 else []
             )
-    finally:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        shutil.rmtree(data_dir, ignore_errors=True)
 
     print(
-        f"Date {time.strftime('%Y-%m-%d')}; {os.cpu_count()} cores, {platform.processor() or platform.machine()}; "
-        f"Python {platform.python_version()}; {args.workers} app worker processes, {args.connections} "
+        f"{machine()}; {args.workers} app worker processes, {args.connections} "
         f"judges (connections), {args.duration} s per run, load from httpx in a separate process; "
         f"1-minute load average at each round's start: {', '.join(loadavg)}."
     )
@@ -234,10 +158,7 @@ def main() -> int:
     for i in range(args.rounds):
         b, s = results["baseline"][i], results["sheet"][i]
         ratios.append(s["rps"] / b["rps"])
-        print(
-            f"| {i + 1} | {b['rps']:.0f} | {b['p50']:.1f} ms | {b['p99']:.1f} ms "
-            f"| {s['rps']:.0f} | {s['p50']:.1f} ms | {s['p99']:.1f} ms | {ratios[-1]:.2f} |"
-        )
+        print(f"| {i + 1} | {cells(b)} | {cells(s)} | {ratios[-1]:.2f} |")
     ratio, p99 = median(ratios), median(r["p99"] for r in results["sheet"])
     met = ratio >= TARGET_RATIO and p99 <= TARGET_P99_MS
     print()
@@ -246,12 +167,8 @@ def main() -> int:
         f"median p99 **{p99:.1f} ms** (targets ≥ {TARGET_RATIO} ×, ≤ {TARGET_P99_MS:.0f} ms: "
         f"{'met' if met else 'missed'})"
     )
-    errors = {k: sum(r["errors"] for r in results[k]) for k in KINDS}
-    print(f"- non-2xx responses: {errors}")
-    print(f"- peak RSS of the app worker processes: {', '.join(f'{p:.0f} MiB' for p in peaks)}")
-    if profile_lines:
-        print()
-        print("\n".join(profile_lines))
+    registration.print_totals(results, peaks)
+    print_profile(profile_lines)
     return 0
 
 
