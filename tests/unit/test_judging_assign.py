@@ -5,18 +5,15 @@ service translated, placeholders kept)."""
 from __future__ import annotations
 
 import random
-import re
-from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
 from backend.i18n import translations
 from judging.assign.pages import WELL_LINKED, connectivity_reading
 from judging.assign.service import _institution_codes
 from tests.integration.test_error_messages import _message_ids
+from tests.unit.catalogues import LOCALES, ROOT, catalogue_placeholders_changed, template_ids, untranslated
 
-ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted((ROOT / "backend/templates/judging/assign").glob("*.jinja"))
 
 
@@ -48,34 +45,20 @@ def test_the_connectivity_reading_follows_the_report():
     assert connectivity_reading({"components": 1, "algebraic_connectivity": None}) == weak
 
 
-def _template_ids() -> set[str]:
-    return {m[1] for path in TEMPLATES for m in re.findall(r"""_\((["'])(.*?)\1\)""", path.read_text())}
-
-
-@pytest.mark.parametrize("locale", ["zh", "ru"])
+@pytest.mark.parametrize("locale", LOCALES)
 def test_every_text_of_the_area_is_translated(locale):
     t = translations(locale)
-    ids = _template_ids()
+    ids = template_ids(TEMPLATES)
     ids |= {
         connectivity_reading(r)
         for r in ({"components": 2}, {"algebraic_connectivity": 0}, {"algebraic_connectivity": 1})
     }
     ids |= _message_ids(ROOT / "judging/assign/service.py")[0]
-    missing = sorted(m for m in ids if t.gettext(m) == m)
-    assert not missing, missing
+    assert untranslated(locale, ids) == []
     for kind in ("institution", "declared", "advisor"):
         assert t.pgettext("conflict of interest", kind) != kind
 
 
-@pytest.mark.parametrize("locale", ["zh", "ru"])
+@pytest.mark.parametrize("locale", LOCALES)
 def test_the_catalogue_keeps_every_placeholder(locale):
-    path = ROOT / "backend/translations" / locale / "LC_MESSAGES/judging_assign.po"
-    with path.open("rb") as f:
-        catalog = read_po(f, locale=locale)
-    for message in catalog:
-        if not message.id:
-            continue
-        for pattern in (r"{\w+}", r"%\(\w+\)s"):
-            assert set(re.findall(pattern, message.string)) == set(re.findall(pattern, message.id)), (
-                message.id
-            )
+    assert catalogue_placeholders_changed(locale, "judging_assign") == []
