@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from redis.asyncio import Redis
@@ -188,3 +189,19 @@ async def organizer(make_user, make_event, grant) -> tuple[int, int]:
     event_id = await make_event()
     await grant(user_id, Role.organizer, event_id)
     return user_id, event_id
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[str]:
+    """Every statement asyncpg sends from now on (each call of a connection's query methods; BEGIN
+    and COMMIT go through ``execute``): what the tests pinning a hot path's round trips count."""
+    queries: list[str] = []
+    for name in ("execute", "executemany", "fetch", "fetchrow", "fetchval"):
+        original = getattr(asyncpg.Connection, name)
+
+        async def counted(self, query, *args, _original=original, **kwargs):
+            queries.append(query)
+            return await _original(self, query, *args, **kwargs)
+
+        monkeypatch.setattr(asyncpg.Connection, name, counted)
+    return queries

@@ -4,9 +4,6 @@ here instead of slowing every judge's tablet silently."""
 
 from __future__ import annotations
 
-import asyncpg
-import pytest
-
 from backend.audit import Actor, acting_as
 from backend.security import load_principal
 from judging.scoring import service
@@ -18,21 +15,6 @@ from tests.integration.judging_world import build_world, marks_for, publish_assi
 # COMMIT. The stage's first sheet also locks the rubric version: one more.
 SUBMIT_MAX = 7
 FIRST_MAX = SUBMIT_MAX + 1
-
-
-@pytest.fixture
-def sent(monkeypatch) -> list[str]:
-    """Every statement asyncpg sends from now on (BEGIN and COMMIT go through ``execute``)."""
-    queries: list[str] = []
-    for name in ("execute", "executemany", "fetch", "fetchrow", "fetchval"):
-        original = getattr(asyncpg.Connection, name)
-
-        async def counted(self, query, *args, _original=original, **kwargs):
-            queries.append(query)
-            return await _original(self, query, *args, **kwargs)
-
-        monkeypatch.setattr(asyncpg.Connection, name, counted)
-    return queries
 
 
 async def test_a_submission_takes_few_statements(db, sent):

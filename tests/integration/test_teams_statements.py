@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import asyncpg
 import pytest
 
 from backend import tasks
@@ -37,22 +36,6 @@ def held_jobs():
     previous = tasks.install(Held())
     yield
     tasks.install(previous)
-
-
-@pytest.fixture
-def sent(monkeypatch) -> list[str]:
-    """Every statement asyncpg sends from now on (each call of a connection's query methods; BEGIN
-    and COMMIT go through ``execute``)."""
-    queries: list[str] = []
-    for name in ("execute", "executemany", "fetch", "fetchrow", "fetchval"):
-        original = getattr(asyncpg.Connection, name)
-
-        async def counted(self, query, *args, _original=original, **kwargs):
-            queries.append(query)
-            return await _original(self, query, *args, **kwargs)
-
-        monkeypatch.setattr(asyncpg.Connection, name, counted)
-    return queries
 
 
 async def person(make_user, email: str, institution_id: int):
