@@ -28,6 +28,20 @@ def _sse(content: Any) -> ServerSentEvent:
     return ServerSentEvent(content, headers=NO_BUFFERING, retry_duration=2000)
 
 
+async def _watch(request: Request, panel_id: int, audience: str) -> ServerSentEvent:
+    """A room's stream for those who may view its stage (``events.CONTROL`` or ``events.SCREEN``):
+    access is checked before the stream opens, and the first state is read after subscribing."""
+    principal = current(request)
+    await service.panel_access(principal, panel_id, Action.view_judging)
+
+    async def first() -> list[tuple[str, dict[str, Any]]]:
+        panel, access = await service.panel_access(principal, panel_id, Action.view_judging)
+        return [("state", await service.room_snapshot(panel, access))]
+
+    channels = request.app.plugins.get(RoomChannels)
+    return _sse(stream(channels, [channels.room(panel_id, audience)], first))
+
+
 class LiveStageController(Controller):
     path = "/api/v1/stages/{stage_id:int}/live"
     tags = ["judging: live final"]
@@ -60,28 +74,12 @@ class LiveRoomController(Controller):
     @get("/stream", operation_id="StreamLiveRoom")
     async def control_stream(self, request: Request, panel_id: IdPath) -> ServerSentEvent:
         """The organizers' stream: the state, then phases, each judge's marks as they come, results."""
-        principal = current(request)
-        await service.panel_access(principal, panel_id, Action.view_judging)
-
-        async def first() -> list[tuple[str, dict[str, Any]]]:
-            panel, access = await service.panel_access(principal, panel_id, Action.view_judging)
-            return [("state", await service.room_snapshot(panel, access))]
-
-        channels = request.app.plugins.get(RoomChannels)
-        return _sse(stream(channels, [channels.room(panel_id, events.CONTROL)], first))
+        return await _watch(request, panel_id, events.CONTROL)
 
     @get("/screen/stream", operation_id="StreamLiveRoomScreen")
     async def screen_stream(self, request: Request, panel_id: IdPath) -> ServerSentEvent:
         """The room screen's stream: the state, then phases and each team's result once complete."""
-        principal = current(request)
-        await service.panel_access(principal, panel_id, Action.view_judging)
-
-        async def first() -> list[tuple[str, dict[str, Any]]]:
-            panel, access = await service.panel_access(principal, panel_id, Action.view_judging)
-            return [("state", await service.room_snapshot(panel, access))]
-
-        channels = request.app.plugins.get(RoomChannels)
-        return _sse(stream(channels, [channels.room(panel_id, events.SCREEN)], first))
+        return await _watch(request, panel_id, events.SCREEN)
 
     @get("/entries/{entry_id:int}/result", operation_id="GetLiveRoomResult")
     async def result(self, request: Request, panel_id: IdPath, entry_id: IdPath) -> EntryResultOut:
