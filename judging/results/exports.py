@@ -27,14 +27,14 @@ from openpyxl import Workbook
 
 from backend import policy
 from backend.db import fetch_all
-from backend.errors import Conflict, DomainError
+from backend.errors import Conflict
 from backend.events.tables import Event
 from backend.i18n import translations
 from backend.policy import Principal
 from backend.teams.access import team_scope
 from backend.teams.exports import MEDIA_TYPES, Export, _append, _read, safe_cell
 from judging.access import StageAccess, stage_access
-from judging.results.service import loads, result_rows, visible_rows
+from judging.results.service import loads, result_rows, stage_run, visible_rows
 from judging.rubrics import current_rubric
 from judging.tables import RankingRun, RunStatus
 
@@ -148,17 +148,7 @@ async def chosen_run(access: StageAccess, run_id: int | None) -> dict[str, Any]:
     """The run asked for (of this stage, finished), else the published run, else the latest done."""
     stage_id = access.stage["id"]
     if run_id is not None:
-        run = (
-            await RankingRun.select()
-            .where((RankingRun.id == run_id) & (RankingRun.stage == stage_id))
-            .first()
-        )
-        if run is None:
-            raise DomainError(
-                "validation_error",
-                "Invalid input: {problems}",
-                fields={"run": "This ranking run is not one of the stage's"},
-            )
+        run = await stage_run(stage_id, run_id)
     elif access.judging["published_run"]:
         run = await RankingRun.select().where(RankingRun.id == access.judging["published_run"]).first()
     else:

@@ -164,6 +164,18 @@ ORDER BY CASE WHEN r.rank = 0 THEN 1 ELSE 0 END, r.rank, tr.code, e.label
 """
 
 
+async def stage_run(stage_id: int, run_id: int) -> dict[str, Any]:
+    """The ranking run ``run_id``, refused (422 on ``run``) unless it is one of the stage's."""
+    run = await RankingRun.select().where((RankingRun.id == run_id) & (RankingRun.stage == stage_id)).first()
+    if run is None:
+        raise DomainError(
+            "validation_error",
+            "Invalid input: {problems}",
+            fields={"run": "This ranking run is not one of the stage's"},
+        )
+    return run
+
+
 async def result_rows(run_id: int) -> list[dict[str, Any]]:
     """Every stored place of a run, best first (unranked last), joined with its team."""
     return [dict(r) for r in await fetch_all(_RESULTS, run_id)]
@@ -250,17 +262,7 @@ async def publish_ranking(
     async with transaction():
         judging = await locked_row(StageJudging, access.judging["id"])
         assert judging is not None
-        run = (
-            await RankingRun.select()
-            .where((RankingRun.id == run_id) & (RankingRun.stage == stage_id))
-            .first()
-        )
-        if run is None:
-            raise DomainError(
-                "validation_error",
-                "Invalid input: {problems}",
-                fields={"run": "This ranking run is not one of the stage's"},
-            )
+        run = await stage_run(stage_id, run_id)
         if judging["status"] != JudgingStatus.locked.value:
             raise state_conflict(judging["status"])
         if run["status"] != RunStatus.done.value:
