@@ -82,6 +82,16 @@ def _locale(value: str) -> str:
     return value if value in _PUBLISHED_SUBJECT else "zh"
 
 
+def _team_values(stage: dict[str, Any], person: dict[str, Any], locale: str, base_url: str) -> dict[str, Any]:
+    """What every mail to a team's person names: the contest, the stage, the team and its results page."""
+    return {
+        "event": _name(stage, "event_", locale),
+        "stage": _name(stage, "name_", locale),
+        "team": person["team"],
+        "link": f"{base_url}/teams/{person['team_id']}/results",
+    }
+
+
 async def results_published(stage_id: int, run_id: int, base_url: str) -> None:
     """Mail every confirmed person of each ranked team their team's place."""
     stage = await fetch_one(_STAGE, stage_id)
@@ -91,15 +101,12 @@ async def results_published(stage_id: int, run_id: int, base_url: str) -> None:
     for p in people:
         locale = _locale(p["locale"])
         values = {
-            "event": _name(stage, "event_", locale),
-            "stage": _name(stage, "name_", locale),
-            "team": p["team"],
+            **_team_values(stage, p, locale, base_url),
             "track": p["track"],
             "rank": p["rank"],
             "track_rank": p["track_rank"],
             "objection_ends": stage["objection_ends_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             "appeals_close": stage["appeals_close_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            "link": f"{base_url}/teams/{p['team_id']}/results",
         }
         await queue_email(
             p["email"], fill(_PUBLISHED_SUBJECT[locale], values), fill(_PUBLISHED_BODY[locale], values)
@@ -127,12 +134,9 @@ async def appeal_answered(appeal_id: int, base_url: str = "") -> None:
     for p in people:
         locale = _locale(p["locale"])
         values = {
-            "event": _name(stage, "event_", locale),
-            "stage": _name(stage, "name_", locale),
-            "team": p["team"],
+            **_team_values(stage, p, locale, base_url),
             "outcome": _OUTCOME[p["status"]][locale],
             "answer": p["answer"],
-            "link": f"{base_url}/teams/{p['team_id']}/results",
         }
         await queue_email(
             p["email"], fill(_ANSWER_SUBJECT[locale], values), fill(_ANSWER_BODY[locale], values)
