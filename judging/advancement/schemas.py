@@ -56,8 +56,9 @@ class ReasonIn(Struct):
     reason: Reason
 
 
-class RecommendationOut(msgspec.Struct):
-    id: int
+class RankedTeamOut(msgspec.Struct):
+    """A team's entry in the stage's published ranking, as both candidates and recommendations show it."""
+
     entry_id: int
     team_id: int
     team_name: str
@@ -65,6 +66,10 @@ class RecommendationOut(msgspec.Struct):
     region: str
     institution_id: int | None
     place: int
+
+
+class RecommendationOut(RankedTeamOut):
+    id: int
     state: str
     recommended_by: int | None
     created_at: dt.datetime
@@ -78,16 +83,9 @@ class TieOut(msgspec.Struct):
     entries: list[int]
 
 
-class CandidateOut(msgspec.Struct):
+class CandidateOut(RankedTeamOut):
     """An entry of the published ranking inside the caller's scope, in the cut-off order."""
 
-    entry_id: int
-    team_id: int
-    team_name: str
-    track: str
-    region: str
-    institution_id: int | None
-    place: int
     tied: bool
     score: float | None
     state: str  # its live recommendation's state, or "" when it has none
