@@ -35,6 +35,19 @@ def placeholders_changed(locale: str, ids: Iterable[str]) -> list[str]:
     return sorted(i for i in ids if _differ(i, t.gettext(i)))
 
 
+def faults(locale: str, ids: Iterable[str]) -> dict[str, list[str]]:
+    """Both checks at once: equal to :data:`NO_FAULTS` when every id is translated and keeps its
+    placeholders."""
+    ids = set(ids)
+    return {
+        "untranslated": untranslated(locale, ids),
+        "placeholders changed": placeholders_changed(locale, ids),
+    }
+
+
+NO_FAULTS: dict[str, list[str]] = {"untranslated": [], "placeholders changed": []}
+
+
 def catalogue_placeholders_changed(locale: str, domain: str) -> list[str]:
     """The msgids of one catalogue file (``judging_scoring``...) whose translation has other
     placeholders than the msgid."""
