@@ -198,13 +198,6 @@ async def _store(
         )
         assert sheet is not None
         changed = sheet["version"] > 1
-        if changed and not data.reason.strip():
-            raise DomainError(
-                "validation_error",
-                INVALID_INPUT,
-                status_code=422,
-                fields={"reason": "Say why you change a submitted sheet"},
-            )
         actor = current_actor.get()
         client = (actor.client_address or "")[:64] if actor else ""
         await engine().run_querystring(
@@ -222,6 +215,16 @@ async def _store(
                 now,
             )
         )
+        # Checked after the version row: a retry that waited on the first attempt's lock read its
+        # nonce in a snapshot from before that commit, and must meet the nonce's unique index (and
+        # be answered as a replay), not this refusal meant for a change.
+        if changed and not data.reason.strip():
+            raise DomainError(
+                "validation_error",
+                INVALID_INPUT,
+                status_code=422,
+                fields={"reason": "Say why you change a submitted sheet"},
+            )
         await judging_changed(
             principal.id,
             row["event"],
