@@ -374,24 +374,8 @@ async def _seed_judging_scoring(world: World) -> None:
     stages so its sheet locks no rubric they edit."""
     from judging.tables import ScoreSheet, ScoreSheetVersion
 
-    async def one_pdf():
-        yield b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\nstartxref\n9\n%%EOF\n"
-
     team, judge, event_id = world.ids["judged_team"], world.users["judge"], world.events["running"]
-    stored = await storage().save(f"teams/{team}", one_pdf(), 1024)
-    material = Material(
-        team=team,
-        stage=world.ids["judging_stage"],
-        kind="business_plan",
-        version=1,
-        storage_key=stored.key,
-        file_name="plan.pdf",
-        content_type="application/pdf",
-        size=stored.size,
-        sha256=stored.sha256,
-    )
-    await material.save()
-    world.ids["scoring_material"] = material.id
+    world.ids["scoring_material"] = await _stored_plan(team, world.ids["judging_stage"])
     track = await Track.select(Track.id).where((Track.event == event_id) & (Track.code == "A")).first()
     stage = Stage(event=event_id, position=9, level="final", name_en="Scored final")
     await stage.save()
@@ -626,14 +610,19 @@ async def _seed_team(world: World) -> None:
 
 async def _seed_material(world: World) -> None:
     """The team's business plan for the open contest's first stage, a file in the storage."""
+    world.ids["material"] = await _stored_plan(world.ids["team"], world.ids["open_stage"])
+
+
+async def _stored_plan(team: int, stage: int) -> int:
+    """A team's business plan (a one-page PDF in the storage) for a stage: the material's id."""
 
     async def one_pdf():
         yield b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\nstartxref\n9\n%%EOF\n"
 
-    stored = await storage().save(f"teams/{world.ids['team']}", one_pdf(), 1024)
+    stored = await storage().save(f"teams/{team}", one_pdf(), 1024)
     material = Material(
-        team=world.ids["team"],
-        stage=world.ids["open_stage"],
+        team=team,
+        stage=stage,
         kind="business_plan",
         version=1,
         storage_key=stored.key,
@@ -643,7 +632,7 @@ async def _seed_material(world: World) -> None:
         sha256=stored.sha256,
     )
     await material.save()
-    world.ids["material"] = material.id
+    return material.id
 
 
 async def _seed_review_team(world: World) -> None:
