@@ -658,7 +658,7 @@ async def test_other_domains_add_sections_the_policy_shows_to_whom_it_allows(
         name="later",
         workspace_sections=(
             domain.WorkspaceSection(
-                "judging", "Judging", "/workspace/events/{event_id}/judging", "edit_event", 50
+                "ceremony", "Ceremony", "/workspace/events/{event_id}/ceremony", "edit_event", 50
             ),
             domain.WorkspaceSection(
                 "agenda", "Agenda", "/workspace/events/{event_id}/agenda", "edit_track", 60, kinds=("forum",)
@@ -674,15 +674,15 @@ async def test_other_domains_add_sections_the_policy_shows_to_whom_it_allows(
         await (await login("orgadmin@example.org")).get(f"/workspace/events/{contest}", headers=HTML)
     ).text
     nav = admin_page.split('class="subnav"')[1].split("</nav>")[0]
-    assert f'href="/workspace/events/{contest}/judging"' in nav
+    assert f'href="/workspace/events/{contest}/ceremony"' in nav
     assert "/agenda" not in nav  # a forum's section, and this is a contest
     hrefs = re.findall(r'href="([^"]+)"', nav)
     assert (
         hrefs.index(f"/workspace/events/{contest}/structure")
-        < hrefs.index(f"/workspace/events/{contest}/judging")
+        < hrefs.index(f"/workspace/events/{contest}/ceremony")
         < hrefs.index(f"/workspace/events/{contest}/audit")
     )  # in the sections' order
     scoped_page = (
         await (await login("scoped@example.org")).get(f"/workspace/events/{contest}", headers=HTML)
     ).text
-    assert "/judging" not in scoped_page  # edit_event: not for a scoped admin
+    assert "/ceremony" not in scoped_page  # edit_event: not for a scoped admin
