@@ -23,7 +23,7 @@ from judging.assign.schemas import (
 
 class AssignmentController(Controller):
     path = "/api/v1"
-    tags = ["judging"]
+    tags = ["judging: assignment"]
     guards = [requires_login]
 
     @post("/stages/{stage_id:int}/assignment-runs", operation_id="RunAssignment", status_code=201)

@@ -34,7 +34,7 @@ def _base_url(request: Request) -> str:
 
 class ResultsController(Controller):
     path = "/api/v1"
-    tags = ["judging"]
+    tags = ["judging: results"]
     guards = [requires_login]
 
     @post("/stages/{stage_id:int}/ranking-runs", operation_id="RequestRankingRun", status_code=201)

@@ -38,7 +38,7 @@ def _base_url(request: Request) -> str:
 
 class StageSetupController(Controller):
     path = "/api/v1/stages/{stage_id:int}"
-    tags = ["judging"]
+    tags = ["judging: set-up"]
     guards = [requires_login]
 
     @get("/judging", operation_id="GetStageJudging")
@@ -135,7 +135,7 @@ class StageSetupController(Controller):
 
 class PanelController(Controller):
     path = "/api/v1/panels/{panel_id:int}"
-    tags = ["judging"]
+    tags = ["judging: set-up"]
     guards = [requires_login]
 
     @patch("", operation_id="UpdatePanel")
@@ -151,7 +151,7 @@ class PanelController(Controller):
 
 class StageEntryController(Controller):
     path = "/api/v1/stage-entries/{entry_id:int}"
-    tags = ["judging"]
+    tags = ["judging: set-up"]
     guards = [requires_login]
 
     @patch("", operation_id="UpdateStageEntry")
@@ -162,7 +162,7 @@ class StageEntryController(Controller):
 
 class JudgeConflictController(Controller):
     path = "/api/v1"
-    tags = ["judging"]
+    tags = ["judging: set-up"]
     guards = [requires_login]
 
     @get("/events/{event_id:int}/judge-conflicts", operation_id="ListJudgeConflicts")

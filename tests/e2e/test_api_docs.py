@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, Route, expect
+from playwright.sync_api import BrowserContext, Locator, Page, Route, expect
 
 from backend.app import SWAGGER_UI_VERSION
 from tests.e2e.axe import assert_axe_clean
@@ -24,6 +24,12 @@ pytestmark = pytest.mark.e2e
 VENDOR = f"/static/vendor/swagger-ui-{SWAGGER_UI_VERSION}/"
 LOAD_TIMEOUT = 30_000
 SLOW_TIMEOUT = 15_000
+# Half a screen down, then two frames for Swagger UI to render the rows now in view: false at the end.
+SCROLL_HALF_A_SCREEN = """() => new Promise((resolve) => {
+  const before = window.scrollY;
+  window.scrollBy(0, window.innerHeight / 2);
+  requestAnimationFrame(() => requestAnimationFrame(() => resolve(window.scrollY !== before)));
+})"""
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +54,19 @@ class Offline:
         # 1.7 MB of JavaScript to parse: more time than a page of ours on a busy machine
         self.page.goto("/schema", timeout=LOAD_TIMEOUT)
         expect(self.page.locator("#operations-auth-Login")).to_be_visible(timeout=LOAD_TIMEOUT)
+
+    def operation(self, element_id: str) -> Locator:
+        """The operation ``#operations-<tag>-<operationId>``, scrolled to. Once the document lists 150
+        tags and operations or more, Swagger UI renders only the rows near the viewport (its virtualized
+        list), so an operation further down exists in the page only after scrolling to it, as a reader
+        does."""
+        operation = self.page.locator(f"#{element_id}")
+        self.page.evaluate("window.scrollTo(0, 0)")
+        while not operation.count() and self.page.evaluate(SCROLL_HALF_A_SCREEN):
+            pass
+        expect(operation).to_have_count(1)  # not found from the top of the page to its end
+        operation.scroll_into_view_if_needed()
+        return operation
 
     def assert_stayed_home(self) -> None:
         assert not self.blocked, f"requests left the machine: {self.blocked}"
@@ -106,7 +125,7 @@ def test_the_documentation_renders_with_the_network_cut_off(docs):
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Podium API")
     expect(page.locator("#operations-auth-Login")).to_contain_text("/api/v1/auth/login")
-    expect(page.locator("#operations-events-ListEvents")).to_contain_text("ListEvents")
+    expect(docs.operation("operations-events-ListEvents")).to_contain_text("ListEvents")
     # from Podium's own copy, and the document from Podium itself
     paths = [urlsplit(url).path for url in docs.requested]
     assert f"{VENDOR}swagger-ui-bundle.js" in paths
@@ -115,8 +134,8 @@ def test_the_documentation_renders_with_the_network_cut_off(docs):
     assert_axe_clean(page, "/schema")
 
     # an operation opened: its parameters, responses and the error body are documented
-    page.locator("#operations-events-ListEvents button.opblock-summary-control").click()
-    operation = page.locator("#operations-events-ListEvents")
+    operation = docs.operation("operations-events-ListEvents")
+    operation.locator("button.opblock-summary-control").click()
     expect(operation.locator(".parameters")).to_contain_text("limit")
     expect(operation.locator(".responses-table")).to_contain_text("200")
     assert_axe_clean(page, "/schema with ListEvents open")
@@ -142,7 +161,7 @@ def test_the_browser_itself_refuses_other_hosts_on_the_docs_page(docs):
 def test_try_it_out_calls_the_api_from_the_page(docs):
     docs.open_docs()
     page = docs.page
-    operation = page.locator("#operations-events-ListEvents")
+    operation = docs.operation("operations-events-ListEvents")
     operation.locator("button.opblock-summary-control").click()
     operation.get_by_role("button", name="Try it out").click()
     assert_axe_clean(page, "/schema trying ListEvents out")
