@@ -333,7 +333,11 @@ async def _seed_judging_live(world: World) -> None:
     world.ids["live_setup_stage"], world.ids["live_stage"] = setup_stage.id, stage.id
     await StageJudging(stage=setup_stage.id, event=opened, live=True).save()
     await StageJudging(
-        stage=stage.id, event=running, live=True, status="scoring", assignment_published_at=dt.datetime.now(dt.UTC)
+        stage=stage.id,
+        event=running,
+        live=True,
+        status="scoring",
+        assignment_published_at=dt.datetime.now(dt.UTC),
     ).save()
     await Rubric(stage=stage.id, version=1, criteria=JUDGING_CRITERIA).save()
     room = Panel(stage=stage.id, name="Matrix room", position=1)
@@ -533,11 +537,18 @@ async def _seed_judging_advancement(world: World) -> None:
     runner = User(username=world.email("runner"), email=world.email("runner"), password=_HASH, active=True)
     await runner.save()
     runner_team = Team(
-        event=event_id, track=track["id"], name="Runner-up", leader=runner.id, join_code="RUNNER23", status="approved"
+        event=event_id,
+        track=track["id"],
+        name="Runner-up",
+        leader=runner.id,
+        join_code="RUNNER23",
+        status="approved",
     )
     await runner_team.save()
     entries = []
-    for rank, (team, label) in enumerate(((world.ids["judged_team"], "E-ADV1"), (runner_team.id, "E-ADV2")), 1):
+    for rank, (team, label) in enumerate(
+        ((world.ids["judged_team"], "E-ADV1"), (runner_team.id, "E-ADV2")), 1
+    ):
         entry = StageEntry(stage=stage.id, event=event_id, team=team, track=track["id"], label=label)
         await entry.save()
         entries.append(entry.id)
@@ -564,7 +575,11 @@ async def _seed_judging_advancement(world: World) -> None:
     award = Award(stage=stage.id, team=world.ids["judged_team"], tier=tier.id, rank=1)
     await award.save()
     await Certificate(
-        award=award.id, team=world.ids["judged_team"], user=world.users["member"], holder_name="Member", serial=ADV_SERIAL
+        award=award.id,
+        team=world.ids["judged_team"],
+        user=world.users["member"],
+        holder_name="Member",
+        serial=ADV_SERIAL,
     ).save()
 
 
@@ -1520,8 +1535,18 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
         for method, rest, allowed, body in (
             ("GET", "/advancement", EVENT_ADMINS, None),
             ("GET", "/prizes", EVENT_ADMINS, None),
-            ("POST", "/advancement/rules", ORGANIZERS, lambda w, role: {"to_stage": w.ids["adv_next"], "total": "5"}),
-            ("POST", "/advancement/recommend", EVENT_ADMINS, lambda w, role: {"entry": w.ids["adv_runner_entry"]}),
+            (
+                "POST",
+                "/advancement/rules",
+                ORGANIZERS,
+                lambda w, role: {"to_stage": w.ids["adv_next"], "total": "5"},
+            ),
+            (
+                "POST",
+                "/advancement/recommend",
+                EVENT_ADMINS,
+                lambda w, role: {"entry": w.ids["adv_runner_entry"]},
+            ),
             ("POST", "/advancement/accept", ORGANIZERS, None),
             (
                 "POST",
