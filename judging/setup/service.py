@@ -393,7 +393,7 @@ async def create_panel(principal: Principal, stage_id: int, data: PanelIn) -> Pa
     """Add a room (a panel of judges) to the stage; its name is unique in the stage."""
     access = await stage_access(principal, stage_id, Action.configure_judging)
     name = data.name.strip()
-    if not name:
+    if not has_visible_text(name):
         raise DomainError(
             "validation_error", INVALID, status_code=422, fields={"name": "must contain visible text"}
         )
@@ -422,7 +422,7 @@ async def update_panel(principal: Principal, panel_id: int, data: PanelPatch) ->
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
     if "name" in changes:
         changes["name"] = changes["name"].strip()
-        if not changes["name"]:
+        if not has_visible_text(changes["name"]):
             raise DomainError(
                 "validation_error", INVALID, status_code=422, fields={"name": "must contain visible text"}
             )

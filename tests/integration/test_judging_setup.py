@@ -397,6 +397,20 @@ async def test_rooms_have_unique_names_and_only_empty_rooms_are_removed(db, make
     assert wrong.json()["fields"] == {"panel_id": "is not a room of this stage"}
 
 
+async def test_a_room_name_of_only_zero_width_characters_is_refused(db, make_client):
+    """Found by the hostile-input probes: such a name passed the blank check and was saved."""
+    world = await build_world(teams=1, judges=1)
+    client = await organizer(make_client, world)
+    room = await client.post(f"{STAGES}/{world.stage}/panels", json={"name": "Hall A"})
+    for blank in ("\u200b", "\u200b\u200c\u200d\ufeff", "\u2060", "\u3164"):
+        created = await client.post(f"{STAGES}/{world.stage}/panels", json={"name": blank})
+        renamed = await client.patch(f"/api/v1/panels/{room.json()['id']}", json={"name": blank})
+        for answer in (created, renamed):
+            assert answer.status_code == 422, (blank, answer.text)
+            assert answer.json()["fields"] == {"name": "must contain visible text"}
+    assert [p["name"] for p in (await client.get(f"{STAGES}/{world.stage}/panels")).json()] == ["Hall A"]
+
+
 # Entries ----------------------------------------------------------------------------------------
 
 
