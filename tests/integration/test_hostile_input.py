@@ -32,7 +32,28 @@ from backend.institutions.tables import Institution
 from backend.piccolo_app import APP_CONFIG
 from backend.settings import get_settings
 from backend.teams.tables import Material, Team, TeamMember
+from judging.tables import (
+    AdvancementRules,
+    Appeal,
+    Assignment,
+    AssignmentRun,
+    Award,
+    Certificate,
+    JudgeConflict,
+    Panel,
+    PrizeTier,
+    RankingRun,
+    Recommendation,
+    Rubric,
+    ScoreSheet,
+    ScoreSheetVersion,
+    StageEntry,
+    StageJudge,
+    StageJudging,
+    StageResult,
+)
 from tests.integration.conftest import PASSWORD
+from tests.integration.judging_world import CRITERIA
 
 ERROR_KEYS = {"code", "detail", "fields"}
 DOCUMENT = create_app(get_settings()).openapi_schema.to_schema()
@@ -102,7 +123,7 @@ def valid_value(name: str, schema: dict[str, Any]) -> Any:
             # the first instant of a body starts, a later one ends
             return "2027-08-01T09:00:00+00:00" if name.startswith("start") else "2027-08-01T10:00:00+00:00"
         n = next(_counter)
-        for candidate in (f"a{n}", f"u{n}@example.org", "CN", "zh", "correct horse battery"):
+        for candidate in (f"a{n}", f"u{n}@example.org", "CN", "zh", "correct horse battery", f"a{n:07d}"):
             if _fits(candidate, schema):
                 return candidate
         raise AssertionError(f"no example for {name}: {schema}")
@@ -265,6 +286,8 @@ def probes_for(method: str, path: str, operation: dict[str, Any], ids: dict[str,
 def ids_for(name: str, path: str, ids: dict[str, int]) -> int:
     if name == "event_id" and "/sessions" in path:
         return ids["forum_id"]
+    if name == "run_id":  # two kinds of run share the name
+        return ids["ranking_run_id" if path.startswith("/api/v1/ranking-runs/") else "assignment_run_id"]
     return ids[name]
 
 
@@ -354,7 +377,9 @@ async def seeded(make_user, make_organization, make_event, grant) -> dict[str, i
     await seat.save()
     material = Material(team=team.id, stage=stage.id, kind="summary", version=1, text="Hostile")
     await material.save()
+    judging = await _seed_judging(contest, stage.id, track.id, team.id, member, institution.id)
     return {
+        **judging,
         "organization_id": await make_organization("alliance"),
         "event_id": contest,
         "forum_id": forum,
@@ -372,6 +397,99 @@ async def seeded(make_user, make_organization, make_event, grant) -> dict[str, i
         "token": "tinv_hostile",
         "kind": "summary",
         "material_id": material.id,
+    }
+
+
+async def _seed_judging(
+    contest: int, stage: int, track: int, team: int, judge: int, institution: int
+) -> dict:
+    """One of every judging object a path names, in the hostile contest: its stage is scored live in
+    a room (``panel_id``) where the team's entry is first, assigned to ``judge`` by an engine run, with
+    a sheet; a finished ranking run, the team's open appeal, a recommendation into a second stage, a
+    prize with its certificate (``serial``, ``document``) and a conflict the judge declared. Non-id
+    path values: a live step the room can take and an export the stage offers."""
+    now = dt.datetime.now(dt.UTC)
+    following = Stage(event=contest, position=2, level="final", name_en="Final")
+    await following.save()
+    ranking_run = RankingRun(stage=stage, status="done", method="mean", progress=100, phase="done")
+    await ranking_run.save()
+    await StageJudging(
+        stage=stage,
+        event=contest,
+        status="scoring",
+        live=True,
+        assignment_published_at=now,
+    ).save()
+    await StageJudging(stage=following, event=contest).save()
+    rubric = Rubric(stage=stage, version=1, criteria=CRITERIA)
+    panel = Panel(stage=stage, name="Hostile room", position=1, phase="closed")
+    for row in (rubric, panel):
+        await row.save()
+    entry = StageEntry(
+        stage=stage, event=contest, team=team, track=track, label="E-0001", panel=panel.id, position=1
+    )
+    await entry.save()
+    await StageJudge(stage=stage, user=judge, institution=institution).save()
+    assignment_run = AssignmentRun(stage=stage, per_entry=1, report={"conflicts": 0, "components": 1})
+    await assignment_run.save()
+    assignment = Assignment(stage=stage, stage_entry=entry.id, judge=judge, run=assignment_run.id)
+    await assignment.save()
+    marks = {c["code"]: c["max"] for c in CRITERIA}
+    total = sum(c["weight"] * c["max"] for c in CRITERIA)
+    sheet = ScoreSheet(
+        assignment=assignment.id,
+        stage=stage,
+        stage_entry=entry.id,
+        judge=judge,
+        rubric=rubric.id,
+        marks=marks,
+        total=total,
+    )
+    await sheet.save()
+    await ScoreSheetVersion(
+        sheet=sheet.id, version=1, marks=marks, total=total, author=judge, nonce="hostile"
+    ).save()
+    await StageResult(
+        run=ranking_run.id, stage_entry=entry.id, track=track, rank=1, track_rank=1, score=total, n_judges=1
+    ).save()
+    appeal = Appeal(
+        stage=stage,
+        team=team,
+        filed_by=judge,
+        text="Hostile appeal",
+        answer_due_at=now + dt.timedelta(days=10),
+    )
+    await AdvancementRules(from_stage=stage, to_stage=following.id, rules={}).save()
+    recommendation = Recommendation(
+        from_stage=stage,
+        to_stage=following.id,
+        stage_entry=entry.id,
+        team=team,
+        position=1,
+        recommended_by=judge,
+    )
+    tier = PrizeTier(stage=stage, code="first", name_en="First prize", size=1, position=1)
+    conflict = JudgeConflict(event=contest, user=judge, institution=institution, reason="former job")
+    for row in (appeal, recommendation, tier, conflict):
+        await row.save()
+    award = Award(stage=stage, team=team, tier=tier.id, rank=1)
+    await award.save()
+    serial = "hostileSerial0000000000"
+    await Certificate(award=award.id, team=team, user=judge, holder_name="Member", serial=serial).save()
+    return {
+        "panel_id": panel.id,
+        "entry_id": entry.id,
+        "assignment_id": assignment.id,
+        "assignment_run_id": assignment_run.id,
+        "ranking_run_id": ranking_run.id,
+        "sheet_id": sheet.id,
+        "appeal_id": appeal.id,
+        "recommendation_id": recommendation.id,
+        "conflict_id": conflict.id,
+        "serial": serial,
+        "document": f"{serial}.pdf",
+        "step": "start-pitch",
+        "file": "rankings.csv",
     }
 
 
