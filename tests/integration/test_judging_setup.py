@@ -437,7 +437,8 @@ async def test_seeding_enters_approved_or_complete_teams_once_with_random_labels
     labels = [e["label"] for e in entries["items"]]
     assert all(re.fullmatch(r"E-[A-HJ-NP-Z2-9]{6}", label) for label in labels)
     assert len(set(labels)) == 3
-    assert all(str(team) not in label for team, label in zip(world.teams, labels, strict=False))
+    # random draws (tests/unit/test_judging_setup.py checks the alphabet): a digit of a team's id may
+    # appear in its label by chance, so "the id is not in the label" is no property to assert
     # a contest that asks for approval: the complete team is not entered
     await StageEntry.delete().where(StageEntry.stage == world.stage)
     rules = await client.put(
