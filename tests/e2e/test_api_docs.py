@@ -171,6 +171,8 @@ def test_try_it_out_calls_the_api_from_the_page(docs):
     response = operation.locator(".live-responses-table .response")
     expect(response.locator(".response-col_status")).to_have_text("200")
     expect(response.locator(".response-col_description")).to_contain_text('"items"')
+    page.mouse.move(0, 0)  # off the Execute button just clicked, so its hover state is not what is checked
+    expect(operation.locator(".btn.execute")).to_have_css("background-color", "rgb(26, 103, 181)")
     assert_axe_clean(page, "/schema with a response")
 
 
