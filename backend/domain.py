@@ -22,6 +22,7 @@ INSTALLED = (
     "backend.events.domain",
     "backend.teams.domain",
     "judging.domain",
+    "ticketing.domain",
     "backend.mail.domain",
     "backend.pages.domain",
     "backend.workspace.domain",
@@ -57,7 +58,10 @@ class Domain:
     ``routes`` are Litestar controllers, routers or handlers; ``jobs`` are ``async def job(ctx, ...)``
     functions the job queues run, ``cron_jobs`` arq's periodic ones; ``admin_views`` returns the
     back-office views (tables or Piccolo Admin ``TableConfig``s), built only when the back office is;
-    ``workspace_sections`` are the package's sections of the organizer's event workspace.
+    ``workspace_sections`` are the package's sections of the organizer's event workspace;
+    ``bearer_tokens`` maps a token prefix to ``async resolve(token, cache) -> Principal | None`` for
+    bearer tokens that are not API tokens (scanning devices' own tokens), with ``cache`` the app's
+    ``backend.security.PrincipalCache`` or ``None``.
     """
 
     name: str
@@ -67,6 +71,7 @@ class Domain:
     cron_jobs: Sequence[Any] = ()
     admin_views: Callable[[], Sequence[Any]] = lambda: ()
     workspace_sections: Sequence[WorkspaceSection] = ()
+    bearer_tokens: Sequence[tuple[str, Callable[..., Any]]] = ()
 
 
 @cache
@@ -89,6 +94,11 @@ def jobs() -> list[Callable[..., Any]]:
 
 def cron_jobs() -> list[Any]:
     return [job for domain in installed() for job in domain.cron_jobs]
+
+
+def bearer_token_resolvers() -> dict[str, Callable[..., Any]]:
+    """Token prefix → resolver, for the bearer tokens the domains bring (see ``Domain``)."""
+    return {prefix: resolve for domain in installed() for prefix, resolve in domain.bearer_tokens}
 
 
 def workspace_sections() -> list[WorkspaceSection]:

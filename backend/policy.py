@@ -30,6 +30,13 @@ once and holds on every path. The rules:
   submit or change it (not even a platform admin in their place); to anyone else the assignment does
   not exist. A team's leader files its appeal. A judge of the event declares their own conflicts of
   interest; its whole-event organizers record any judge's.
+- Tickets and check-in (``ticketing``): the event's whole-event organizers run ticketing (ticket
+  types, issuing, revoking, reissuing and transferring tickets, signing keys, badges) and check-in
+  (lists, devices, conflicts). Check-in staff of the event and its whole-event organizers scan
+  tickets and watch attendance. A ticket is its holder's: they and the whole-event organizers see it,
+  its code and its badge; to anyone else it does not exist. A scanning *device* is not a person: its
+  token (``Principal.device``) reaches only the scanning endpoints, on its own event's lists, which
+  ``ticketing.access`` checks.
 """
 
 from __future__ import annotations
@@ -48,6 +55,18 @@ ORGANIZER = "organizer"
 ORG_ADMIN = "org_admin"
 DRAFT = "draft"
 JUDGE = "judge"
+CHECKIN_STAFF = "checkin_staff"
+
+
+@dataclass(frozen=True)
+class DeviceIdentity:
+    """A scanning device acting through its own token: its event, the lists it may scan and the gate
+    its admissions show."""
+
+    device_id: int
+    event_id: int
+    lists: frozenset[int]
+    gate: str
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,7 @@ class Principal:
     via: str  # "session" or "token"
     token_id: int | None = None  # the bearer token's id (``via == "token"``)
     scopes: frozenset[str] = frozenset({"read", "write", "device"})  # a session holds every TokenScope
+    device: DeviceIdentity | None = None  # a scanning device's token (then ``id`` is 0, no account)
 
 
 class Action(StrEnum):
@@ -96,6 +116,11 @@ class Action(StrEnum):
     score_entry = "score_entry"  # see an assigned entry and submit or change one's own sheet for it
     file_appeal = "file_appeal"  # a team leader's appeal against a published ranking
     declare_conflict = "declare_conflict"  # a judge's own conflicts of interest (organizers: any judge's)
+    manage_tickets = "manage_tickets"  # ticket types, issue, revoke, reissue, transfer, keys, badges
+    manage_checkin = "manage_checkin"  # check-in lists and their rules, devices, offline conflicts
+    scan_tickets = "scan_tickets"  # scan at a gate, the scanner page and its offline bundle
+    view_attendance = "view_attendance"  # live counts, arrival curves, session attendance, exports
+    view_ticket = "view_ticket"  # one ticket, its code and badge: its holder and the organizers
 
 
 class Outcome(StrEnum):
@@ -177,6 +202,13 @@ class AssignmentContext:
 
 
 @dataclass(frozen=True)
+class TicketContext:
+    """A ticket as the policy needs it: whose it is (``None`` for a holder without an account)."""
+
+    holder_id: int | None
+
+
+@dataclass(frozen=True)
 class OrganizationContext:
     """An organization and the caller's organization-level roles in it."""
 
@@ -191,8 +223,17 @@ _ORGANIZATION_ACTIONS = {
     Action.create_event: frozenset({ORG_ADMIN}),
 }
 _WHOLE_EVENT_ORGANIZER = frozenset(
-    {Action.edit_event, Action.run_event, Action.edit_structure, Action.view_audit, Action.configure_judging}
+    {
+        Action.edit_event,
+        Action.run_event,
+        Action.edit_structure,
+        Action.view_audit,
+        Action.configure_judging,
+        Action.manage_tickets,
+        Action.manage_checkin,
+    }
 )
+_CHECKIN_STAFF_ACTIONS = frozenset({Action.scan_tickets, Action.view_attendance})
 _SCOPED_ORGANIZER = frozenset(
     {
         Action.edit_track,
@@ -224,9 +265,11 @@ def decide(
     organization: OrganizationContext | None = None,
     team: TeamContext | None = None,
     assignment: AssignmentContext | None = None,
+    ticket: TicketContext | None = None,
 ) -> Outcome:
     """May ``principal`` do ``action`` (inside ``event`` for event actions, ``organization`` for
-    organization actions, ``team`` too for team actions, ``assignment`` for scoring)?
+    organization actions, ``team`` too for team actions, ``assignment`` for scoring, ``ticket`` for
+    one ticket)?
 
     ``target`` is the part of the event acted on (a track, or the scope of a grant being given or
     taken); ``None`` asks whether the caller may do it to some part of the event, which is the
@@ -238,6 +281,8 @@ def decide(
         return Outcome.allowed if may_see(principal, event) else Outcome.hidden
     if principal is None:
         return Outcome.unauthenticated
+    if principal.device is not None:  # a device's token: scanning on its own lists only (ticketing.access)
+        return Outcome.forbidden
     if action is Action.score_entry:
         assert assignment is not None, "score_entry needs the assignment"
         mine = assignment.live and assignment.judge_id == principal.id
@@ -263,6 +308,14 @@ def decide(
     if action is Action.declare_conflict:
         judge = any(g.role == JUDGE for g in event.grants)
         return Outcome.allowed if judge or any(s.is_whole_event for s in scopes) else Outcome.forbidden
+    if action is Action.view_ticket:
+        assert ticket is not None, "view_ticket needs the ticket"
+        if principal.id == ticket.holder_id or any(s.is_whole_event for s in scopes):
+            return Outcome.allowed
+        return Outcome.hidden
+    if action in _CHECKIN_STAFF_ACTIONS:
+        staff = any(g.role == CHECKIN_STAFF for g in event.grants)
+        return Outcome.allowed if staff or any(s.is_whole_event for s in scopes) else Outcome.forbidden
     if action in _TEAM_ACTIONS or (action is Action.review_team and team is not None):
         return _decide_team(principal, action, scopes, team)
     if action is Action.archive_event:
@@ -314,6 +367,10 @@ _DENIED_DETAIL = {
     Action.recommend_teams: "Only the event's organizers may recommend teams, and only within their scope",
     Action.file_appeal: "Only the team's leader may file its appeal",
     Action.declare_conflict: "Only the event's judges declare conflicts of interest, and organizers record them",
+    Action.manage_tickets: "Only the event's organizers may issue and change its tickets",
+    Action.manage_checkin: "Only the event's organizers may set up its check-in",
+    Action.scan_tickets: "Only the event's check-in staff and organizers may scan its tickets",
+    Action.view_attendance: "Only the event's check-in staff and organizers may see its attendance",
 }
 
 
@@ -337,10 +394,12 @@ def require(
     organization: OrganizationContext | None = None,
     team: TeamContext | None = None,
     assignment: AssignmentContext | None = None,
+    ticket: TicketContext | None = None,
 ) -> None:
     """:func:`decide`, raising when refused: what services call for object-level checks."""
     what = "Assignment" if assignment is not None else "Team" if team is not None else "Event"
-    outcome = decide(principal, action, event, target, organization, team, assignment)
+    what = "Ticket" if ticket is not None else what
+    outcome = decide(principal, action, event, target, organization, team, assignment, ticket)
     refuse_unless_allowed(outcome, action, what)
 
 

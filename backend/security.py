@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -61,7 +62,8 @@ LAST_USE_RESOLUTION = dt.timedelta(minutes=1)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_SCOPE_OPT = "token_scope"  # noqa: S105 - an opt key, not a secret
 """A route's ``opt`` key naming the scope a bearer token needs there (default: ``read`` for safe
-methods, ``write`` for the rest); ``None`` lets any token through (logout)."""
+methods, ``write`` for the rest), or a tuple of scopes any one of which will do (the scanning
+endpoints take ``device`` or a person's ``write``); ``None`` lets any token through (logout)."""
 
 
 def _principal(row: dict[str, Any], via: str, **extra: Any) -> Principal:
@@ -392,8 +394,19 @@ def check_token_scope(connection: ASGIConnection, principal: Principal) -> None:
     method = connection.scope.get("method", "GET")
     default = TokenScope.read.value if method in SAFE_METHODS else TokenScope.write.value
     needed = connection.route_handler.opt.get(TOKEN_SCOPE_OPT, default)
-    if needed is not None and needed not in principal.scopes:
-        raise DomainError("insufficient_scope", f"This token lacks the '{needed}' scope", status_code=403)
+    if needed is None:
+        return
+    accepted = (needed,) if isinstance(needed, str) else needed
+    if not principal.scopes.intersection(accepted):
+        names = "' or '".join(accepted)
+        raise DomainError("insufficient_scope", f"This token lacks the '{names}' scope", status_code=403)
+
+
+@functools.cache
+def _bearer_resolvers() -> dict[str, Any]:
+    from backend.domain import bearer_token_resolvers  # the registry imports every domain
+
+    return bearer_token_resolvers()
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
@@ -405,7 +418,12 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise NotAuthorizedException("Use 'Authorization: Bearer <token>'")
-            principal = await principal_for_token(token.strip(), connection.app.state.get("principals"))
+            token = token.strip()
+            resolve = next(
+                (r for prefix, r in _bearer_resolvers().items() if token.startswith(prefix)),
+                principal_for_token,
+            )
+            principal = await resolve(token, connection.app.state.get("principals"))
             if principal is None:
                 raise NotAuthorizedException("The token is unknown, expired or revoked")
             check_token_scope(connection, principal)

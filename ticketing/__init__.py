@@ -1,1 +1,1 @@
-"""Tickets, badges and QR check-in (built in a later issue)."""
+"""Tickets, badges and QR check-in: see ``ticketing.domain``."""

@@ -38,6 +38,8 @@ from backend.teams.storage import storage
 from backend.teams.tables import Material, RegistrationRules, Team, TeamMember
 from judging.tables import Assignment, AssignmentRun, Rubric, StageEntry, StageJudge, StageJudging
 from tests.integration.conftest import PASSWORD, empty_database
+from ticketing import keys
+from ticketing.tables import BadgeRun, Checkin, CheckinList, Device, DeviceList, Ticket, TicketType
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
 
@@ -202,7 +204,64 @@ async def seed() -> World:
     await _seed_judging_live(world)
     await _seed_judging_scoring(world)
     await _seed_judging_results(world)
+    await _seed_ticketing(world)
     return world
+
+
+DEVICE_TOKEN = "pdv_matrix"
+CHECKIN_STAFF = ORGANIZERS | {"checkin"}  # who scans and watches attendance
+TICKET_VIEWERS = ORGANIZERS | {"member"}  # the seeded ticket's holder and the whole-event organizers
+
+
+async def _seed_ticketing(world: World) -> None:
+    """Tickets and check-in (ticketing) in the running contest: a ticket type (``ticket_type``,
+    number 1, team members), a ticket held by ``member`` (``ticket``) and one held by a name only
+    (``guest_ticket``), a gate list (``checkin_list``) with one admission of the guest's ticket
+    (``checkin``), a device on it at gate 3 (``device``, token :data:`DEVICE_TOKEN`) and a finished
+    badge run (``badge_run``)."""
+    event_id = world.events["running"]
+    ticket_type = TicketType(event=event_id, number=1, kind="team_member", name_en="Finalist")
+    await ticket_type.save()
+    world.ids["ticket_type"] = ticket_type.id
+    day = dt.date(2027, 8, 1)
+    for key, holder, name in (("ticket", world.users["member"], "member"), ("guest_ticket", None, "Guest")):
+        serial, code, key_id = await keys.sign_ticket(event_id, "team_member", 1, day, day)
+        ticket = Ticket(
+            event=event_id,
+            ticket_type=ticket_type.id,
+            serial=serial,
+            code=code,
+            key_id=key_id,
+            holder=holder,
+            holder_name=name,
+            valid_from=day,
+            valid_until=day,
+        )
+        await ticket.save()
+        world.ids[key] = ticket.id
+    gate = CheckinList(event=event_id, name="Gate", kind="gate", rules={})
+    await gate.save()
+    world.ids["checkin_list"] = gate.id
+    device = Device(event=event_id, name="Scanner", gate="Gate 3", token_hash=token_digest(DEVICE_TOKEN))
+    await device.save()
+    world.ids["device"] = device.id
+    await DeviceList(device=device.id, checkin_list=gate.id).save()
+    checkin = Checkin(
+        checkin_list=gate.id,
+        event=event_id,
+        ticket=world.ids["guest_ticket"],
+        status="admitted",
+        slot=0,
+        actor=f"d{device.id}",
+        nonce="matrix-nonce",
+        device=device.id,
+        gate="Gate 3",
+    )
+    await checkin.save()
+    world.ids["checkin"] = checkin.id
+    run = BadgeRun(event=event_id, format="a6", status="done", total=2, done=2)
+    await run.save()
+    world.ids["badge_run"] = run.id
 
 
 async def _seed_judging(world: World) -> None:
@@ -1168,6 +1227,14 @@ MATRIX: dict[str, Row] = {
     "WithdrawAppeal": Row(
         frozenset({"member", "admin"}), path=lambda w, role: {"appeal_id": w.ids["res_appeal"]}, team=True
     ),
+    # Ticketing: ticket types, tickets, keys, badges (ticketing.tickets, ticketing.badges) -----------
+    # (end of ticketing.tickets rows)
+    # Ticketing: check-in lists and devices (ticketing.lists) -----------------------------------------
+    # (end of ticketing.lists rows)
+    # Ticketing: scanning, offline bundle and sync, conflicts (ticketing.checkin) -------------------
+    # (end of ticketing.checkin rows)
+    # Ticketing: attendance (ticketing.attendance) ----------------------------------------------------
+    # (end of ticketing.attendance rows)
 }
 
 READS = {"GET", "HEAD"}
@@ -1614,6 +1681,14 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/judge"): Row(LOGGED_IN),
     ("GET", "/judge/sw.js"): Row(EVERYONE),
     ("GET", "/judge/manifest.webmanifest"): Row(EVERYONE),
+    # Ticketing pages: tickets, badges, holders' own tickets (ticketing.tickets, ticketing.badges) ---
+    # (end of ticketing.tickets pages)
+    # Ticketing pages: check-in lists and devices (ticketing.lists) ----------------------------------
+    # (end of ticketing.lists pages)
+    # Ticketing pages: the scanner (ticketing.scanner) -------------------------------------------------
+    # (end of ticketing.scanner pages)
+    # Ticketing pages: attendance (ticketing.attendance) ---------------------------------------------
+    # (end of ticketing.attendance pages)
 }
 
 
