@@ -245,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     from judging.commands import register
 
     register(sub)
+    from ticketing.commands import register as register_ticketing
+
+    register_ticketing(sub)
     return parser
 
 
