@@ -175,6 +175,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "  judging: judges score at /judge (judge@ sits in room 1 of the live final); the team leader's"
             " team has an open appeal at /teams/…/results"
         )
+        from backend.demo.ticketing import device_tokens
+
+        print(
+            "  check-in: tickets at /tickets, lists, devices and attendance under each event's /ticketing;"
+            " the fair's crew passes (organizer@, checkin@) scan today. Scanner devices (open the link):"
+        )
+        for slug, name, token in device_tokens():
+            print(f"  {slug:<32} {name}\n    {get_settings().base_url}/scan#device={token}")
     return status
 
 

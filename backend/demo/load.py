@@ -17,6 +17,7 @@ from backend.accounts import passwords
 from backend.accounts.tables import Profile, Role, RoleGrant, StudyStatus, User
 from backend.db import transaction
 from backend.demo.judging import load_judging
+from backend.demo.ticketing import load_ticketing
 from backend.events.tables import Event, EventKind, EventSession, EventStatus, Stage, StageLevel, Track
 from backend.institutions.service import import_institutions, parse_csv
 from backend.institutions.tables import Institution, InstitutionKind
@@ -212,16 +213,93 @@ TRAINING = {
     "edition_zh": "2027年",
     "edition_en": "2027",
     "edition_ru": "2027",
-    "venue_zh": "线上",
-    "venue_en": "Online",
-    "venue_ru": "Онлайн",
-    "description_zh": "为期五天的跨境电商课程教师线上培训。",
-    "description_en": "Five days of online training for teachers of cross-border e-commerce courses.",
-    "description_ru": "Пятидневные онлайн-курсы для преподавателей дисциплин по трансграничной электронной коммерции.",
+    "venue_zh": "浙江国际商务培训中心",
+    "venue_en": "Zhejiang International Business Training Center",
+    "venue_ru": "Чжэцзянский международный центр бизнес-обучения",
+    "description_zh": "为期五天的跨境电商课程教师面授培训，按场次签到。",
+    "description_en": "Five days of on-site training for teachers of cross-border e-commerce courses, attendance taken per session.",
+    "description_ru": "Пятидневные очные курсы для преподавателей дисциплин по трансграничной электронной коммерции, посещаемость по занятиям.",
     "starts_on": dt.date(2027, 9, 6),
     "ends_on": dt.date(2027, 9, 10),
     "time_zone": "Asia/Shanghai",
 }
+# The training's ten sessions: mornings and afternoons of its five days, in one room.
+TRAINING_SESSIONS = [
+    (
+        "跨境电商平台规则与选品",
+        "Platforms, their rules and product selection",
+        "Платформы, их правила и выбор товаров",
+        "Room 301",
+        (6, 9, 0),
+        (6, 12, 0),
+        60,
+    ),
+    (
+        "跨境电商课程设计",
+        "Designing a cross-border e-commerce course",
+        "Проектирование учебного курса",
+        "Room 301",
+        (6, 14, 0),
+        (6, 17, 0),
+        60,
+    ),
+    (
+        "海外营销与社交媒体",
+        "Marketing abroad and social media",
+        "Зарубежный маркетинг и соцсети",
+        "Room 301",
+        (7, 9, 0),
+        (7, 12, 0),
+        60,
+    ),
+    (
+        "直播电商实训",
+        "Live-commerce workshop",
+        "Практикум по live-commerce",
+        "Room 301",
+        (7, 14, 0),
+        (7, 17, 0),
+        60,
+    ),
+    (
+        "跨境物流与海外仓",
+        "Logistics and overseas warehouses",
+        "Логистика и зарубежные склады",
+        "Room 301",
+        (8, 9, 0),
+        (8, 12, 0),
+        60,
+    ),
+    ("企业参访", "Company visit", "Визит в компанию", "Room 301", (8, 14, 0), (8, 17, 0), 60),
+    (
+        "跨境支付与合规",
+        "Payments and compliance",
+        "Платежи и соответствие требованиям",
+        "Room 301",
+        (9, 9, 0),
+        (9, 12, 0),
+        60,
+    ),
+    (
+        "大赛指导经验分享",
+        "Coaching teams for contests",
+        "Подготовка команд к конкурсам",
+        "Room 301",
+        (9, 14, 0),
+        (9, 17, 0),
+        60,
+    ),
+    (
+        "教学案例展示",
+        "Teaching case presentations",
+        "Презентация учебных кейсов",
+        "Room 301",
+        (10, 9, 0),
+        (10, 12, 0),
+        60,
+    ),
+    ("结业考核", "Final assessment", "Итоговая аттестация", "Room 301", (10, 14, 0), (10, 17, 0), 60),
+]
 # Descriptions (zh, en, ru) of tracks by code, stages by level and sessions by English title.
 TRACK_DESCRIPTIONS = {
     "CBEC-B2C": (
@@ -713,6 +791,7 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
         fair_id = await _event(FAIR, EventStatus.open, organization_id)
         await _sessions(fair_id, FAIR, FAIR_SESSIONS)
         training_id = await _event(TRAINING, EventStatus.draft, organization_id)
+        await _sessions(training_id, TRAINING, TRAINING_SESSIONS)
     step(1)
 
     tracks = [
@@ -831,4 +910,6 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
     team_step = progress("Teams", len(leaders)) if progress else (lambda _: None)
     await _teams(contest_id, tracks, ids, leaders, team_step)
     await load_judging(contest_id, ids, progress)
-    return {"contest": contest_id, "forum": forum_id, "fair": fair_id, "training": training_id}
+    events = {"contest": contest_id, "forum": forum_id, "fair": fair_id, "training": training_id}
+    await load_ticketing(events, ids, progress)
+    return events
