@@ -179,6 +179,14 @@ UNIQUE_CONSTRAINTS: dict[str, Taken] = {
     "panel_name": Taken("panel_name_taken", "The stage has a room with this name", "name"),
     "stage_judge_person": Taken("judge_exists", "This person is already a judge of the stage"),
     "appeal_team": Taken("appeal_exists", "The team has already appealed against this stage's ranking"),
+    # ticketing.tickets: bulk issues insert ON CONFLICT DO NOTHING; single writes meet these
+    "ticket_type_number": Taken(
+        "ticket_type_number_taken", "The event has a ticket type with this number", "number"
+    ),
+    "ticket_live_holder": Taken("ticket_held", "The holder already has a valid ticket of this type"),
+    "ticket_live_guest": Taken("ticket_held", "The holder already has a valid ticket of this type", "email"),
+    # ticketing.lists: the service checks names first; the index is the backstop
+    "checkin_list_name": Taken("list_name_taken", "The event has a check-in list with this name", "name"),
 }
 # SQLite names the columns of a column index, not the index: "table.a, table.b" → the name.
 _SQLITE_COLUMNS = {
@@ -195,6 +203,9 @@ _SQLITE_COLUMNS = {
     'stage_judge.stage, stage_judge."user"': "stage_judge_person",
     "stage_judge.stage, stage_judge.user": "stage_judge_person",
     "appeal.stage, appeal.team": "appeal_team",
+    "ticket_type.event, ticket_type.number": "ticket_type_number",
+    "ticket.ticket_type, ticket.holder": "ticket_live_holder",
+    "checkin_list.event, checkin_list.name": "checkin_list_name",
 }
 _SQLITE_VIOLATIONS = {
     "SQLITE_CONSTRAINT_UNIQUE",

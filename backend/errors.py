@@ -171,6 +171,23 @@ CODES: dict[str, str] = {
     "tier_awarded": "The prize tier has been given; it can be renamed but not removed",
     "no_prize_tiers": "The stage has no prize tiers yet",
     "certificate_revoked": "The certificate was revoked",
+    # Tickets (ticketing.tickets)
+    "ticket_type_number_taken": "The event has a ticket type with this number",
+    "ticket_type_in_use": "Tickets of this type exist: its number and kind cannot change, and it cannot be removed",
+    "unknown_ticket_type": "The referenced ticket type is not one of this event's",
+    "invalid_validity": "The validity dates cannot be signed into a code (out of order, or more than 255 days)",
+    "holder_required": "A ticket needs a holder: an account, or a name and an e-mail address",
+    "ticket_held": "The holder already has a valid ticket of this type",
+    "ticket_revoked": "The ticket is revoked (or already was): issue a new one",
+    "key_retired": "The signing key is already retired",
+    "keys_exhausted": "The event has used all 16 signing key ids; no new key can be made",
+    # Badges (ticketing.badges)
+    "badges_not_ready": "The badge run has not finished; its zip is there once it is done",
+    # Check-in lists and devices (ticketing.lists)
+    "list_name_taken": "The event has a check-in list with this name",
+    "list_archived": "The check-in list is already archived (or, to restore it, not archived)",
+    "list_mode_locked": "The list has admissions: its rules may not switch into or out of once-a-day counting",
+    "device_revoked": "The scanning device is revoked; register a new one",
 }
 
 

@@ -59,6 +59,7 @@ PATTERN_MESSAGES: dict[str, str] = {
     r"^[a-z-]+$": "may contain only lower-case letters and hyphens",
     r"^[A-Za-z0-9_-]{1,32}$": "is not a certificate's serial (up to 32 letters, digits, _ and -)",
     r"^[A-Za-z0-9_-]{1,32}\.pdf$": "is not a certificate's file name (its serial, then .pdf)",
+    r"^#[0-9A-Fa-f]{6}$": "must be a colour such as #1f6feb",
 }
 
 

@@ -25,7 +25,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from backend import audit, policy
+from backend import audit, policy, signals
 from backend.accounts import passwords
 from backend.accounts.schemas import (
     AcceptIn,
@@ -526,6 +526,8 @@ async def accept(principal: Principal | None, data: AcceptIn) -> AcceptOut:
             event_id=row["event"],
             data={"role": row["role"], "grant_id": grant_id, "new_account": new_account},
         )
+        if row["event"] is not None:
+            signals.after_commit("role_granted", event_id=row["event"], user_id=user_id, role=row["role"])
     return AcceptOut(
         user_id=user_id,
         grant_id=grant_id,

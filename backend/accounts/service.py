@@ -11,7 +11,7 @@ from msgspec import UNSET
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
-from backend import audit, policy
+from backend import audit, policy, signals
 from backend.accounts import passwords
 from backend.accounts.schemas import (
     InvitationIn,
@@ -551,6 +551,7 @@ async def grant_role(actor: Principal, event_id: int, data: RoleGrantIn) -> Role
             event_id=event_id,
             data={"user_id": data.user_id, "role": data.role.value},
         )
+        signals.after_commit("role_granted", event_id=event_id, user_id=data.user_id, role=data.role.value)
     return (await _grant_out(RoleGrant.id == grant.id))[0]
 
 

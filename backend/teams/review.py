@@ -17,7 +17,7 @@ import msgspec
 from piccolo.columns.combination import Combinable
 from piccolo.query.functions.aggregate import Count
 
-from backend import policy
+from backend import policy, signals
 from backend.accounts.tables import Profile, User
 from backend.db import locked_row, transaction, utcnow
 from backend.errors import Conflict, DomainError, NotFound, Term
@@ -549,4 +549,6 @@ async def review_team(
         ).where(Team.id == team_id)
         await team_changed(actor.id, row, status, note=note, previous=row["status"])
         await _mail_team(row, data.decision, note, base_url)
+        if status == TeamStatus.approved.value:
+            signals.after_commit("team_approved", event_id=row["event"], team_id=team_id)
     return await _summary(team_id, locale)
