@@ -10,14 +10,16 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Podium needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml frontend/scanner/package-lock.json | $(BIN)/python
 	@echo "Installing Podium into $(VENV)…"
 	$(PIP) install -e .
+	bash scripts/build-static.sh  # the scanner's QR decoder from npm into backend/static/vendor (no CDN)
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml frontend/scanner/package-lock.json | $(BIN)/python
 	@echo "Installing Podium with its test tools into $(VENV)…"
 	$(PIP) install -e '.[test]'
+	bash scripts/build-static.sh
 	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed  ## migrate an SQLite file, load the demo, serve http://127.0.0.1:8000
