@@ -1234,6 +1234,8 @@ MATRIX: dict[str, Row] = {
     # Ticketing: scanning, offline bundle and sync, conflicts (ticketing.checkin) -------------------
     # (end of ticketing.checkin rows)
     # Ticketing: attendance (ticketing.attendance) ----------------------------------------------------
+    "GetAttendance": Row(CHECKIN_STAFF, "running", _on("running")),
+    "ExportAttendance": Row(CHECKIN_STAFF, "running", _on("running")),
     # (end of ticketing.attendance rows)
 }
 
@@ -1688,6 +1690,12 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     # Ticketing pages: the scanner (ticketing.scanner) -------------------------------------------------
     # (end of ticketing.scanner pages)
     # Ticketing pages: attendance (ticketing.attendance) ---------------------------------------------
+    ("GET", "/workspace/events/{event_id}/ticketing/attendance"): Row(
+        CHECKIN_STAFF, "running", _on("running")
+    ),
+    ("GET", "/workspace/events/{event_id}/ticketing/attendance/arrivals.svg"): Row(
+        CHECKIN_STAFF, "running", _on("running")
+    ),
     # (end of ticketing.attendance pages)
 }
 
