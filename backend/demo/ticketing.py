@@ -199,9 +199,8 @@ async def load_ticketing(
         assert row is not None
         event = _Event(event_id, row["slug"], row["starts_on"], row["ends_on"])
         event.scanned = await Checkin.exists().where(Checkin.event == event_id)
-        key_id, private = await keys.signing_key(event_id)  # outside the transaction: it may make one
         async with transaction():
-            await loader(event, people, _Signer(event_id, key_id, private))
+            await loader(event, people, _Signer(event_id))
         step(done)
 
 
@@ -239,14 +238,20 @@ class _People:
 
 
 class _Signer:
-    """Signs an event's codes with one key fetched once (``keys.sign_ticket`` reads it per code)."""
+    """Signs an event's codes as ``keys.sign_ticket`` does, with its key read once (and only when a
+    ticket is missing, so a load with nothing to add never opens the sealed key)."""
 
-    def __init__(self, event_id: int, key_id: int, private: bytes) -> None:
-        self.event_id, self.key_id, self.private = event_id, key_id, private
+    def __init__(self, event_id: int) -> None:
+        self.event_id = event_id
+        self.key_id = 0
+        self.private: bytes | None = None
 
-    def sign(
+    async def sign(
         self, kind: str, number: int, start: dt.date, end: dt.date, flags: codes.Flag
     ) -> tuple[str, str]:
+        """A fresh serial (hex) and its signed code."""
+        if self.private is None:
+            self.key_id, self.private = await keys.signing_key(self.event_id)
         claims = codes.Claims(
             event_id=self.event_id,
             key_id=self.key_id,
@@ -302,7 +307,7 @@ async def _issue(event: _Event, signer: _Signer, kind: str, holders: list[Holder
     for h in holders:
         if h.key in have:
             continue
-        serial, code = signer.sign(kind, ticket_type["number"], start, end, flags)
+        serial, code = await signer.sign(kind, ticket_type["number"], start, end, flags)
         row = dict(
             event=event.id,
             ticket_type=ticket_type["id"],
@@ -339,8 +344,10 @@ def _named(
     Chinese names, one in ``foreign`` with a Russian or an ASEAN one."""
     holders = []
     for i in range(1, count + 1):
-        if foreign and i % foreign == 0:
-            native, latin = rng.choice(RUSSIAN) if rng.random() < 0.5 else (name := rng.choice(ASEAN), name)
+        if foreign and i % foreign == 0 and rng.random() < 0.5:
+            native, latin = rng.choice(RUSSIAN)
+        elif foreign and i % foreign == 0:
+            native = latin = rng.choice(ASEAN)
         else:
             native, latin = chinese_name(rng)
         institution = rng.choice(institutions) if institutions else ""

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from zoneinfo import ZoneInfo
 
+from backend.accounts import passwords
 from backend.accounts.tables import Profile, Role, RoleGrant, User
 from backend.db import fetch_all
 from backend.demo.load import (
@@ -29,6 +30,7 @@ from backend.demo.ticketing import FINAL_DAY, device_tokens, load_ticketing
 from backend.events.tables import EventStatus, Stage, StageLevel, Track
 from backend.teams.tables import Team, TeamMember
 from judging.tables import StageEntry, StageJudge
+from tests.integration.conftest import PASSWORD
 from ticketing import codes, keys, rules
 from ticketing.access import device_for_token
 
@@ -36,7 +38,7 @@ CST = ZoneInfo("Asia/Shanghai")
 
 
 async def _account(email: str, name: str) -> int:
-    user = User.account(email, "x", name, "zh")
+    user = User.account(email, passwords.hash_password(PASSWORD), name, "zh")
     await user.save()
     return user.id
 
@@ -75,7 +77,8 @@ async def _small_demo() -> tuple[dict[str, int], dict[str, int]]:
         *(
             RoleGrant(user=ids[f"booth0{i}@podium.example"], role=Role.exhibitor.value, event=events["fair"])
             for i in (1, 2)
-        )
+        ),
+        RoleGrant(user=ids["checkin@podium.example"], role=Role.checkin_staff.value, event=events["fair"]),
     )
     contest = events["contest"]
     track = Track(event=contest, code="CBEC-B2C")
@@ -124,7 +127,7 @@ async def _state() -> dict[str, object]:
     return counts | {"inside": [r["inside"] for r in inside]}
 
 
-async def test_the_demo_tickets_lists_devices_and_morning_of_scans(db):
+async def test_the_demo_tickets_lists_devices_and_morning_of_scans(make_client):
     events, ids = await _small_demo()
     await load_ticketing(events, ids)
     state = await _state()
@@ -215,3 +218,35 @@ async def test_the_demo_tickets_lists_devices_and_morning_of_scans(db):
 
     await load_ticketing(events, ids)
     assert await _state() == state
+
+    # What the attendance page shows of the fair is the log's morning, the conflict included.
+    staff = await make_client("checkin@podium.example")
+    response = await staff.get(f"/api/v1/events/{events['fair']}/attendance")
+    assert response.status_code == 200, response.text
+    attendance = response.json()
+    assert attendance["totals"]["conflicts"] == 1
+    gate_counts = next(row for row in attendance["lists"] if row["id"] == fair_gate)
+    admitted = [r for r in log if r["checkin_list"] == fair_gate and r["status"] == "admitted"]
+    assert gate_counts["entries"] == len(admitted) > 0
+    assert len({h["hour"] for h in attendance["hours"] if h["list"] == fair_gate}) >= 3
+
+    # The North gate's printed token scans at the fair's gate today: a crew pass gets in once, then is
+    # refused with where and when; a visitor's ticket is for the fair's day.
+    north = next(token for slug, name, token in tokens if slug == FAIR["slug"] and "North" in name)
+    scanner = await make_client()
+    scanner.headers["Authorization"] = f"Bearer {north}"
+
+    async def scan(code: str, nonce: str) -> dict[str, object]:
+        answer = await scanner.post(
+            "/api/v1/checkin/scan", json={"code": code, "list": fair_gate, "nonce": nonce}
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    first = await scan(crew[0]["code"], "try-1")
+    assert (first["status"], first["ticket"]["holder"]) == ("admitted", crew[0]["holder_name"])
+    again = await scan(crew[0]["code"], "try-2")
+    assert (again["status"], again["reason"]) == ("rejected", "already_checked_in")
+    assert again["previous"]["gate"] == "北门 · North gate"
+    visitor = next(t for t in tickets if t["slug"] == FAIR["slug"] and t["kind"] == "visitor")
+    assert (await scan(visitor["code"], "try-3"))["reason"] == "outside_time"
