@@ -41,6 +41,7 @@ __all__ = [
     "BadgeData",
     "FontMissing",
     "badge_png",
+    "missing_glyphs",
     "qr_matrix",
     "qr_png",
 ]
@@ -420,6 +421,22 @@ _WHITE, _BLACK, _BAND, _ON_BAND = range(4)
 def _font(size: int) -> ImageFont.FreeTypeFont:
     found = cjk_font()
     return ImageFont.truetype(str(found.path), size=size, index=found.index)
+
+
+_NOTDEF = "\U0010fffd"  # a noncharacter: every font draws its "missing glyph" box for it
+
+
+def _glyph(font: ImageFont.FreeTypeFont, ch: str) -> bytes:
+    picture = Image.new("L", (font.size * 2, font.size * 2), 0)
+    ImageDraw.Draw(picture).text((0, 0), ch, font=font, fill=255)
+    return picture.tobytes()
+
+
+def missing_glyphs(text: str, size: int = 32) -> list[str]:
+    """The characters of ``text`` the badge font draws as its "missing glyph" box (tofu)."""
+    font = _font(size)
+    box = _glyph(font, _NOTDEF)
+    return [ch for ch in dict.fromkeys(text) if not ch.isspace() and _glyph(font, ch) == box]
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

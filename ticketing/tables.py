@@ -132,6 +132,7 @@ class BadgeRun(Table, tablename="badge_run"):
     error = Varchar(length=500, default="")
     requested_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
     created_at = Timestamptz(default=TimestamptzNow())
+    started_at = Timestamptz(null=True, default=None)  # claimed by a worker (migration 03:10)
     finished_at = Timestamptz(null=True, default=None)
 
 

@@ -1,0 +1,1 @@
+"""Badges and QR images of tickets: rendering jobs for a whole event with progress, downloads, mail."""
