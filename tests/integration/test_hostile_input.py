@@ -378,8 +378,10 @@ async def seeded(make_user, make_organization, make_event, grant) -> dict[str, i
     material = Material(team=team.id, stage=stage.id, kind="summary", version=1, text="Hostile")
     await material.save()
     judging = await _seed_judging(contest, stage.id, track.id, team.id, member, institution.id)
+    tickets = await _seed_tickets(contest, member)  # ticketing.tickets
     return {
         **judging,
+        **tickets,
         "organization_id": await make_organization("alliance"),
         "event_id": contest,
         "forum_id": forum,
@@ -491,6 +493,23 @@ async def _seed_judging(
         "step": "start-pitch",
         "file": "rankings.csv",
     }
+
+
+async def _seed_tickets(contest: int, holder: int) -> dict:
+    """A ticket type of the contest and a ticket of it held by ``holder``, signed by key 0."""
+    from ticketing import keys
+    from ticketing.tables import Ticket, TicketType
+
+    ticket_type = TicketType(event=contest, number=1, kind="judge", name_en="Judge")
+    await ticket_type.save()
+    day = dt.date(2027, 8, 1)
+    serial, code, key_id = await keys.sign_ticket(contest, "judge", 1, day, day)
+    ticket = Ticket(
+        event=contest, ticket_type=ticket_type.id, serial=serial, code=code, key_id=key_id, holder=holder,
+        holder_name="Member", valid_from=day, valid_until=day,
+    )  # fmt: skip
+    await ticket.save()
+    return {"type_id": ticket_type.id, "ticket_id": ticket.id, "key_id": key_id}
 
 
 async def admin_client(make_client) -> httpx.AsyncClient:
