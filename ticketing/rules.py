@@ -74,7 +74,7 @@ ERR_OBJECT = "must be an object of rules"
 ERR_UNKNOWN = "is not a rule"
 ERR_TYPES = "must be a list of ticket type numbers, or null for every type"
 ERR_TYPES_EMPTY = "choose at least one ticket type, or null for every type"
-ERR_TYPE_NUMBER = "must be a ticket type number from 1 to 32767"
+ERR_TYPE_NUMBER = "must be a ticket type number from 1 to 65535"
 ERR_WINDOWS = "must be a list of time windows"
 ERR_WINDOWS_MANY = "at most 100 time windows"
 ERR_WINDOW = "must be an object with opens and closes"
@@ -103,7 +103,7 @@ FIELD_MESSAGES: tuple[str, ...] = (
 )
 
 MAX_COUNT = 1_000_000
-MAX_TYPE_NUMBER = 32767
+MAX_TYPE_NUMBER = 65535
 MAX_WINDOWS = 100
 MAX_ID = 2**63 - 1
 
