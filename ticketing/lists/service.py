@@ -333,8 +333,10 @@ async def _set_archived(principal: Principal | None, list_id: int, archive: bool
                 .returning(CheckinList.id)
             )
         if not moved:
-            state = "archived" if archive else "not archived"
-            raise Conflict("list_archived", "The check-in list is already {state}", params={"state": state})
+            detail = (
+                "The check-in list is already archived" if archive else "The check-in list is not archived"
+            )
+            raise Conflict("list_archived", detail)
         action = "list_archived" if archive else "list_restored"
         await _changed(principal, event_id, action, "checkin_list", list_id, name=row["name"])
         on_commit(_after_list_change(list_id))
