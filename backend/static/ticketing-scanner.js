@@ -4,7 +4,7 @@
      kept in localStorage and removed from the address) or the staff member's session;
    - input: the camera (the browser's BarcodeDetector where it reads QR codes, else zxing-wasm in a
      worker, ticketing-scanner-worker.js), a keyboard-wedge hardware scanner (a code and Enter typed
-     fast anywhere on the page), a typed code, or a picture; the same code is ignored for 3 s;
+     fast anywhere on the page), a typed code, or a picture; the camera ignores the code it just read for 3 s;
    - online, POST /api/v1/checkin/scan decides; when the network fails (or is down) the page decides
      itself from the list's offline bundle (GET /api/v1/checkin/lists/{id}/offline, kept in IndexedDB):
      the code's Ed25519 signature with WebCrypto against the event's public keys, the revoked serials,
@@ -423,10 +423,12 @@
   function handle(value, source) {
     value = (value || "").trim().toUpperCase();
     if (!value || !list) { return Promise.resolve(); }
-    var now = Date.now();
-    if (source !== "manual" && value === lastCode && now - lastCodeAt < REPEAT_MS) { return Promise.resolve(); }
-    lastCode = value;
-    lastCodeAt = now;
+    if (source === "camera") {  // the camera keeps seeing the code it just read: once per 3 s
+      var now = Date.now();
+      if (value === lastCode && now - lastCodeAt < REPEAT_MS) { return Promise.resolve(); }
+      lastCode = value;
+      lastCodeAt = now;
+    }
     chain = chain.then(function () { return scanOne(value); }, function () { return scanOne(value); });
     return chain;
   }
@@ -750,6 +752,10 @@
     ready: null
   };
   token = takeToken();
+  if (token && !/(?:^|;\s*)podium_lang=/.test(document.cookie)) {
+    // a device has no language of its own: the API answers in the page's (the language switch's cookie)
+    document.cookie = "podium_lang=" + LOCALE + "; path=/; max-age=31536000; samesite=lax";
+  }
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/scan/sw.js", {scope: "/scan"}).catch(function () {});
   }
