@@ -22,7 +22,7 @@ async def forwards_sql() -> None:
             id {serial},
             run INTEGER NOT NULL REFERENCES badge_run (id) ON DELETE CASCADE,
             first_ticket INTEGER NOT NULL,
-            count INTEGER NOT NULL
+            tickets INTEGER NOT NULL
         )
         """
     )

@@ -106,7 +106,7 @@ async def render_badge_batch(ctx: dict[str, Any], run_id: int, ticket_ids: list[
         return 0
     async with transaction():
         counted = await fetch_one(
-            "INSERT INTO badge_run_batch (run, first_ticket, count) VALUES ({}, {}, {})"
+            "INSERT INTO badge_run_batch (run, first_ticket, tickets) VALUES ({}, {}, {})"
             " ON CONFLICT (run, first_ticket) DO NOTHING RETURNING id",
             run_id,
             ticket_ids[0],

@@ -10,9 +10,7 @@ from litestar.params import QueryParameter
 from backend.schemas import Struct
 
 Format = Literal["a6", "label"]
-FormatQuery = Annotated[
-    Format, QueryParameter(query="format", description="a6 (105 × 148 mm) or label (4 × 3 in)")
-]
+FormatQuery = Annotated[Format, QueryParameter(description="a6 (105 × 148 mm) or label (4 × 3 in)")]
 
 
 class BadgeRunIn(Struct, kw_only=True):

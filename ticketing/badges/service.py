@@ -18,6 +18,7 @@ import functools
 import hashlib
 import hmac
 import os
+import secrets
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,7 +100,7 @@ def badge_path(event_id: int, ticket_id: int, serial: str, fmt: str) -> Path:
 def write_atomically(path: Path, data: bytes) -> None:
     """``data`` at ``path`` all at once: written beside it, then renamed over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(f"{path.name}.{os.getpid()}.part")
+    part = path.with_name(f"{path.name}.{secrets.token_hex(8)}.part")  # one per writer, also per thread
     part.write_bytes(data)
     os.replace(part, path)
 
@@ -307,7 +308,7 @@ async def run_files(principal: Principal, run_id: int) -> tuple[dict[str, Any], 
 
 _SUBJECT = {
     "en": "Your badge for {event}",
-    "zh": "您的{event}胸卡",
+    "zh": "您的{event}胸牌",
     "ru": "Ваш бейдж на «{event}»",
 }
 _BODY = {
@@ -315,7 +316,7 @@ _BODY = {
         "Hello {name},\n\nYour badge for {event} is ready. Print it (A6) or show its QR code at the "
         "entrance:\n{link}\n\nA label-printer version (4 × 3 inches):\n{label}\n"
     ),
-    "zh": "{name}，您好！\n\n您的{event}胸卡已生成。请打印（A6）或在入口出示其中的二维码：\n{link}\n\n标签打印机版本（4 × 3 英寸）：\n{label}\n",
+    "zh": "{name}，您好！\n\n您的{event}胸牌已生成。请打印（A6）或在入口出示其中的二维码：\n{link}\n\n标签打印机版本（4 × 3 英寸）：\n{label}\n",
     "ru": (
         "Здравствуйте, {name}!\n\nВаш бейдж на «{event}» готов. Распечатайте его (A6) или покажите "
         "QR-код на входе:\n{link}\n\nВариант для принтера этикеток (4 × 3 дюйма):\n{label}\n"
@@ -329,7 +330,7 @@ async def mail_badges(principal: Principal, event_id: int) -> BadgeMailOut:
     event = await event_access(principal, event_id)
     rows = await fetch_all(
         f"SELECT {BADGE_COLUMNS}, u.locale {BADGE_FROM} LEFT JOIN podium_user u ON u.id = t.holder"
-        " WHERE t.event = {{}} AND t.status = 'valid' ORDER BY t.id",
+        " WHERE t.event = {} AND t.status = 'valid' ORDER BY t.id",
         event_id,
     )
     mailed = skipped = 0

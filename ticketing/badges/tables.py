@@ -15,4 +15,4 @@ class BadgeRunBatch(Table, tablename="badge_run_batch"):
 
     run = ForeignKey(BadgeRun, null=False, on_delete=OnDelete.cascade)
     first_ticket = Integer()
-    count = Integer()
+    tickets = Integer()  # how many tickets the batch counts
