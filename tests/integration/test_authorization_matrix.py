@@ -39,6 +39,7 @@ from backend.teams.tables import Material, RegistrationRules, Team, TeamMember
 from judging.tables import Assignment, AssignmentRun, Rubric, StageEntry, StageJudge, StageJudging
 from tests.integration.conftest import PASSWORD, empty_database
 from ticketing import keys
+from ticketing.badges.service import link_token
 from ticketing.tables import BadgeRun, Checkin, CheckinList, Device, DeviceList, Ticket, TicketType
 
 pytestmark = pytest.mark.anyio  # at collection, so anyio's backend parameter joins the ones below
@@ -249,9 +250,20 @@ async def _seed_ticketing(world: World) -> None:
         )
         await ticket.save()
         world.ids[key] = ticket.id
+        if key == "ticket":  # the key of its mailed badge link (ticketing.badges)
+            world.ids["badge_link"] = link_token(ticket.id, serial)  # type: ignore[assignment]
     gate = CheckinList(event=event_id, name="Gate", kind="gate", rules={})
     await gate.save()
     world.ids["checkin_list"] = gate.id
+    old_gate = CheckinList(
+        event=event_id,
+        name="Old gate",
+        kind="gate",
+        rules={},
+        archived_at=dt.datetime(2027, 8, 1, tzinfo=dt.UTC),
+    )
+    await old_gate.save()
+    world.ids["archived_list"] = old_gate.id  # ticketing.lists: a list to restore
     device = Device(event=event_id, name="Scanner", gate="Gate 3", token_hash=token_digest(DEVICE_TOKEN))
     await device.save()
     world.ids["device"] = device.id
@@ -1290,8 +1302,49 @@ MATRIX: dict[str, Row] = {
         refused=_NOT_TICKET_VIEWERS,
     ),
     "MailTicket": Row(ORGANIZERS, "running", _ticket, refused=_NOT_TICKET_VIEWERS),
+    # badges (ticketing.badges): runs and mail are the organizers'; a ticket's images are its own
+    "RequestBadgeRun": Row(ORGANIZERS, "running", _on("running"), lambda w, role: {"format": "label"}),
+    "ListBadgeRuns": Row(ORGANIZERS, "running", _on("running")),
+    "GetBadgeRun": Row(ORGANIZERS, "running", lambda w, role: {"run_id": w.ids["badge_run"]}),
+    "DownloadBadgeRun": Row(ORGANIZERS, "running", lambda w, role: {"run_id": w.ids["badge_run"]}),
+    "MailBadges": Row(ORGANIZERS, "running", _on("running")),
+    "GetTicketQr": Row(TICKET_VIEWERS, "running", _ticket, refused=_NOT_TICKET_VIEWERS),
+    "GetTicketBadge": Row(TICKET_VIEWERS, "running", _ticket, refused=_NOT_TICKET_VIEWERS),
     # (end of ticketing.tickets rows)
     # Ticketing: check-in lists and devices (ticketing.lists) -----------------------------------------
+    # organizers set lists and devices up; check-in staff read the lists. A list per session is made
+    # in the forum (a draft: hidden from those who may not see drafts), whose one session has none.
+    "ListCheckinLists": Row(CHECKIN_STAFF, "running", _on("running")),
+    "CreateCheckinList": Row(
+        ORGANIZERS,
+        "running",
+        _on("running"),
+        lambda w, role: {"name": "Matrix list", "rules": {"capacity": 10}},
+    ),
+    "CreateSessionLists": Row(ORGANIZERS, "forum", _on("forum")),
+    "GetCheckinList": Row(CHECKIN_STAFF, "running", lambda w, role: {"list_id": w.ids["checkin_list"]}),
+    "UpdateCheckinList": Row(
+        ORGANIZERS,
+        "running",
+        lambda w, role: {"list_id": w.ids["checkin_list"]},
+        lambda w, role: {"name": "Main gate", "rules": {"types": [1]}},
+    ),
+    "ArchiveCheckinList": Row(ORGANIZERS, "running", lambda w, role: {"list_id": w.ids["checkin_list"]}),
+    "RestoreCheckinList": Row(ORGANIZERS, "running", lambda w, role: {"list_id": w.ids["archived_list"]}),
+    "ListDevices": Row(ORGANIZERS, "running", _on("running")),
+    "CreateDevice": Row(
+        ORGANIZERS,
+        "running",
+        _on("running"),
+        lambda w, role: {"name": "Matrix phone", "lists": [w.ids["checkin_list"]]},
+    ),
+    "UpdateDevice": Row(
+        ORGANIZERS,
+        "running",
+        lambda w, role: {"device_id": w.ids["device"]},
+        lambda w, role: {"gate": "Gate 4"},
+    ),
+    "RevokeDevice": Row(ORGANIZERS, "running", lambda w, role: {"device_id": w.ids["device"]}),
     # (end of ticketing.lists rows)
     # Ticketing: scanning, offline bundle and sync, conflicts (ticketing.checkin) -------------------
     # a scan is a row of the check-in log (its own append-only audit), not an audit entry; devices
@@ -1311,7 +1364,7 @@ MATRIX: dict[str, Row] = {
                     "code": "MATRIX",
                     "list": w.ids["checkin_list"],
                     "nonce": f"matrix-sync-{role}",
-                    "scanned_at": "2027-08-01T01:00:00Z",
+                    "scanned_at": "2026-01-01T01:00:00Z",
                     "offline_verdict": "admitted",
                 }
             ]
@@ -1321,6 +1374,10 @@ MATRIX: dict[str, Row] = {
     "GetOfflineBundle": Row(CHECKIN_STAFF, "running", lambda w, role: {"list_id": w.ids["checkin_list"]}),
     "ListCheckinConflicts": Row(CHECKIN_STAFF, "running", _on("running")),
     # (end of ticketing.checkin rows)
+    # Ticketing: the scanner page's own API (ticketing.scanner): any signed-in caller learns the lists
+    # it may scan on, maybe none (what each sees, and devices: tests/integration/test_ticketing_scanner.py)
+    "GetScanner": Row(LOGGED_IN),
+    # (end of ticketing.scanner rows)
     # Ticketing: attendance (ticketing.attendance) ----------------------------------------------------
     "GetAttendance": Row(CHECKIN_STAFF, "running", _on("running")),
     "ExportAttendance": Row(CHECKIN_STAFF, "running", _on("running")),
@@ -1405,7 +1462,9 @@ async def test_the_matrix(make_client, openapi, operation_id):
         written = await _audit_count() - before
         want = expected_status(row, method, role)
         if want is None:
-            ok = 200 <= response.status_code < 300 and written == (0 if method in READS or not row.audited else 1)
+            ok = 200 <= response.status_code < 300 and written == (
+                0 if method in READS or not row.audited else 1
+            )
             world = world if method in READS else None
         else:
             ok = response.status_code == want and written == 0
@@ -1776,13 +1835,76 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/workspace/events/{event_id}/ticketing/tickets"): Row(ORGANIZERS, "running", _on("running")),
     ("GET", "/tickets"): Row(LOGGED_IN),
     ("GET", "/tickets/{ticket_id}"): Row(TICKET_VIEWERS, "running", _ticket, refused=_NOT_TICKET_VIEWERS),
+    # badges (ticketing.badges): the organizers' page and forms, a ticket's images, and the badge
+    # behind a mailed link, whose token is the key (anyone holding the link)
+    ("GET", "/workspace/events/{event_id}/ticketing/badges"): Row(ORGANIZERS, "running", _on("running")),
+    ("POST", "/workspace/events/{event_id}/ticketing/badges/render"): Row(
+        ORGANIZERS, "running", _on("running"), lambda w, role: {"format": "a6"}
+    ),
+    ("POST", "/workspace/events/{event_id}/ticketing/badges/mail"): Row(
+        ORGANIZERS, "running", _on("running")
+    ),
+    ("GET", "/tickets/{ticket_id}/qr.png"): Row(
+        TICKET_VIEWERS, "running", _ticket, refused=_NOT_TICKET_VIEWERS
+    ),
+    ("GET", "/tickets/{ticket_id}/badge.png"): Row(
+        TICKET_VIEWERS, "running", _ticket, refused=_NOT_TICKET_VIEWERS
+    ),
+    ("GET", "/badges/{ticket_id}/{token}"): Row(
+        EVERYONE, path=lambda w, role: {"ticket_id": w.ids["ticket"], "token": w.ids["badge_link"]}
+    ),
     # (end of ticketing.tickets pages)
     # Ticketing pages: check-in lists and devices (ticketing.lists) ----------------------------------
+    **{
+        (method, f"/workspace/events/{{event_id}}/ticketing/{rest}"): Row(ORGANIZERS, event, path, body)
+        for method, rest, event, path, body in (
+            ("GET", "lists", "running", _on("running"), None),
+            (
+                "POST",
+                "lists",
+                "running",
+                _on("running"),
+                lambda w, role: {"name": "Matrix list", "kind": "gate", "entries_total": "1"},
+            ),
+            ("POST", "lists/sessions", "forum", _on("forum"), None),
+            (
+                "POST",
+                "lists/{list_id}",
+                "running",
+                _on("running", list_id="checkin_list"),
+                lambda w, role: {"name": "Main gate", "kind": "gate", "entries_total": "2"},
+            ),
+            ("POST", "lists/{list_id}/archive", "running", _on("running", list_id="checkin_list"), None),
+            ("POST", "lists/{list_id}/restore", "running", _on("running", list_id="archived_list"), None),
+            ("GET", "devices", "running", _on("running"), None),
+            (
+                "POST",
+                "devices",
+                "running",
+                _on("running"),
+                lambda w, role: {"name": "Matrix phone", "lists": str(w.ids["checkin_list"])},
+            ),
+            (
+                "POST",
+                "devices/{device_id}",
+                "running",
+                _on("running", device_id="device"),
+                lambda w, role: {"name": "Scanner", "gate": "Gate 4", "lists": str(w.ids["checkin_list"])},
+            ),
+            ("POST", "devices/{device_id}/revoke", "running", _on("running", device_id="device"), None),
+        )
+    },
     # (end of ticketing.lists pages)
     # Ticketing pages: check-in conflicts (ticketing.checkin) -----------------------------------------
-    ("GET", "/workspace/events/{event_id}/ticketing/conflicts"): Row(CHECKIN_STAFF, "running", _on("running")),
+    ("GET", "/workspace/events/{event_id}/ticketing/conflicts"): Row(
+        CHECKIN_STAFF, "running", _on("running")
+    ),
     # (end of ticketing.checkin pages)
     # Ticketing pages: the scanner (ticketing.scanner) -------------------------------------------------
+    # open to anyone: a scanning device has no session, only its token, which the page sends to the API
+    ("GET", "/scan"): Row(EVERYONE),
+    ("GET", "/scan/sw.js"): Row(EVERYONE),
+    ("GET", "/scan/manifest.webmanifest"): Row(EVERYONE),
     # (end of ticketing.scanner pages)
     # Ticketing pages: attendance (ticketing.attendance) ---------------------------------------------
     ("GET", "/workspace/events/{event_id}/ticketing/attendance"): Row(
