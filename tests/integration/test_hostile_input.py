@@ -286,7 +286,9 @@ def probes_for(method: str, path: str, operation: dict[str, Any], ids: dict[str,
 def ids_for(name: str, path: str, ids: dict[str, int]) -> int:
     if name == "event_id" and "/sessions" in path:
         return ids["forum_id"]
-    if name == "run_id":  # two kinds of run share the name
+    if name == "run_id":  # three kinds of run share the name
+        if path.startswith("/api/v1/badge-runs/"):
+            return ids["badge_run_id"]
         return ids["ranking_run_id" if path.startswith("/api/v1/ranking-runs/") else "assignment_run_id"]
     return ids[name]
 
@@ -379,9 +381,13 @@ async def seeded(make_user, make_organization, make_event, grant) -> dict[str, i
     await material.save()
     judging = await _seed_judging(contest, stage.id, track.id, team.id, member, institution.id)
     tickets = await _seed_tickets(contest, member)  # ticketing.tickets
+    badges = await _seed_badges(contest)  # ticketing.badges
+    checkin = await _seed_checkin_lists(contest)  # ticketing.lists
     return {
         **judging,
         **tickets,
+        **badges,
+        **checkin,
         "organization_id": await make_organization("alliance"),
         "event_id": contest,
         "forum_id": forum,
@@ -510,6 +516,27 @@ async def _seed_tickets(contest: int, holder: int) -> dict:
     )  # fmt: skip
     await ticket.save()
     return {"type_id": ticket_type.id, "ticket_id": ticket.id, "key_id": key_id}
+
+
+async def _seed_badges(contest: int) -> dict:
+    """A finished badge run of the contest (its zip is the badges of the contest's tickets)."""
+    from ticketing.tables import BadgeRun
+
+    run = BadgeRun(event=contest, format="a6", status="done", total=1, done=1)
+    await run.save()
+    return {"badge_run_id": run.id}
+
+
+async def _seed_checkin_lists(contest: int) -> dict:
+    """A gate list of the contest and a scanning device on it."""
+    from ticketing.tables import CheckinList, Device, DeviceList
+
+    gate = CheckinList(event=contest, name="Gate", kind="gate", rules={})
+    await gate.save()
+    device = Device(event=contest, name="Scanner", gate="Gate 1", token_hash="0" * 64)
+    await device.save()
+    await DeviceList(device=device.id, checkin_list=gate.id).save()
+    return {"list_id": gate.id, "device_id": device.id}
 
 
 async def admin_client(make_client) -> httpx.AsyncClient:
