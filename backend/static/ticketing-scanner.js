@@ -519,10 +519,12 @@
   // Who scans where, and the lists' offline bundles ----------------------------------------------
   function loadScanner() {
     // resolves to null (known), the refusal's status (401: a revoked token), or "unreachable"
-    return api("GET", "/api/v1/checkin/scanner", undefined, SCAN_TIMEOUT_MS).then(function (response) {
+    var patience = kept("known:" + identity()) ? SCAN_TIMEOUT_MS : 30000;  // nothing kept yet: wait for it
+    return api("GET", "/api/v1/checkin/scanner", undefined, patience).then(function (response) {
       if (response.ok) {
         setOnline(true);
         scanner = response.body;
+        keep("known:" + identity(), "1");
         return put("meta", {key: "scanner:" + identity(), value: scanner}).then(function () { return null; });
       }
       if (response.status === 401 || response.status === 403) {

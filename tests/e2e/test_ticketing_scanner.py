@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import qrcode
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from backend.accounts.tokens import token_digest
 from tests.e2e.axe import assert_axe_clean
@@ -135,7 +135,8 @@ def _log(gate: dict, tickets: slice = slice(None)) -> list[tuple]:
 
 def _enrol(page: Page, device: str) -> None:
     page.goto(f"/scan#device={TOKENS[device]}")
-    expect(page.locator("main[data-ready=true]")).to_be_attached()
+    # ready once the list's offline bundle is in (the fair's holders, each sealed under its serial)
+    expect(page.locator("main[data-ready=true]")).to_be_attached(timeout=20000)
     expect(page.locator("#scan-station")).to_be_visible()
     assert page.evaluate("location.hash") == ""  # the token left the address bar…
     assert (
@@ -272,7 +273,7 @@ def _y4m(code: str, path) -> None:
             f.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
 
 
-def test_the_camera_and_a_picture_scan_through_the_webassembly_decoder(server, gate, tmp_path):
+def test_the_camera_and_a_picture_scan_through_the_webassembly_decoder(browser, server, gate, tmp_path):
     video = tmp_path / "ticket.y4m"
     _y4m(gate["codes"][3], video)
     picture = tmp_path / "ticket.png"
@@ -283,24 +284,24 @@ def test_the_camera_and_a_picture_scan_through_the_webassembly_decoder(server, g
         f"--use-file-for-fake-video-capture={video}",
     ]
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera)
-        try:
-            context = browser.new_context(base_url=server.url, locale="en-US", permissions=["camera"])
-            context.set_default_timeout(10000)
-            context.on("request", lambda request: requests.append(request.url))
-            page = context.new_page()
-            _enrol(page, "A")
-            assert page.evaluate("'BarcodeDetector' in window") is False  # so the WebAssembly decoder reads
-            page.get_by_role("button", name="Start the camera").click()
-            expect(page.locator("main")).to_have_attribute("data-camera", "wasm")
-            _answer(page, "Entry allowed", "Camera Holder")
-            page.get_by_role("button", name="Stop the camera").click()
-            page.locator("#scan-file").set_input_files(str(picture))
-            _answer(page, "Entry allowed", "Picture Holder")
-            assert any(url.endswith("/static/vendor/zxing/reader/zxing_reader.wasm") for url in requests)
-        finally:
-            browser.close()
+    # a browser of its own (the fake camera is a launch option), from the package's Playwright
+    camera_browser = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera)
+    try:
+        context = camera_browser.new_context(base_url=server.url, locale="en-US", permissions=["camera"])
+        context.set_default_timeout(10000)
+        context.on("request", lambda request: requests.append(request.url))
+        page = context.new_page()
+        _enrol(page, "A")
+        assert page.evaluate("'BarcodeDetector' in window") is False  # so the WebAssembly decoder reads
+        page.get_by_role("button", name="Start the camera").click()
+        expect(page.locator("main")).to_have_attribute("data-camera", "wasm")
+        _answer(page, "Entry allowed", "Camera Holder")
+        page.get_by_role("button", name="Stop the camera").click()
+        page.locator("#scan-file").set_input_files(str(picture))
+        _answer(page, "Entry allowed", "Picture Holder")
+        assert any(url.endswith("/static/vendor/zxing/reader/zxing_reader.wasm") for url in requests)
+    finally:
+        camera_browser.close()
     assert all(url.startswith(server.url) for url in requests), [
         u for u in requests if not u.startswith(server.url)
     ]
