@@ -110,6 +110,9 @@ async def test_issue_one_ticket_then_revoke_reissue_transfer(make_client):
     claims = codes.read(ticket["code"]).claims
     assert (claims.serial_hex, claims.type_number, claims.kind) == (ticket["serial"], 1, "visitor")
     assert claims.flags & codes.Flag.attention
+    racing = {**guest, "email": "race@example.cn"}
+    raced = await asyncio.gather(*(client.post(url, json=racing) for _ in range(20)))
+    assert sorted(r.status_code for r in raced) == [201] + [409] * 19
     again = await client.post(url, json={**guest, "email": "WANG@example.cn"})
     assert again.status_code == 409
     assert again.json()["code"] == "ticket_held"
@@ -400,3 +403,44 @@ async def test_pages(make_client):
     assert (
         await staff.get(f"/workspace/events/{world.event}/ticketing/tickets", headers={"accept": "text/html"})
     ).status_code == 403
+
+
+async def test_a_teams_approval_issues_its_tickets_after_commit(make_client):
+    """The review service tells ``team_approved`` once the approval commits; the listener issues."""
+    from backend.teams.review import ReviewIn, review_team
+    from backend.teams.tables import RegistrationRules
+
+    world = await build_world(holders=0, with_accounts=0, kind="contest")
+    finalists = TicketType(
+        event=world.event, number=5, kind="team_member", name_en="Finalist", auto_issue=True
+    )
+    await finalists.save()
+    track = Track(event=world.event, code="A", name_en="A", team_min=1, team_max=3)
+    await track.save()
+    await RegistrationRules(event=world.event, rules={"approval_required": True}).save()
+    team = Team(
+        event=world.event,
+        track=track.id,
+        name="T",
+        leader=world.staff,
+        join_code="TICKET24",
+        status="complete",
+    )
+    await team.save()
+    await TeamMember(
+        team=team.id, event=world.event, track=track.id, user=world.staff, email=world.email(world.staff),
+        role="leader", state="confirmed", joined_via="creation",
+    ).save()  # fmt: skip
+    await review_team(
+        await _principal(world.organizer), team.id, ReviewIn(decision="approve"), "http://podium.test"
+    )
+    held = await Ticket.select(Ticket.holder, Ticket.source).where(Ticket.ticket_type == finalists.id)
+    assert held == [{"holder": world.staff, "source": "registration"}]
+
+
+async def _principal(user_id: int):
+    from backend.policy import Principal
+
+    return Principal(
+        id=user_id, email="", display_name="", locale="en", is_platform_admin=False, via="session"
+    )
