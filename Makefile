@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration bench-live bench-scoring bench-scanning bench-ranking migration clean
+.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration bench-live bench-scoring bench-scanning bench-scanner bench-ranking migration clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Podium needs Python 3.11 or newer")'
@@ -69,6 +69,9 @@ bench-scoring: $(VENV)/.installed  ## score-sheet submission vs a one-row baseli
 
 bench-scanning: $(VENV)/.installed  ## ticket scans vs a one-UPDATE baseline, 64 scanning devices, PostgreSQL (~3 min; issue 11)
 	$(BIN)/python -m bench.scanning
+
+bench-scanner: $(VENV)/.installed  ## the scanner page's offline check of a code in Chromium vs the server's (~1 min; issue 11)
+	$(BIN)/python -m bench.scanner_page
 
 migration: $(VENV)/.installed  ## write a migration for changed tables: make migration DESC="what changed"
 	PICCOLO_CONF=backend.piccolo_conf PODIUM_DATA_DIR=$$(mktemp -d) $(BIN)/piccolo migrations new podium --auto --desc="$(DESC)"
