@@ -347,9 +347,10 @@ async def _accounts(user_ids: Iterable[int]) -> dict[int, Holder]:
     ids = sorted(set(user_ids))
     if not ids:
         return {}
-    marks = ", ".join("{}" for _ in ids)
-    sql = _ACCOUNTS.replace("{ids}", marks)
-    rows = await fetch_all(sql, *ids)
+    rows = []
+    for start in range(0, len(ids), 5000):  # PostgreSQL takes at most 32,767 parameters
+        chunk = ids[start : start + 5000]
+        rows += await fetch_all(_ACCOUNTS.replace("{ids}", ", ".join("{}" for _ in chunk)), *chunk)
     return {
         r["id"]: Holder(
             user_id=r["id"],
