@@ -220,11 +220,9 @@ def _codewords(text: str, version: int) -> list[int]:
         at += count
         blocks.append(block)
         ec_blocks.append(_ec_codewords(block, total - count))
-    out = []
-    for i in range(max(len(b) for b in blocks)):
-        out.extend(b[i] for b in blocks if i < len(b))
-    for i in range(max(len(b) for b in ec_blocks)):
-        out.extend(b[i] for b in ec_blocks if i < len(b))
+    longest = max(len(b) for b in blocks)
+    out = [b[i] for i in range(longest) for b in blocks if i < len(b)]
+    out += [b[i] for i in range(len(ec_blocks[0])) for b in ec_blocks]  # every EC block is as long
     return out
 
 
@@ -463,39 +461,36 @@ def _on(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     return (0, 0, 0) if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else (255, 255, 255)
 
 
-def _line(text: str, size: int, width: int, smallest: int) -> tuple[str, ImageFont.FreeTypeFont]:
-    """``text`` in the font of ``size``, made smaller (by tenths, down to ``smallest``) until it fits
-    ``width`` pixels, then cut with an ellipsis if it still does not."""
+def _mask(font: ImageFont.FreeTypeFont, text: str) -> tuple[np.ndarray, int, int]:
+    """``text`` drawn unsmoothed (a badge printer prints dots) as a boolean array, with its offset
+    from the line's left and top: one FreeType rendering, nothing measured twice."""
+    mask, (dx, dy) = font.getmask2(text, "1", anchor="la")
+    if mask.size[0] == 0 or mask.size[1] == 0:
+        return np.zeros((0, 0), dtype=bool), dx, dy
+    return np.asarray(Image.Image()._new(mask)) > 127, dx, dy
+
+
+def _write(
+    canvas: np.ndarray, xy: tuple[int, int], text: str, size: int, width: int, smallest: int, index: int
+) -> int:
+    """Write ``text`` into the page's index array at ``xy`` (its left and top) in the font of
+    ``size``, made smaller (by tenths, down to ``smallest``) until it fits ``width`` pixels, then cut
+    with an ellipsis if it still does not; returns the size used."""
     font = _font(size)
-    length = font.getlength(text)
-    while length > width and size > smallest:
+    mask, dx, dy = _mask(font, text)
+    while dx + mask.shape[1] > width and size > smallest:
         size = max(smallest, int(size * 0.9))
         font = _font(size)
-        length = font.getlength(text)
-    if length <= width:
-        return text, font
-    while text and font.getlength(text + "…") > width:
-        text = text[: max(0, len(text) - max(1, len(text) // 8))]
-    return text + "…", font
-
-
-def _text(
-    canvas: np.ndarray, xy: tuple[int, int], text: str, font: ImageFont.FreeTypeFont, index: int
-) -> None:
-    """Write ``text`` into the page's index array at ``xy`` (its left and top), unsmoothed (a badge
-    printer prints dots): drawn on a picture the size of the text only, then copied in by numpy."""
-    left, top, right, bottom = font.getbbox(text, anchor="la")
-    if right <= left or bottom <= top:
-        return
-    picture = Image.new("L", (right - left, bottom - top), 0)
-    draw = ImageDraw.Draw(picture)
-    draw.fontmode = "1"
-    draw.text((-left, -top), text, font=font, fill=255, anchor="la")
-    x, y = xy[0] + left, xy[1] + top
-    h, w = min(picture.height, canvas.shape[0] - y), min(picture.width, canvas.shape[1] - x)
+        mask, dx, dy = _mask(font, text)
+    if dx + mask.shape[1] > width:
+        while text and font.getlength(text + "…") > width:
+            text = text[: max(0, len(text) - max(1, len(text) // 8))]
+        mask, dx, dy = _mask(font, text + "…")
+    x, y = xy[0] + dx, xy[1] + dy
+    h, w = min(mask.shape[0], canvas.shape[0] - y), min(mask.shape[1], canvas.shape[1] - x)
     if h > 0 and w > 0:
-        region = canvas[y : y + h, x : x + w]
-        region[np.asarray(picture)[:h, :w] > 127] = index
+        canvas[y : y + h, x : x + w][mask[:h, :w]] = index
+    return size
 
 
 @lru_cache(maxsize=64)
@@ -510,9 +505,16 @@ def _template(fmt: str, colour: str, event_name: str, type_name: str) -> tuple[n
     canvas[page.height - 24 :] = _BAND  # a band at the foot too: the role shows from either end of a lanyard
     width = page.width - 2 * page.margin
     for text, size, middle in ((event_name, page.event_size, 0.30), (type_name, page.type_size, 0.72)):
-        shown, font = _line(text, size, width, 20)
-        ascent, descent = font.getmetrics()
-        _text(canvas, (page.margin, int(page.band * middle - (ascent + descent) / 2)), shown, font, _ON_BAND)
+        ascent, descent = _font(size).getmetrics()
+        _write(
+            canvas,
+            (page.margin, int(page.band * middle - (ascent + descent) / 2)),
+            text,
+            size,
+            width,
+            20,
+            _ON_BAND,
+        )
     canvas.flags.writeable = False
     return canvas, palette
 
@@ -537,9 +539,8 @@ def badge_indices(data: BadgeData, fmt: BadgeFormatName = "a6") -> tuple[np.ndar
     for text, size in lines:
         if not text.strip() or y >= bottom:
             continue
-        shown, font = _line(text, size, width, max(20, size // 2))
-        _text(canvas, (left, y), shown, font, _BLACK)
-        y += int(font.size * 1.35)
+        used = _write(canvas, (left, y), text, size, width, max(20, size // 2), _BLACK)
+        y += int(used * 1.35)
     modules = _quiet(data.code, 4)
     side = modules.shape[0] * page.module
     x0, y0 = page.qr_at
