@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration bench-live bench-scoring bench-scanning bench-scanner bench-ranking migration clean
+.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration bench-live bench-scoring bench-scanning bench-scanner bench-badges bench-ranking migration clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Podium needs Python 3.11 or newer")'
@@ -69,6 +69,9 @@ bench-scoring: $(VENV)/.installed  ## score-sheet submission vs a one-row baseli
 
 bench-scanning: $(VENV)/.installed  ## ticket scans vs a one-UPDATE baseline, 64 scanning devices, PostgreSQL (~3 min; issue 11)
 	$(BIN)/python -m bench.scanning
+
+bench-badges: $(VENV)/.installed  ## QR PNG, badges and codes.check vs the obvious way, and 15,000 badges by two arq workers, PostgreSQL + Redis (~3 min; issue 11)
+	$(BIN)/python -m bench.ticket_images
 
 bench-scanner: $(VENV)/.installed  ## the scanner page's offline check of a code in Chromium vs the server's (~1 min; issue 11)
 	$(BIN)/python -m bench.scanner_page

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The browser tests drive Debian's Chromium (never a downloaded browser) and look at pages in Chinese,
 # which need a CJK font (Debian's fonts-noto-cjk; badges and certificates render it too,
-# see backend/fonts.py). Install whichever is missing, as root or with password-less sudo.
+# see backend/fonts.py); the badge tests read every rendered QR code back with an independent decoder,
+# zbar's zbarimg (Debian's zbar-tools). Install whichever is missing, as root or with password-less sudo.
 set -eu
 
 packages=()
@@ -12,8 +13,13 @@ fi
 if ! command -v fc-list >/dev/null; then
   packages+=(fontconfig)
 fi
-if ! command -v fc-list >/dev/null || [ -z "$(fc-list :lang=zh family)" ]; then
+# What backend/fonts.py asks for: the face fontconfig picks for Simplified Chinese must cover it (a
+# machine with only a fallback font such as Droid Sans Fallback answers DejaVu Sans here).
+if ! command -v fc-match >/dev/null || ! fc-match 'sans-serif:lang=zh-cn' --format '%{lang}' | tr '|' '\n' | grep -qx zh-cn; then
   packages+=(fonts-noto-cjk)
+fi
+if ! command -v zbarimg >/dev/null; then
+  packages+=(zbar-tools)
 fi
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0
@@ -36,6 +42,7 @@ $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${packages[@]}" >/dev/null
 
 test -x /usr/bin/chromium || { echo "/usr/bin/chromium is still missing after the installation." >&2; exit 1; }
+command -v zbarimg >/dev/null || { echo "zbarimg is still missing after installing zbar-tools." >&2; exit 1; }
 if [ -z "$(fc-list :lang=zh family)" ]; then
   echo "No font for Chinese after installing fonts-noto-cjk (fc-list :lang=zh is empty)." >&2
   exit 1
