@@ -26,7 +26,7 @@
   var SYNC_MS = 10000;
   var BUNDLE_MS = 60000;
   var REPEAT_MS = 3000;
-  var WEDGE_GAP_MS = 80;
+  var WEDGE_GAP_MS = 300;  // a wedge types a code in a burst; a pause this long starts a new one
   var SYNC_BATCH = 500;
   var EPOCH_DAY = Date.UTC(2020, 0, 1) / 86400000;
   var CODE_LENGTH = 141;

@@ -151,10 +151,20 @@ def _type_code(page: Page, code: str) -> None:
 
 
 def _wedge(page: Page, code: str) -> None:
-    """A hardware scanner: the code and Enter, typed fast wherever the focus is (not in a field)."""
+    """A hardware scanner: the code and Enter as key presses in one burst (as a USB wedge types them,
+    which Playwright's keyboard, one round trip per key, cannot promise on a loaded machine), wherever
+    the focus is, not in a field."""
     page.locator("#answer-title").click()
-    page.keyboard.type(code)
-    page.keyboard.press("Enter")
+    page.evaluate(
+        """(keys) => {
+          const target = document.activeElement || document.body;
+          for (const key of keys) {
+            target.dispatchEvent(new KeyboardEvent("keydown", {key, bubbles: true, cancelable: true}));
+            target.dispatchEvent(new KeyboardEvent("keyup", {key, bubbles: true}));
+          }
+        }""",
+        [*code, "Enter"],
+    )
 
 
 def _answer(page: Page, title: str, *texts: str) -> None:
