@@ -161,6 +161,7 @@ async def test_every_kind_of_bad_code_gets_its_reason(make_client, clock):
     cases = {
         "garbage": ("hello world", "invalid"),
         "empty": ("", "invalid"),
+        "control characters": ("A\x00B", "invalid"),
         "truncated": (world.codes[3][:-7], "invalid"),
         "lower case": (world.codes[3].lower(), None),  # a keyboard wedge with Caps Lock: still the code
         "forged claims": (forged_code, "invalid"),
@@ -176,6 +177,13 @@ async def test_every_kind_of_bad_code_gets_its_reason(make_client, clock):
         answer = await _scan(device, code, gate, f"bad-{len(name)}-{abs(hash(name)) % 10**8}")
         assert answer["reason"] == reason, (name, answer)
         assert answer["status"] == ("admitted" if reason is None else "rejected"), name
+    # a lone surrogate (valid JSON, not text) is refused before any scan, as a bad request
+    raw = b'{"code": "A\\ud800B", "list": %d, "nonce": "surrogate"}' % gate
+    response = await device.post(
+        "/api/v1/checkin/scan", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"code", "detail", "fields"}
     # a retired key's codes stop verifying
     await keys.retire(world.event, 0)
     retired = await _scan(device, world.codes[0], gate, "retired")

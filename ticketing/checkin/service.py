@@ -286,6 +286,12 @@ class _Scan:
         )
 
 
+def _stored(code: str) -> str:
+    """What the log keeps of an unreadable code: 200 characters PostgreSQL can store (no NUL, no
+    lone surrogate)."""
+    return code[:200].replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
 def _text(locale: str, message: str, params: dict[str, str] | None = None) -> str:
     return fill(translations(locale).gettext(message), params or {})
 
@@ -497,7 +503,7 @@ async def _reject(
         reason,
         *scan_.tail(),
         scan_.conflict,
-        "" if row is not None else scan_.code[:200],
+        "" if row is not None else _stored(scan_.code),
     )
     if not inserted:
         return await _replay(scan_)
@@ -512,7 +518,7 @@ async def _replay(scan_: _Scan) -> ScanOut:
             "nonce_reused", "This nonce was used for another scan; send a new nonce with each scan"
         )
     same_code = (
-        row["ticket_code"] == scan_.code if row["ticket"] is not None else row["code"] == scan_.code[:200]
+        row["ticket_code"] == scan_.code if row["ticket"] is not None else row["code"] == _stored(scan_.code)
     )
     if row["checkin_list"] != scan_.list.id or row["direction"] != scan_.data.direction or not same_code:
         raise Conflict(
