@@ -4,20 +4,25 @@ the machine is the CJK font (``backend.fonts.cjk_font``), found once per process
 **QR codes.** The ``qrcode`` package is correct but slow for a gate system's volumes: about 14 ms per
 code, 12 of them in choosing the mask (eight full symbols built and scored in pure Python) and 1.3 in
 Reed–Solomon with its polynomial class. :func:`qr_matrix` makes the same symbol (the tests compare it
-module for module with ``qrcode``'s own, at error correction M) in about 0.3 ms: the codewords with a
-table-driven Reed–Solomon, the modules placed by index arrays computed once per version from
-``qrcode``'s own function patterns, and all eight masks scored at once with numpy, by the penalty
-rules ``qrcode`` uses (format areas blank while scoring, as ``qrcode`` does). Text outside the QR
-alphanumeric set (not a ticket code) goes through ``qrcode`` itself.
+module for module with ``qrcode``'s own, at error correction M) in well under a millisecond: the
+codewords with a table-driven Reed–Solomon, the modules placed by index arrays computed once per
+version from ``qrcode``'s own function patterns, and all eight masks scored at once by ``qrcode``'s
+penalty rules, bit-parallel (each row and column one 64-bit word; format areas blank while scoring,
+as ``qrcode`` does). Text outside the QR alphanumeric set, or longer than version 11 holds, goes
+through ``qrcode`` itself. The PNG is written directly (1 bit a pixel, zlib's fastest level):
+Pillow's encoder alone took longer than the whole symbol.
 
 **Badges.** An A6 page (105 × 148 mm) or a 4 × 3 inch label, at 300 dpi, with the role's colour
 band, the event, the ticket type, the holder's name in native script and in Latin letters, the
-institution and the QR code. What makes one cheap (about 30 ms done naively, see
-``docs/BENCHMARKS.md``): the parts every badge of a ticket type shares (page, band, event and type
-names) are drawn once per process into a template; the page is a palette image (one byte a pixel,
-a handful of colours: what a badge printer prints anyway, and a third of the bytes to compress);
-the QR code is drawn at one pixel a module and enlarged with NEAREST; fonts are loaded once per size;
-PNG compression is zlib's fastest level (the page is mostly flat colour, so the file stays small).
+institution and the QR code. What makes one cheap (the obvious way, an RGB Pillow page with
+antialiased text and Pillow's PNG encoder, costs about 30 ms; see ``bench/ticket_images.py``): the
+page is an array of palette indices in numpy, four colours (white, black, the band and the text on
+it: what a badge printer prints anyway); what every badge of a ticket type shares (page, bands,
+event and type names) is drawn once per process and copied; each line of text is one unsmoothed
+FreeType rendering copied in by a boolean mask, fonts loaded once per size; the QR code is its
+modules repeated to size; and the PNG is written directly at two bits a pixel with zlib's fastest
+level (a quarter of the bytes to compress; the page is mostly flat colour, so the file stays small,
+about 15 KB).
 """
 
 from __future__ import annotations
