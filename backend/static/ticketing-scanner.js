@@ -776,6 +776,9 @@
       return chooseList(parseInt(kept("list:" + identity()) || "0", 10)).then(countQueue).then(function () {
         main.setAttribute("data-ready", "true");
         sync();
+        if (token) {  // a device keeps every list it serves, to switch lists without the network
+          scanner.lists.slice(0, 10).forEach(function (l) { if (l.id !== list.id) { loadBundle(l.id); } });
+        }
       });
     });
   });
