@@ -9,12 +9,14 @@ from litestar.params import JSONBody
 from litestar.response import Stream
 
 from backend.guards import current, requires_login
+from backend.http_errors import ERROR_STATUSES_OPT
 from backend.schemas import IdPath
 from ticketing.badges import service
 from ticketing.badges.schemas import BadgeMailOut, BadgeRunIn, BadgeRunOut, FormatQuery
 
 TAGS = ["ticketing: badges"]
 PNG = "image/png"
+CONFLICTS = {ERROR_STATUSES_OPT: {409: True}}  # a revoked ticket, a run not finished
 PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 
@@ -48,7 +50,7 @@ class BadgeController(Controller):
         """A badge run's status and progress (``done`` of ``total``)."""
         return await service.get_run(current(request), run_id)
 
-    @get("/badge-runs/{run_id:int}/badges.zip", operation_id="DownloadBadgeRun")
+    @get("/badge-runs/{run_id:int}/badges.zip", operation_id="DownloadBadgeRun", opt=CONFLICTS)
     async def download(self, request: Request, run_id: IdPath) -> Stream:
         """A finished run's badges as a zip of PNG files, one folder per ticket type."""
         run, files = await service.run_files(current(request), run_id)
@@ -64,12 +66,12 @@ class BadgeController(Controller):
         """Mail every valid ticket's holder the link to their badge, in their language."""
         return await service.mail_badges(current(request), event_id)
 
-    @get("/tickets/{ticket_id:int}/qr.png", operation_id="GetTicketQr", media_type=PNG)
+    @get("/tickets/{ticket_id:int}/qr.png", operation_id="GetTicketQr", media_type=PNG, opt=CONFLICTS)
     async def qr(self, request: Request, ticket_id: IdPath) -> Response:
         """The ticket's QR code (its holder and the event's organizers)."""
         return png(await service.ticket_qr(current(request), ticket_id), f"ticket-{ticket_id}.png")
 
-    @get("/tickets/{ticket_id:int}/badge.png", operation_id="GetTicketBadge", media_type=PNG)
+    @get("/tickets/{ticket_id:int}/badge.png", operation_id="GetTicketBadge", media_type=PNG, opt=CONFLICTS)
     async def badge(self, request: Request, ticket_id: IdPath, format: FormatQuery = "a6") -> Response:
         """The ticket's printable badge: ``a6`` (105 × 148 mm) or ``label`` (4 × 3 in), 300 dpi."""
         data = await service.ticket_badge(current(request), ticket_id, format)
