@@ -10,10 +10,7 @@ import asyncio
 import datetime as dt
 import json
 import re
-import sys
 from zoneinfo import ZoneInfo
-
-import anyio
 
 from backend.accounts.tables import ApiToken, Role, RoleGrant, User
 from backend.accounts.tokens import token_digest
@@ -471,21 +468,3 @@ async def test_the_commands_create_a_device_and_print_the_lists(db, capsys):
     missing = await run("devices", "create", "--event", event["slug"], "--list", "nowhere")
     assert missing[0] == 2
     assert "nowhere" in missing[2]
-    # The command line itself, once: the token is the only line on standard output.
-    with anyio.fail_after(120):
-        done = await anyio.run_process(
-            [
-                sys.executable,
-                "-m",
-                "backend",
-                "devices",
-                "create",
-                "--event",
-                str(world.event),
-                "--list",
-                "hall",
-            ],
-            check=False,
-        )
-    assert done.returncode == 0, done.stderr
-    assert await device_for_token(done.stdout.decode().strip()) is not None

@@ -29,7 +29,7 @@ SERVICE_IDS |= set(
     re.findall(r'(?:problems\[f?"[^"]+"\] = |fields=\{"\w+": |_invalid\(\{[^:{}]+: )' + STRING, SERVICE)
 )
 SERVICE_IDS |= set(re.findall(r'f"lists\[\{i\}\]", ' + STRING, SERVICE))
-SERVICE_IDS |= set(re.findall(r"detail = " + STRING + " if archive else " + STRING, SERVICE)[0])
+SERVICE_IDS |= set(re.findall(r"detail = \(?\s*" + STRING + " if archive else " + STRING, SERVICE)[0])
 SERVICE_IDS.add(service._MODE_LOCKED)
 SUMMARY_IDS = set(re.findall(r"t\.gettext\(" + STRING + r"\)", PAGES))
 PAGE_IDS = (

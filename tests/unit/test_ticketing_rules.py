@@ -183,7 +183,7 @@ rule_sets = st.builds(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rule_sets)
 def test_the_json_form_round_trips(r):
     text = json.dumps(r.to_json())
@@ -198,11 +198,11 @@ json_values = st.recursive(
     | st.floats(allow_nan=False)
     | st.text(max_size=25),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=20,
+    max_leaves=12,
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.one_of(json_values, st.dictionaries(st.sampled_from(rules._KEYS), json_values, max_size=7)))
 def test_random_input_is_read_or_refused_with_the_fields_named(data):
     problems: dict[str, str] = {}
@@ -218,7 +218,7 @@ def test_random_input_is_read_or_refused_with_the_fields_named(data):
         assert name == "rules" or name in data or name.split("[")[0].split(".")[0] in rules._KEYS
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(rule_sets, st.sampled_from(rules._KEYS), json_values)
 def test_one_wrong_field_is_the_only_one_named(r, key, value):
     data = r.to_json() | {key: value}
@@ -489,7 +489,7 @@ def test_the_fast_path_decides_as_the_full_evaluation(r, earlier, now_utc, type_
         assert full.slot == rules.slot_of(r, now)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rule_sets, local_times, st.integers(1, 6))
 def test_check_static_is_what_evaluate_answers_first(r, now, type_number):
     static = rules.check_static(r, type_number=type_number, now_local=now)
