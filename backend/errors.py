@@ -185,7 +185,7 @@ CODES: dict[str, str] = {
     "badges_not_ready": "The badge run has not finished; its zip is there once it is done",
     # Check-in lists and devices (ticketing.lists)
     "list_name_taken": "The event has a check-in list with this name",
-    "list_archived": "The check-in list is already archived (or, to restore it, not archived)",
+    "list_archived": "The check-in list is archived: no scans on it (or it is already archived, or not archived when restored)",
     "list_mode_locked": "The list has admissions: its rules may not switch into or out of once-a-day counting",
     "device_revoked": "The scanning device is revoked; register a new one",
 }

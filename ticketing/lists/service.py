@@ -481,7 +481,8 @@ def qr_svg(text: str) -> str:
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     buffer = io.BytesIO()
     image.save(buffer)
-    return buffer.getvalue().decode()
+    text = buffer.getvalue().decode()
+    return text[text.index("<svg") :]  # inline in a page: no XML declaration
 
 
 def enrol_url(base_url: str, token: str) -> str:
