@@ -238,7 +238,7 @@ async def test_the_number_of_statements_does_not_grow_with_the_log(db, sent):
     await service.figures(world.event, now=NOW)
     few = len(sent)
     await Checkin.delete(force=True)
-    await write(world, random_scans(world, rng, 400))
+    await write(world, random_scans(world, rng, 200))
     sent.clear()
     await service.figures(world.event, now=NOW)
     assert len(sent) == few <= 10
@@ -297,6 +297,7 @@ async def test_exports_hold_the_figures(make_client, db):
             Scan("gate", 0, at, "rejected", reason="already_checked_in"),
         ],
     )
+    await CheckinList.update({CheckinList.name: "=HYPERLINK(1)"}).where(CheckinList.id == world.lists["hall"])
     client = await make_client(world.email(world.organizer))
     url = f"/api/v1/events/{world.event}/attendance/export"
 
@@ -306,6 +307,7 @@ async def test_exports_hold_the_figures(make_client, db):
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["List", "Kind", "Entries", "People"]
     assert rows[0][-1] == "already_checked_in"
+    assert "'=HYPERLINK(1)" in [r[0] for r in rows]  # a formula in a name is not run by a spreadsheet
     gate = next(r for r in rows if r[0] == "gate")
     assert gate[2:4] == ["2", "2"]
     assert gate[7:9] == ["9", "7"]
@@ -372,14 +374,6 @@ async def test_exports_hold_the_figures(make_client, db):
     await foreign.save()
     response = await client.get(url, params={"table": "no_shows", "list": foreign.id})
     assert response.status_code == 404
-
-
-async def test_a_formula_in_a_name_is_not_run_by_a_spreadsheet(make_client, db):
-    world = await attendance_world()
-    await CheckinList.update({CheckinList.name: "=HYPERLINK(1)"}).where(CheckinList.id == world.lists["gate"])
-    client = await make_client(world.email(world.staff))
-    response = await client.get(f"/api/v1/events/{world.event}/attendance/export", params={"table": "lists"})
-    assert "'=HYPERLINK(1)" in response.content.decode("utf-8-sig")
 
 
 async def test_the_page_draws_the_curve_and_the_tables(make_client, db):
