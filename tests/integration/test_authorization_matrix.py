@@ -38,6 +38,7 @@ from backend.teams.storage import storage
 from backend.teams.tables import Material, RegistrationRules, Team, TeamMember
 from judging.tables import Assignment, AssignmentRun, Rubric, StageEntry, StageJudge, StageJudging
 from tests.integration.conftest import PASSWORD, empty_database
+from tests.integration.snapshot import Snapshot
 from ticketing import keys
 from ticketing.badges.service import link_token
 from ticketing.tables import BadgeRun, Checkin, CheckinList, Device, DeviceList, Ticket, TicketType
@@ -75,7 +76,16 @@ class World:
         return f"{role}@matrix.example"
 
 
+_WORLD: Snapshot[World] = Snapshot("matrix")
+
+
 async def seed() -> World:
+    """An empty database holding only the world described in the module docstring: built once per
+    test process, then restored from a copy of its rows (the same ids, in one round trip)."""
+    return await _WORLD.restore(_build_world)
+
+
+async def _build_world() -> World:
     """Empty the database and build the world described in the module docstring."""
     await empty_database()
     world = World()
