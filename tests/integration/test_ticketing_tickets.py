@@ -387,7 +387,7 @@ async def test_pages(make_client):
         assert f'href="/workspace/events/{world.event}/ticketing/{link}"' in hub.text
     page = await client.get(
         f"/workspace/events/{world.event}/ticketing/tickets",
-        params={"q": "Visitor 2"},
+        params={"q": "Visitor 2", "ticket_type": "", "status": ""},  # as the search form sends "all"
         headers={"accept": "text/html"},
     )
     assert page.status_code == 200

@@ -9,7 +9,7 @@ of checks.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get
 from litestar.params import QueryParameter
@@ -21,13 +21,15 @@ from backend.guards import current, may, requires_login
 from backend.i18n import request_locale
 from backend.pages.controllers import page
 from backend.policy import Action
-from backend.schemas import IdPath, IdQuery, Search
+from backend.schemas import ID_MAX, IdPath, Search
 from backend.workspace.controllers import Form, event_page
 from ticketing.tables import ParticipantKind
 from ticketing.tickets import service
 
 PageNumber = Annotated[int, QueryParameter(ge=1, le=100_000)]
-StatusQuery = Annotated[Literal["valid", "revoked"] | None, QueryParameter()]
+# The filters as the search form sends them: "" for "all" (a select's empty option).
+TypeFilter = Annotated[str | None, QueryParameter(max_length=12)]
+StatusFilter = Annotated[str | None, QueryParameter(max_length=12)]
 TICKETS_PER_PAGE = 50
 KIND_NAMES = {
     "team_member": "Team member",
@@ -79,18 +81,22 @@ class TicketingPages(Controller):
         request: Request,
         event_id: IdPath,
         q: Search = None,
-        ticket_type: IdQuery = None,
-        status: StatusQuery = None,
+        ticket_type: TypeFilter = None,
+        status: StatusFilter = None,
         page_number: PageNumber = 1,
     ) -> Template:
         """Ticket types, issuing, import, the tickets found and the signing keys."""
         principal, locale = current(request), request_locale(request)
+        type_id = (
+            int(ticket_type) if ticket_type and ticket_type.isdigit() and int(ticket_type) <= ID_MAX else None
+        )
+        status = status if status in ("valid", "revoked") else None
         types = await service.list_types(principal, event_id, locale)
         found = await service.list_tickets(
             principal,
             event_id,
             query=q,
-            type_id=ticket_type,
+            type_id=type_id,
             status=status,
             limit=TICKETS_PER_PAGE,
             offset=(page_number - 1) * TICKETS_PER_PAGE,
@@ -108,7 +114,7 @@ class TicketingPages(Controller):
             page_number=page_number,
             pages=max(1, -(-found.total // TICKETS_PER_PAGE)),
             q=q or "",
-            ticket_type=ticket_type,
+            ticket_type=type_id,
             status=status or "",
             keys=await service.list_keys(principal, event_id),
             kinds=[(k, v) for k, v in KIND_NAMES.items()],
