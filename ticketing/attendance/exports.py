@@ -91,12 +91,12 @@ ONLY_XLSX = "only the XLSX export holds every table; choose one table for CSV"
 _NO_SHOWS = """
 SELECT t.id, t.holder_name, t.holder_latin, t.institution, tt.number, tt.name_en, tt.name_zh, tt.name_ru
 FROM ticket t JOIN ticket_type tt ON tt.id = t.ticket_type
-WHERE t.event = {{}} AND t.status = 'valid' AND NOT EXISTS (
-    SELECT 1 FROM checkin c
-    WHERE c.ticket = t.id AND c.status = 'admitted' AND c.direction = 'entry'{where}
+WHERE t.event = {{}} AND t.status = 'valid' AND t.id NOT IN (
+    SELECT c.ticket FROM checkin c
+    WHERE c.event = {{}} AND c.ticket IS NOT NULL AND c.status = 'admitted' AND c.direction = 'entry'{where}
 )
 ORDER BY t.holder_latin, t.holder_name, t.id
-"""
+"""  # NOT IN a subquery: one hashed set of the admitted, whatever the planner's statistics
 NO_SHOWS_ANYWHERE = _NO_SHOWS.format(where="")
 NO_SHOWS_ON_LIST = _NO_SHOWS.format(where=" AND c.checkin_list = {}")
 _SCANS = """
@@ -219,11 +219,11 @@ async def no_show_rows(
     """Valid tickets never admitted on ``list_id`` (of the types it admits), or on no list."""
     types = None
     if list_id is None:
-        rows = await fetch_all(NO_SHOWS_ANYWHERE, event_id)
+        rows = await fetch_all(NO_SHOWS_ANYWHERE, event_id, event_id)
     else:
         row = await fetch_one("SELECT rules FROM checkin_list WHERE id = {}", list_id)
         types = service.rules_of(row or {"rules": {}}).types
-        rows = await fetch_all(NO_SHOWS_ON_LIST, event_id, list_id)
+        rows = await fetch_all(NO_SHOWS_ON_LIST, event_id, event_id, list_id)
     return [
         [
             r["id"],

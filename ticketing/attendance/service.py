@@ -139,12 +139,10 @@ FROM checkin c JOIN ticket t ON t.id = c.ticket JOIN ticket_type tt ON tt.id = t
 WHERE c.event = {} AND c.status = 'admitted' AND c.direction = 'entry' AND t.status = 'valid'
 GROUP BY c.checkin_list, tt.number
 """
-_NEVER_ADMITTED = """
-SELECT COUNT(*) AS n FROM ticket t
-WHERE t.event = {} AND t.status = 'valid' AND NOT EXISTS (
-    SELECT 1 FROM checkin c
-    WHERE c.ticket = t.id AND c.status = 'admitted' AND c.direction = 'entry'
-)
+_EVER_ADMITTED = """
+SELECT COUNT(DISTINCT c.ticket) AS n
+FROM checkin c JOIN ticket t ON t.id = c.ticket
+WHERE c.event = {} AND c.status = 'admitted' AND c.direction = 'entry' AND t.status = 'valid'
 """
 _REJECTED = """
 SELECT SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END) AS rejected,
@@ -201,7 +199,7 @@ async def figures(event_id: int, *, now: dt.datetime | None = None, locale: str 
     admitted: dict[int, dict[int, int]] = defaultdict(dict)
     for r in await fetch_all(_ADMITTED_PER_TYPE, event_id):
         admitted[r["checkin_list"]][r["number"]] = int(r["n"])
-    never = await fetch_one(_NEVER_ADMITTED, event_id)
+    ever = await fetch_one(_EVER_ADMITTED, event_id)
     refused = await fetch_one(_REJECTED, event_id)
     quarters: dict[int, Counter[dt.datetime]] = defaultdict(Counter)
     hours: dict[tuple[int, dt.datetime], list[int]] = defaultdict(lambda: [0, 0])
@@ -260,7 +258,7 @@ async def figures(event_id: int, *, now: dt.datetime | None = None, locale: str 
             )
     sessions.sort(key=lambda s: (s.starts_at, s.title, s.list))
     tickets = sum(valid.values())
-    no_shows = int((never or {}).get("n") or 0)
+    no_shows = tickets - int((ever or {}).get("n") or 0)
     out = AttendanceOut(
         event=event_id,
         time_zone=event["time_zone"],
