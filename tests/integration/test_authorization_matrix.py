@@ -20,24 +20,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from backend.accounts import passwords
 from backend.accounts.tables import AccountToken, ApiToken, Invitation, RoleGrant, User
 from backend.accounts.tokens import token_digest
+from backend.app import create_app
 from backend.audit import AuditEntry
 from backend.events.tables import Event, EventSession, Stage, Track
 from backend.institutions.tables import Institution
 from backend.organizations.tables import Organization
+from backend.settings import get_settings
 from backend.teams.storage import storage
 from backend.teams.tables import Material, RegistrationRules, Team, TeamMember
 from judging.tables import Assignment, AssignmentRun, Rubric, StageEntry, StageJudge, StageJudging
-from tests.integration.conftest import PASSWORD, empty_database
+from tests.integration.conftest import PASSWORD, ClientFactory, empty_database, prime_csrf
 from tests.integration.snapshot import Snapshot
 from ticketing import keys
 from ticketing.badges.service import link_token
@@ -1409,6 +1412,46 @@ def expected_status(row: Row, method: str, role: str) -> int | None:
     if role == "anonymous":
         return 401
     return row.refused.get(role, 404 if hidden else 403)
+
+
+@pytest.fixture(scope="module")
+def anyio_backend():
+    """One event loop for the whole module, so that one running app serves all its tests."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+async def matrix_app(postgres_database) -> AsyncIterator[Litestar]:
+    """The app, built and started once for the module: building it costs more than most cells."""
+    app = create_app(get_settings())
+    async with app.lifespan():
+        yield app
+
+
+@pytest.fixture
+async def make_client(matrix_app, db) -> AsyncIterator[ClientFactory]:
+    """As ``make_client`` in conftest (an emptied database and Redis for each test, clients that are
+    closed after it), on the module's app. Each client starts with the app's cache of bearer tokens
+    empty, as in an app of its own (a world restored under it sends no notification to drop it)."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def factory(email: str | None = None, password: str = PASSWORD) -> httpx.AsyncClient:
+        if matrix_app.state.principals is not None:
+            matrix_app.state.principals.clear()
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=matrix_app), base_url="http://podium.test"
+        )
+        clients.append(client)
+        await prime_csrf(client)
+        if email is not None:
+            response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+            assert response.status_code == 200, response.text
+        return client
+
+    factory.app = matrix_app  # type: ignore[attr-defined]
+    yield factory
+    for client in clients:
+        await client.aclose()
 
 
 @pytest.fixture
