@@ -154,7 +154,7 @@ TABLES = (
         offline BOOLEAN NOT NULL DEFAULT FALSE,
         offline_verdict VARCHAR(10),
         conflict BOOLEAN NOT NULL DEFAULT FALSE,
-        code VARCHAR(200) NOT NULL DEFAULT '',
+        code VARCHAR(1000) NOT NULL DEFAULT '',
         CHECK (status IN ('admitted', 'rejected')),
         CHECK ((status = 'admitted') = (reason IS NULL))
     )

@@ -215,4 +215,4 @@ class Checkin(Table):
     offline = Boolean(default=False)
     offline_verdict = Varchar(length=10, null=True, default=None)
     conflict = Boolean(default=False)
-    code = Varchar(length=200, default="")  # what was scanned, cut to 200 characters
+    code = Varchar(length=1000, default="")  # what was scanned, as the scan API takes it

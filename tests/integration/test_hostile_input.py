@@ -56,7 +56,16 @@ from tests.integration.conftest import PASSWORD
 from tests.integration.judging_world import CRITERIA
 
 ERROR_KEYS = {"code", "detail", "fields"}
-DOCUMENT = create_app(get_settings()).openapi_schema.to_schema()
+APP = create_app(get_settings())
+DOCUMENT = APP.openapi_schema.to_schema()
+# The package whose handler serves each operation (backend, judging, ticketing): a body field lands in
+# a table of that package, so a column of the same name elsewhere (a check-in's ``reason``) is not its.
+PACKAGE_OF = {
+    (method, re.sub(r"\{(\w+):[^}]+\}", r"{\1}", route.path)): handler.fn.__module__.split(".")[0]
+    for route in APP.routes
+    for handler in getattr(route, "route_handlers", ())
+    for method in getattr(handler, "http_methods", ())
+}
 SCHEMAS = DOCUMENT["components"]["schemas"]
 # Operations that move an event along its life cycle, delete or log out run last, so that the
 # others still find the seeded objects in an editable state and the caller still logged in.
@@ -157,10 +166,11 @@ def body_for(schema: dict[str, Any]) -> dict[str, Any]:
 # The tables ---------------------------------------------------------------------------------
 
 
-def column_lengths(field: str, body_fields: set[str]) -> set[int]:
+def column_lengths(field: str, body_fields: set[str], package: str | None = None) -> set[int]:
     """Lengths of the Varchar columns a body field lands in: the same-named column of every table
-    that shares most fields with the body (so EventIn.name_en is checked against Event.name_en)."""
-    tables = APP_CONFIG.table_classes
+    of the operation's package that shares most fields with the body (so EventIn.name_en is checked
+    against Event.name_en)."""
+    tables = [t for t in APP_CONFIG.table_classes if package is None or t.__module__.split(".")[0] == package]
 
     def overlap(table: Any) -> int:
         return len(body_fields & {c._meta.name for c in table._meta.columns})
@@ -193,10 +203,12 @@ class Probe:
         return f"{self.method} {self.path} [{self.what}]"
 
 
-def mutations(name: str, schema: dict[str, Any], body_fields: set[str]) -> Iterator[tuple[str, Any, bool]]:
+def mutations(
+    name: str, schema: dict[str, Any], body_fields: set[str], package: str | None = None
+) -> Iterator[tuple[str, Any, bool]]:
     schema = resolve(schema)
     if schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
-        limits = column_lengths(name, body_fields) | (
+        limits = column_lengths(name, body_fields, package) | (
             {schema["maxLength"]} if "maxLength" in schema else set()
         )
         for limit in sorted(limits):
@@ -245,7 +257,7 @@ def probes_for(method: str, path: str, operation: dict[str, Any], ids: dict[str,
 
     properties = resolve(body_schema).get("properties", {}) if body_schema else {}
     for name, schema in properties.items():
-        for what, value, refuse in mutations(name, schema, body_fields):
+        for what, value, refuse in mutations(name, schema, body_fields, PACKAGE_OF[(method, path)]):
             yield Probe(
                 f"body {what}", method, url(), body={**body_for(body_schema), name: value}, must_refuse=refuse
             )
@@ -604,7 +616,7 @@ def test_every_body_string_fits_the_column_it_lands_in():
             prop = resolve(prop)
             if prop.get("type") != "string" or "enum" in prop:
                 continue
-            for length in column_lengths(name, set(properties)):
+            for length in column_lengths(name, set(properties), PACKAGE_OF[(method, path)]):
                 if prop.get("maxLength", 10**9) > length:
                     problems.append(
                         f"{method} {path} {name}: maxLength {prop.get('maxLength')} > column {length}"

@@ -287,9 +287,9 @@ class _Scan:
 
 
 def _stored(code: str) -> str:
-    """What the log keeps of an unreadable code: 200 characters PostgreSQL can store (no NUL, no
-    lone surrogate)."""
-    return code[:200].replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    """What the log keeps of an unreadable code: the text as PostgreSQL can store it (no NUL, no
+    lone surrogate; the schema bounds its length by the column's)."""
+    return code.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 def _text(locale: str, message: str, params: dict[str, str] | None = None) -> str:
