@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from backend.cli import Progress, run_async
+from backend.commands import Progress, run_async
 
 
 def cmd_render(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from backend.cli import run_async
+from backend.commands import run_async
 
 
 async def _event_id(text: str) -> int | None:

@@ -9,7 +9,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from backend.cli import run_async
+from backend.commands import run_async
 from ticketing.tables import ParticipantKind
 
 
