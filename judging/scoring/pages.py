@@ -6,9 +6,6 @@ network is back. See ``backend/static/judging-tablet.js``."""
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.response import Redirect, Template
@@ -16,8 +13,8 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from backend.i18n import request_locale, translations
 from backend.pages.controllers import login_url, page
+from backend.pages.offline import fingerprint, manifest_response, service_worker, worker_response
 
-STATIC = Path(__file__).resolve().parents[2] / "backend" / "static"
 # What the service worker keeps for offline use, beside the page itself.
 ASSETS = (
     "/static/podium.css",
@@ -30,21 +27,8 @@ SHELL = "/judge"
 SCOPE = "/judge"
 
 
-def _fingerprint() -> str:
-    """The assets' fingerprint: a new release's service worker replaces the old cache."""
-    digest = hashlib.sha256()
-    for asset in (*ASSETS, "/static/judging-tablet-sw.js"):
-        digest.update((STATIC / asset.removeprefix("/static/")).read_bytes())
-    return digest.hexdigest()[:16]
-
-
-VERSION = _fingerprint()
-_WORKER = (
-    f"const VERSION = {msgspec.json.encode(VERSION).decode()};\n"
-    f"const SHELL = {msgspec.json.encode(SHELL).decode()};\n"
-    f"const ASSETS = {msgspec.json.encode(ASSETS).decode()};\n"
-    + (STATIC / "judging-tablet-sw.js").read_text(encoding="utf-8")
-)
+VERSION = fingerprint(ASSETS)
+_WORKER = service_worker(version=VERSION, shell=SHELL, cache="podium-judge-", assets=ASSETS)
 
 # The texts the script shows, by key (English message ids, translated for the page).
 SCRIPT_TEXTS = {
@@ -110,27 +94,16 @@ class JudgeTabletPages(Controller):
     @get("/sw.js", cache_control=None)
     async def service_worker(self) -> Response[str]:
         """The service worker, served under ``/judge`` so its scope covers the page."""
-        return Response(
-            _WORKER,
-            media_type="text/javascript",
-            headers={"service-worker-allowed": SCOPE, "cache-control": "no-cache"},
-        )
+        return worker_response(_WORKER, SCOPE)
 
     @get("/manifest.webmanifest")
     async def manifest(self, request: Request) -> Response[bytes]:
         """The web app manifest: the page installs on a tablet's home screen, no app store."""
         t = translations(request_locale(request))
-        body = {
-            "name": t.gettext("Podium scoring"),
-            "short_name": t.gettext("Scoring"),
-            "start_url": SHELL,
-            "scope": SCOPE,
-            "display": "standalone",
-            "background_color": "#f3f5f8",
-            "theme_color": "#0b5cad",
-            "icons": [
-                {"src": "/static/judging-tablet-192.png", "sizes": "192x192", "type": "image/png"},
-                {"src": "/static/judging-tablet-512.png", "sizes": "512x512", "type": "image/png"},
-            ],
-        }
-        return Response(msgspec.json.encode(body), media_type="application/manifest+json")
+        return manifest_response(
+            name=t.gettext("Podium scoring"),
+            short_name=t.gettext("Scoring"),
+            shell=SHELL,
+            scope=SCOPE,
+            icon="/static/judging-tablet",
+        )

@@ -11,17 +11,14 @@ from the API, which checks the token or the person's session. See ``backend/stat
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
 from backend.i18n import request_locale, translations
 from backend.pages.controllers import page
+from backend.pages.offline import fingerprint, manifest_response, service_worker, static_path, worker_response
 
-STATIC = Path(__file__).resolve().parents[2] / "backend" / "static"
 VENDOR = "/static/vendor/zxing"
 # The WebAssembly decoder, built from npm by scripts/build-static.sh (never fetched from a CDN).
 DECODER = (f"{VENDOR}/share.js", f"{VENDOR}/reader/index.js", f"{VENDOR}/reader/zxing_reader.wasm")
@@ -39,30 +36,17 @@ SHELL = "/scan"
 SCOPE = "/scan"
 
 
-def _path(asset: str) -> Path:
-    return STATIC / asset.removeprefix("/static/")
-
-
 def decoder_built() -> bool:
     """Whether ``scripts/build-static.sh`` has put the decoder in place (``make`` does)."""
-    return all(_path(asset).is_file() for asset in DECODER)
+    return all(static_path(asset).is_file() for asset in DECODER)
 
 
-def _fingerprint() -> str:
-    """The assets' fingerprint: a new release's service worker replaces the old cache."""
-    digest = hashlib.sha256()
-    for asset in (*ASSETS, "/static/ticketing-scanner-sw.js"):
-        path = _path(asset)
-        digest.update(path.read_bytes() if path.is_file() else b"missing")
-    return digest.hexdigest()[:16]
-
-
-VERSION = _fingerprint()
-_WORKER = (
-    f"const VERSION = {msgspec.json.encode(VERSION).decode()};\n"
-    f"const SHELL = {msgspec.json.encode(SHELL).decode()};\n"
-    f"const ASSETS = {msgspec.json.encode(ASSETS if decoder_built() else ASSETS[: -len(DECODER)]).decode()};\n"
-    + (STATIC / "ticketing-scanner-sw.js").read_text(encoding="utf-8")
+VERSION = fingerprint(ASSETS)
+_WORKER = service_worker(
+    version=VERSION,
+    shell=SHELL,
+    cache="podium-scan-",
+    assets=ASSETS if decoder_built() else ASSETS[: -len(DECODER)],
 )
 
 # The texts the script shows, by key (English message ids, translated for the page).
@@ -133,27 +117,16 @@ class ScannerPages(Controller):
     @get("/sw.js", cache_control=None)
     async def service_worker(self) -> Response[str]:
         """The service worker, served under ``/scan`` so its scope covers the page."""
-        return Response(
-            _WORKER,
-            media_type="text/javascript",
-            headers={"service-worker-allowed": SCOPE, "cache-control": "no-cache"},
-        )
+        return worker_response(_WORKER, SCOPE)
 
     @get("/manifest.webmanifest")
     async def manifest(self, request: Request) -> Response[bytes]:
         """The web app manifest: the scanner installs on a phone's home screen, no app store."""
         t = translations(request_locale(request))
-        body = {
-            "name": t.gettext("Podium scanner"),
-            "short_name": t.gettext("Ticket scanner"),
-            "start_url": SHELL,
-            "scope": SCOPE,
-            "display": "standalone",
-            "background_color": "#f3f5f8",
-            "theme_color": "#0b5cad",
-            "icons": [
-                {"src": "/static/ticketing-scanner-192.png", "sizes": "192x192", "type": "image/png"},
-                {"src": "/static/ticketing-scanner-512.png", "sizes": "512x512", "type": "image/png"},
-            ],
-        }
-        return Response(msgspec.json.encode(body), media_type="application/manifest+json")
+        return manifest_response(
+            name=t.gettext("Podium scanner"),
+            short_name=t.gettext("Ticket scanner"),
+            shell=SHELL,
+            scope=SCOPE,
+            icon="/static/ticketing-scanner",
+        )

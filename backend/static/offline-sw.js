@@ -1,12 +1,13 @@
-/* The scanner page's service worker, served as /scan/sw.js (ticketing/scanner/pages.py puts VERSION,
-   SHELL and ASSETS in front of this file). It keeps the page, its files and the WebAssembly decoder,
-   so a reload without network still opens the page and scans; the page itself keeps the lists'
-   offline bundles, what it admitted and the queue of scans to sync (IndexedDB).
+/* The service worker of an installable page that keeps working offline (the judges' tablet, served
+   as /judge/sw.js; the ticket scanner, as /scan/sw.js). backend/pages/offline.py puts the page's
+   VERSION, SHELL, CACHE_PREFIX and ASSETS in front of this file. It keeps the page and its files, so
+   a reload without network still opens the page; the page itself keeps its own data (the judge's
+   queue, entries and outbox; the scanner's offline bundles and queue of scans).
    - the page (a navigation to SHELL): the network first, the kept copy when offline;
    - the page's files: the kept copy first, refreshed from the network in the background.
    API calls are never touched: the page decides what to do without the network. */
 "use strict";
-var CACHE = "podium-scan-" + VERSION;
+var CACHE = CACHE_PREFIX + VERSION;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
@@ -17,7 +18,7 @@ self.addEventListener("install", function (event) {
 self.addEventListener("activate", function (event) {
   event.waitUntil(caches.keys().then(function (keys) {
     return Promise.all(keys.filter(function (key) {
-      return key.indexOf("podium-scan-") === 0 && key !== CACHE;
+      return key.indexOf(CACHE_PREFIX) === 0 && key !== CACHE;
     }).map(function (key) { return caches.delete(key); }));
   }).then(function () { return self.clients.claim(); }));
 });
