@@ -26,7 +26,7 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -293,11 +293,21 @@ async def _record_use(token_id: int, now: dt.datetime) -> None:
     )
 
 
-async def principal_for_token(token: str, cache: PrincipalCache | None = None) -> Principal | None:
-    """The caller behind a bearer token that is known, unexpired and unrevoked, of an active user:
-    from ``cache`` when it holds the token (no query), else by one SELECT (then kept in ``cache``)."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
-        return None
+# What a bearer token's lookup finds: the caller, its last use and its expiry.
+Bearer = tuple[Principal, dt.datetime | None, dt.datetime | None]
+
+
+async def cached_bearer(
+    token: str,
+    cache: PrincipalCache | None,
+    load: Callable[[str, dt.datetime], Awaitable[Bearer | None]],
+    record_use: Callable[[Principal, dt.datetime], Awaitable[None]],
+) -> Principal | None:
+    """The caller behind a bearer token (an API token, a scanning device's): from ``cache`` when it
+    holds the token's digest (no query), else ``load(digest, now)`` gives the caller, its last use and
+    its expiry (``None``: no such live token), then kept in ``cache`` under the generation seen before
+    loading (so an invalidation during the load wins). The last use is written through
+    ``record_use(principal, now)`` at most once per ``LAST_USE_RESOLUTION``."""
     digest = token_digest(token)
     now = utcnow()
     generation = 0
@@ -306,20 +316,39 @@ async def principal_for_token(token: str, cache: PrincipalCache | None = None) -
         if entry is not None:
             if entry.last_used < now - LAST_USE_RESOLUTION:
                 entry.last_used = now
-                await _record_use(entry.principal.token_id, now)  # type: ignore[arg-type]
+                await record_use(entry.principal, now)
             return entry.principal
         generation = cache.generation
+    loaded = await load(digest, now)
+    if loaded is None:
+        return None
+    principal, last_used, expires_at = loaded
+    if last_used is None or last_used < now - LAST_USE_RESOLUTION:
+        await record_use(principal, now)
+        last_used = now
+    if cache is not None:
+        cache.put(digest, principal, last_used=last_used, expires_at=expires_at, generation=generation)
+    return principal
+
+
+async def _load_token(digest: str, now: dt.datetime) -> Bearer | None:
     row = await fetch_one(_BEARER_SQL, digest, now)
     if row is None:
         return None
-    last_used = row["last_used_at"]
-    if last_used is None or last_used < now - LAST_USE_RESOLUTION:
-        await _record_use(row["token_id"], now)
-        last_used = now
     principal = _principal(row, "token", token_id=row["token_id"], scopes=parse_scopes(row["scopes"]))
-    if cache is not None:
-        cache.put(digest, principal, last_used=last_used, expires_at=row["expires_at"], generation=generation)
-    return principal
+    return principal, row["last_used_at"], row["expires_at"]
+
+
+async def _token_used(principal: Principal, now: dt.datetime) -> None:
+    await _record_use(principal.token_id, now)  # type: ignore[arg-type]
+
+
+async def principal_for_token(token: str, cache: PrincipalCache | None = None) -> Principal | None:
+    """The caller behind a bearer token that is known, unexpired and unrevoked, of an active user:
+    from ``cache`` when it holds the token (no query), else by one SELECT (then kept in ``cache``)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    return await cached_bearer(token, cache, _load_token, _token_used)
 
 
 class SessionEntry(msgspec.Struct, frozen=True):

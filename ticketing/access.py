@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from backend.db import fetch_all, fetch_one, utcnow
+from backend.db import fetch_all, fetch_one
 from backend.errors import NotFound
 from backend.policy import (
     Action,
@@ -27,7 +27,7 @@ from backend.policy import (
     event_context,
     refuse_unless_allowed,
 )
-from backend.security import LAST_USE_RESOLUTION, PrincipalCache, token_digest
+from backend.security import LAST_USE_RESOLUTION, Bearer, PrincipalCache, cached_bearer
 
 DEVICE_TOKEN_PREFIX = "pdv_"  # noqa: S105 - a marker, not a secret
 
@@ -52,30 +52,11 @@ async def _record_contact(device_id: int, now: dt.datetime) -> None:
     )
 
 
-async def device_for_token(token: str, cache: PrincipalCache | None = None) -> Principal | None:
-    """The device behind a live device token, as a caller: from ``cache`` when it holds it, else by
-    two small queries (then cached)."""
-    if len(token) > 100:
-        return None
-    digest = token_digest(token)
-    now = utcnow()
-    generation = 0
-    if cache is not None:
-        entry = cache.get(digest)
-        if entry is not None:
-            if entry.last_used < now - LAST_USE_RESOLUTION:
-                entry.last_used = now
-                await _record_contact(entry.principal.device.device_id, now)  # type: ignore[union-attr]
-            return entry.principal
-        generation = cache.generation
+async def _load_device(digest: str, now: dt.datetime) -> Bearer | None:
     row = await fetch_one(_DEVICE_SQL, digest)
     if row is None:
         return None
     lists = frozenset(r["checkin_list"] for r in await fetch_all(_LISTS_SQL, row["id"]))
-    last_seen = row["last_seen_at"]
-    if last_seen is None or last_seen < now - LAST_USE_RESOLUTION:
-        await _record_contact(row["id"], now)
-        last_seen = now
     principal = Principal(
         id=0,
         email="",
@@ -86,9 +67,19 @@ async def device_for_token(token: str, cache: PrincipalCache | None = None) -> P
         scopes=frozenset({"device"}),
         device=DeviceIdentity(row["id"], row["event"], lists, row["gate"]),
     )
-    if cache is not None:
-        cache.put(digest, principal, last_used=last_seen, expires_at=None, generation=generation)
-    return principal
+    return principal, row["last_seen_at"], None
+
+
+async def _device_seen(principal: Principal, now: dt.datetime) -> None:
+    await _record_contact(principal.device.device_id, now)  # type: ignore[union-attr]
+
+
+async def device_for_token(token: str, cache: PrincipalCache | None = None) -> Principal | None:
+    """The device behind a live device token, as a caller: from ``cache`` when it holds it, else by
+    two small queries (then cached)."""
+    if len(token) > 100:
+        return None
+    return await cached_bearer(token, cache, _load_device, _device_seen)
 
 
 def forget_device(cache: PrincipalCache | None, token_hash: str) -> None:
