@@ -14,16 +14,9 @@ Columns (headers are translated into the reader's language):
 
 from __future__ import annotations
 
-import asyncio
-import csv
 import datetime as dt
-import io
-import tempfile
-from collections.abc import AsyncIterator, Iterable
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
-
-from openpyxl import Workbook
 
 from backend import policy
 from backend.db import fetch_all
@@ -32,7 +25,7 @@ from backend.events.tables import Event
 from backend.i18n import translations
 from backend.policy import Principal
 from backend.teams.access import team_scope
-from backend.teams.exports import MEDIA_TYPES, Export, _append, _read, safe_cell
+from backend.teams.exports import MEDIA_TYPES, Cell, Export, csv_chunks, safe_cell, xlsx_chunks
 from judging.access import StageAccess, stage_access
 from judging.results.service import loads, result_rows, stage_run, visible_rows
 from judging.rubrics import current_rubric
@@ -40,7 +33,6 @@ from judging.tables import RankingRun, RunStatus
 
 FileName = Literal["sheets.csv", "sheets.xlsx", "rankings.csv", "rankings.xlsx", "judges.csv", "judges.xlsx"]
 Kind = Literal["sheets", "rankings", "judges"]
-Cell = str | int | float | None
 
 SHEET_HEADERS = ("Entry", "Team", "Track", "Judge")
 SHEET_TAIL = ("Total", "Version", "Submitted")
@@ -109,7 +101,11 @@ async def export(
         for h in header
     ]
     cells = [[safe_cell(c) if isinstance(c, str) else c for c in row] for row in rows]
-    chunks = _csv(header, cells) if fmt == "csv" else _xlsx(header, cells, t.gettext(SHEET_TITLES[kind]))
+    chunks = (
+        csv_chunks(header, cells)
+        if fmt == "csv"
+        else xlsx_chunks([(t.gettext(SHEET_TITLES[kind]), header, cells)])
+    )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
     return Export(
         f"{kind}-{event['slug'] or access.event.event_id}-{stage_id}-{stamp}.{fmt}", MEDIA_TYPES[fmt], chunks
@@ -221,26 +217,3 @@ async def _judge_rows(principal: Principal, access: StageAccess, run_id: int | N
             ]
         )
     return out
-
-
-async def _csv(header: list[str], rows: list[list[Cell]]) -> AsyncIterator[bytes]:
-    def encode(lines: Iterable[list[Cell]]) -> bytes:
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(lines)
-        return buffer.getvalue().encode("utf-8")
-
-    yield "\ufeff".encode() + encode([header])
-    for start in range(0, len(rows), 1000):
-        yield encode(rows[start : start + 1000])
-
-
-async def _xlsx(header: list[str], rows: list[list[Cell]], title: str) -> AsyncIterator[bytes]:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append(header)
-    await asyncio.to_thread(_append, sheet, rows)
-    with tempfile.TemporaryFile() as file:
-        await asyncio.to_thread(workbook.save, file)
-        file.seek(0)
-        while chunk := await asyncio.to_thread(_read, file):
-            yield chunk

@@ -17,26 +17,18 @@ Tables (``table``):
 
 from __future__ import annotations
 
-import asyncio
-import csv
 import datetime as dt
-import io
-import tempfile
-from collections.abc import AsyncIterator, Iterable
 from typing import Literal
-
-from openpyxl import Workbook
 
 from backend.db import fetch_all, fetch_one
 from backend.errors import INVALID_INPUT, DomainError, NotFound
 from backend.i18n import translations
 from backend.policy import Principal
-from backend.teams.exports import MEDIA_TYPES, Export, _append, _read, safe_cell
+from backend.teams.exports import MEDIA_TYPES, Cell, Export, csv_chunks, safe_cell, xlsx_chunks
 from ticketing.attendance import service
 
 Table = Literal["lists", "hours", "sessions", "no_shows", "scans", "all"]
 Format = Literal["csv", "xlsx"]
-Cell = str | int | float | None
 
 LIST_HEADERS = (
     "List",
@@ -132,8 +124,8 @@ async def export(
         headers, rows = await _table(name, figures, event_id, list_id, locale)
         cells = [[safe_cell(c) if isinstance(c, str) else c for c in row] for row in rows]
         titles = [t.pgettext(CONTEXT, h) if h in HEADERS else h for h in headers]
-        sheets.append((t.pgettext(CONTEXT, SHEET_TITLES[name]), titles, cells))
-    chunks = _csv(sheets[0][1], sheets[0][2]) if fmt == "csv" else _xlsx(sheets)
+        sheets.append((t.pgettext(CONTEXT, SHEET_TITLES[name])[:31], titles, cells))  # a sheet title's limit
+    chunks = csv_chunks(sheets[0][1], sheets[0][2]) if fmt == "csv" else xlsx_chunks(sheets)
     event = await service.event_row(event_id)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
     return Export(f"attendance-{table}-{event['slug'] or event_id}-{stamp}.{fmt}", MEDIA_TYPES[fmt], chunks)
@@ -235,27 +227,3 @@ async def no_show_rows(
         for r in rows
         if types is None or r["number"] in types
     ]
-
-
-async def _csv(header: list[str], rows: list[list[Cell]]) -> AsyncIterator[bytes]:
-    def encode(lines: Iterable[list[Cell]]) -> bytes:
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(lines)
-        return buffer.getvalue().encode("utf-8")
-
-    yield "\ufeff".encode() + encode([header])
-    for start in range(0, len(rows), 1000):
-        yield encode(rows[start : start + 1000])
-
-
-async def _xlsx(sheets: list[tuple[str, list[str], list[list[Cell]]]]) -> AsyncIterator[bytes]:
-    workbook = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        sheet = workbook.create_sheet(title[:31])
-        sheet.append(header)
-        await asyncio.to_thread(_append, sheet, rows)  # type: ignore[arg-type]
-    with tempfile.TemporaryFile() as file:
-        await asyncio.to_thread(workbook.save, file)
-        file.seek(0)
-        while chunk := await asyncio.to_thread(_read, file):
-            yield chunk
