@@ -180,6 +180,18 @@ def server(command: list[str], env: dict[str, str], ready_url: str, log_path: Pa
             proc.wait()
 
 
+@contextlib.contextmanager
+def serve_app(factory: str, db: Scratch, workers: int) -> Iterator[tuple[str, int]]:
+    """The app ``factory`` (``module:function``) served by uvicorn with ``workers`` processes on a free
+    port, against ``db``: its base URL and pid (the server's log is ``app.log`` in its data)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [str(BIN / "uvicorn"), factory, "--factory", "--port", str(port)]
+    command += ["--workers", str(workers), "--log-level", "warning"]
+    with server(command, db.env, f"{base}/healthz", db.data_dir / "app.log") as pid:
+        yield base, pid
+
+
 def rounds(
     kinds: collections.abc.Iterable[str],
     count: int,

@@ -34,7 +34,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from statistics import median
 
@@ -239,21 +239,9 @@ class Load:
         return result
 
 
-@contextlib.contextmanager
-def serve_app(db: harness.Scratch, workers: int) -> Iterator[tuple[str, int]]:
+def serve_app(db: harness.Scratch, workers: int) -> contextlib.AbstractContextManager[tuple[str, int]]:
     """``bench/registration_app.py`` served by uvicorn with ``workers`` processes: its base URL and pid."""
-    port = harness.free_port()
-    base = f"http://127.0.0.1:{port}"
-    app_cmd = [
-        str(harness.BIN / "uvicorn"),
-        "bench.registration_app:create_app",
-        "--factory",
-        "--port",
-        str(port),
-    ]
-    app_cmd += ["--workers", str(workers), "--log-level", "warning"]
-    with harness.server(app_cmd, db.env, f"{base}/healthz", db.data_dir / "app.log") as pid:
-        yield base, pid
+    return harness.serve_app("bench.registration_app:create_app", db, workers)
 
 
 def print_totals(results: dict[str, list[dict]], peaks: list[float], note: str = "") -> None:

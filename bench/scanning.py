@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from statistics import median
 
@@ -316,21 +315,9 @@ def _detail(result: dict) -> str:
     return f"CPU per request: app {result['app_ms']:.2f} ms, database {result['db_ms']:.2f} ms; statuses {result['statuses']}"
 
 
-@contextlib.contextmanager
-def serve_app(db: harness.Scratch, workers: int) -> Iterator[tuple[str, int]]:
+def serve_app(db: harness.Scratch, workers: int) -> contextlib.AbstractContextManager[tuple[str, int]]:
     """``bench/scanning_app.py`` served by uvicorn with ``workers`` processes: its base URL and pid."""
-    port = harness.free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = [
-        str(harness.BIN / "uvicorn"),
-        "bench.scanning_app:create_app",
-        "--factory",
-        "--port",
-        str(port),
-    ]
-    command += ["--workers", str(workers), "--log-level", "warning"]
-    with harness.server(command, db.env, f"{base}/healthz", db.data_dir / "app.log") as pid:
-        yield base, pid
+    return harness.serve_app("bench.scanning_app:create_app", db, workers)
 
 
 def _admitted(db, seeded: dict) -> dict[str, int]:
