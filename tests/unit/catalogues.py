@@ -1,4 +1,4 @@
-"""The checks each judging area's catalogue test makes: which of the area's texts have no Chinese or
+"""The checks each judging and ticketing area's catalogue test makes: which of the area's texts have no Chinese or
 Russian translation, and which translations lost or gained a placeholder (``{name}`` or
 ``%(name)s``): a lost one prints a hole, a gained one raises a KeyError when filled."""
 
@@ -54,6 +54,17 @@ def catalogue_placeholders_changed(locale: str, domain: str) -> list[str]:
     path = ROOT / "backend/translations" / locale / "LC_MESSAGES" / f"{domain}.po"
     with path.open("rb") as f:
         return [m.id for m in read_po(f, locale=locale) if m.id and _differ(m.id, m.string)]
+
+
+def area_faults(locale: str, ids: Iterable[str], catalogue: str) -> dict[str, list[str]]:
+    """:func:`faults` of an area's ``ids``, and the msgids of its own catalogue file (``ticketing_lists``...)
+    whose translation changed placeholders: equal to :data:`AREA_NO_FAULTS` when all is well."""
+    return faults(locale, ids) | {
+        "catalogue placeholders changed": catalogue_placeholders_changed(locale, catalogue)
+    }
+
+
+AREA_NO_FAULTS: dict[str, list[str]] = NO_FAULTS | {"catalogue placeholders changed": []}
 
 
 def _differ(message: str, text: str) -> bool:

@@ -3,15 +3,13 @@ service's refusals are all translated into Chinese and Russian, with the same pl
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from backend.i18n import translations
-from tests.unit.catalogues import LOCALES, NO_FAULTS, catalogue_placeholders_changed, faults, template_ids
+from tests.unit.catalogues import AREA_NO_FAULTS, LOCALES, ROOT, area_faults, template_ids
 from ticketing.badges.pages import DONE, FORMAT_NAMES, STATUS
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "backend/templates/ticketing/badges/badges.html.jinja"
+TEMPLATE = ROOT / "backend/templates/ticketing/badges/badges.html.jinja"
 IDS = (
     template_ids([TEMPLATE])
     | set(DONE.values())
@@ -23,6 +21,5 @@ IDS = (
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_badges_text_is_translated(locale):
-    assert faults(locale, IDS) == NO_FAULTS
-    assert catalogue_placeholders_changed(locale, "ticketing_badges") == []
+    assert area_faults(locale, IDS, "ticketing_badges") == AREA_NO_FAULTS
     assert translations(locale).pgettext("object", "Badge run") != "Badge run"
