@@ -1,7 +1,7 @@
 /* The judges' tablet page (backend/templates/judging/scoring/tablet.html.jinja).
    It shows the queue and one entry's sheet from the API's data and never loses a sheet:
    - the last-seen queue and entries are kept in localStorage, so the page works after a reload offline
-     (the service worker, judging-tablet-sw.js, keeps the page and its files);
+     (the service worker, offline-sw.js, keeps the page and its files);
    - each sheet's draft is kept in localStorage as it is typed, and restored after a reload or a closed tab;
    - a submission goes into an IndexedDB outbox with a nonce made once for it; the outbox is sent on load,
      when the network comes back and every 15 s. A retry sends the same nonce, so the server counts it once.
@@ -97,18 +97,8 @@
     });
   }
 
-  function nonce() {
-    var bytes = new Uint8Array(18);
-    crypto.getRandomValues(bytes);
-    var chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    var out = "";
-    for (var i = 0; i < bytes.length; i++) { out += chars[bytes[i] & 63]; }
-    return out;
-  }
-  function csrf() {
-    var match = document.cookie.match(/(?:^|;\s*)podium_csrf=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
+  var nonce = window.PodiumOffline.nonce;  // static/offline-page.js
+  var csrf = window.PodiumOffline.csrf;
 
   // The network ---------------------------------------------------------------------------------
   function getJSON(url) {

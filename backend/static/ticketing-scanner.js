@@ -70,18 +70,8 @@
     for (var i = 0; i < raw.length; i++) { out[i] = raw.charCodeAt(i); }
     return out;
   }
-  function nonce() {
-    var bytes = new Uint8Array(18);
-    crypto.getRandomValues(bytes);
-    var chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    var out = "";
-    for (var i = 0; i < bytes.length; i++) { out += chars[bytes[i] & 63]; }
-    return out;
-  }
-  function csrf() {
-    var match = document.cookie.match(/(?:^|;\s*)podium_csrf=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
+  var nonce = window.PodiumOffline.nonce;  // static/offline-page.js
+  var csrf = window.PodiumOffline.csrf;
   function identity() { return token ? "device:" + token.slice(-12) : "user:" + USER; }
 
   // Local time of the event: "YYYY-MM-DDTHH:MM:SS" and the day number since 2020-01-01 -------------

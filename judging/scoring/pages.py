@@ -19,6 +19,7 @@ from backend.pages.offline import fingerprint, manifest_response, service_worker
 ASSETS = (
     "/static/podium.css",
     "/static/judging-tablet.css",
+    "/static/offline-page.js",
     "/static/judging-tablet.js",
     "/static/judging-tablet-192.png",
     "/static/judging-tablet-512.png",

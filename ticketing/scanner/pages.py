@@ -26,6 +26,7 @@ DECODER = (f"{VENDOR}/share.js", f"{VENDOR}/reader/index.js", f"{VENDOR}/reader/
 ASSETS = (
     "/static/podium.css",
     "/static/ticketing-scanner.css",
+    "/static/offline-page.js",
     "/static/ticketing-scanner.js",
     "/static/ticketing-scanner-worker.js",
     "/static/ticketing-scanner-192.png",
