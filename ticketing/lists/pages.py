@@ -12,6 +12,7 @@ redirect: it is never stored in the clear, so it cannot be shown again).
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -22,7 +23,7 @@ from backend.errors import DomainError, NotFound
 from backend.guards import current, may
 from backend.http_errors import Message, localized_error, value_problems
 from backend.i18n import localized, request_locale, translations
-from backend.policy import Action
+from backend.policy import Action, Principal
 from backend.schemas import IdPath
 from backend.workspace.controllers import Form, _failed_form, _redirect, event_page
 from backend.workspace.forms import FormErrors
@@ -319,33 +320,30 @@ class ListPages(Controller):
     @post("/{list_id:int}/archive", guards=[may(Action.manage_checkin)])
     async def archive(self, request: Request, event_id: IdPath, list_id: IdPath) -> Response:
         """Archive a list."""
-        principal = current(request)
-        await _own_list(event_id, list_id)
-        return await self._change(
-            request,
-            event_id,
-            f"list-{list_id}-",
-            lambda values: _then_none(service.archive_list(principal, list_id)),
-            "list-archived",
-        )
+        return await self._on_list(request, event_id, list_id, service.archive_list, "list-archived")
 
     @post("/{list_id:int}/restore", guards=[may(Action.manage_checkin)])
     async def restore(self, request: Request, event_id: IdPath, list_id: IdPath) -> Response:
         """Bring an archived list back."""
+        return await self._on_list(request, event_id, list_id, service.restore_list, "list-restored")
+
+    async def _on_list(
+        self,
+        request: Request,
+        event_id: int,
+        list_id: int,
+        act: Callable[[Principal, int], Awaitable[Any]],
+        done: str,
+    ) -> Response:
+        """A change of a list without fields (archive, restore): a refusal shows at the list's form."""
         principal = current(request)
         await _own_list(event_id, list_id)
-        return await self._change(
-            request,
-            event_id,
-            f"list-{list_id}-",
-            lambda values: _then_none(service.restore_list(principal, list_id)),
-            "list-restored",
-        )
 
+        async def change(values: dict[str, Any]) -> list[int]:
+            await act(principal, list_id)
+            return []
 
-async def _then_none(awaitable: Any) -> list[int]:
-    await awaitable
-    return []
+        return await self._change(request, event_id, f"list-{list_id}-", change, done)
 
 
 async def _own_list(event_id: int, list_id: int) -> None:
