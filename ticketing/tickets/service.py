@@ -124,13 +124,18 @@ async def _changed(
 # Ticket types -----------------------------------------------------------------------------------
 
 
+def _type_name(row: dict[str, Any], locale: str) -> str:
+    """A ticket type's name in ``locale`` (or the fallback languages), else its number."""
+    return localized(row, "name", locale) or str(row["number"])
+
+
 def _type_out(row: dict[str, Any], locale: str, issued: int = 0) -> TicketTypeOut:
     return TicketTypeOut(
         id=row["id"],
         event_id=row["event"],
         number=row["number"],
         kind=row["kind"],
-        name=localized(row, "name", locale) or str(row["number"]),
+        name=_type_name(row, locale),
         name_zh=row["name_zh"],
         name_en=row["name_en"],
         name_ru=row["name_ru"],
@@ -645,7 +650,7 @@ def ticket_out(row: dict[str, Any], locale: str = "en") -> TicketOut:
         event_id=row["event"],
         ticket_type_id=row["ticket_type"],
         type_number=row["number"],
-        type_name=localized(row, "name", locale) or str(row["number"]),
+        type_name=_type_name(row, locale),
         kind=row["kind"],
         colour=row["colour"],
         serial=row["serial"],
@@ -872,7 +877,7 @@ async def _mail(row: dict[str, Any], event: dict[str, Any], locale: str) -> bool
     values = {
         "name": row["holder_name"] or row["holder_latin"],
         "event": event_name(event, locale),
-        "type": localized(row, "name", locale) or str(row["number"]),
+        "type": _type_name(row, locale),
         "first": row["valid_from"].isoformat(),
         "last": row["valid_until"].isoformat(),
         "link": f"{get_settings().base_url.rstrip('/')}/tickets/{row['id']}",
