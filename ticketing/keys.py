@@ -142,16 +142,18 @@ async def public_key(event_id: int, key_id: int, *, fresh: bool = False) -> byte
     return found
 
 
-async def sign_ticket(
+def sign_new(
     event_id: int,
+    key_id: int,
+    private: bytes,
     kind: str,
     type_number: int,
     valid_from: dt.date,
     valid_until: dt.date,
     flags: codes.Flag = codes.Flag.none,
-) -> tuple[str, str, int]:
-    """A fresh serial and its signed code for a ticket of the event: (serial in hex, code, key id)."""
-    key_id, private = await signing_key(event_id)
+) -> tuple[str, str]:
+    """A fresh random serial and its code signed with ``private``, the event's key ``key_id``:
+    (serial in hex, code). Issuers that sign many codes read the key once and call this."""
     claims = codes.Claims(
         event_id=event_id,
         key_id=key_id,
@@ -162,4 +164,18 @@ async def sign_ticket(
         valid_until=valid_until,
         flags=flags,
     )
-    return claims.serial_hex, codes.encode(claims, private), key_id
+    return claims.serial_hex, codes.encode(claims, private)
+
+
+async def sign_ticket(
+    event_id: int,
+    kind: str,
+    type_number: int,
+    valid_from: dt.date,
+    valid_until: dt.date,
+    flags: codes.Flag = codes.Flag.none,
+) -> tuple[str, str, int]:
+    """A fresh serial and its signed code for a ticket of the event: (serial in hex, code, key id)."""
+    key_id, private = await signing_key(event_id)
+    serial, code = sign_new(event_id, key_id, private, kind, type_number, valid_from, valid_until, flags)
+    return serial, code, key_id

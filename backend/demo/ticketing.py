@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import json
 import random
-import secrets
 from base64 import urlsafe_b64encode
 from collections import defaultdict
 from collections.abc import Callable
@@ -252,17 +251,7 @@ class _Signer:
         """A fresh serial (hex) and its signed code."""
         if self.private is None:
             self.key_id, self.private = await keys.signing_key(self.event_id)
-        claims = codes.Claims(
-            event_id=self.event_id,
-            key_id=self.key_id,
-            serial=secrets.token_bytes(codes.SERIAL_BYTES),
-            kind=kind,
-            type_number=number,
-            valid_from=start,
-            valid_until=end,
-            flags=flags,
-        )
-        return claims.serial_hex, codes.encode(claims, self.private)
+        return keys.sign_new(self.event_id, self.key_id, self.private, kind, number, start, end, flags)
 
 
 # Tickets ------------------------------------------------------------------------------------------

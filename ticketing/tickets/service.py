@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -287,17 +286,16 @@ class Signer:
         return cls(event_id, key_id, private)
 
     def sign(self, type_row: dict[str, Any], first: dt.date, last: dt.date, flags: int) -> tuple[str, str]:
-        claims = codes.Claims(
-            event_id=self.event_id,
-            key_id=self.key_id,
-            serial=secrets.token_bytes(codes.SERIAL_BYTES),
-            kind=type_row["kind"],
-            type_number=type_row["number"],
-            valid_from=first,
-            valid_until=last,
-            flags=codes.Flag(flags),
+        return keys.sign_new(
+            self.event_id,
+            self.key_id,
+            self.private_key,
+            type_row["kind"],
+            type_row["number"],
+            first,
+            last,
+            codes.Flag(flags),
         )
-        return claims.serial_hex, codes.encode(claims, self.private_key)
 
 
 def _ticket_validity(event: dict[str, Any], type_row: dict[str, Any]) -> tuple[dt.date, dt.date]:
