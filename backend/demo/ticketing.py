@@ -372,8 +372,11 @@ async def _insert(table: str, rows: list[dict[str, Any]]) -> None:
 # Lists and devices --------------------------------------------------------------------------------
 
 
-async def _lists(event: _Event, sessions: list[dict[str, Any]], session_rules: Callable) -> None:
-    """The event's gate list (if it has one) and a list per session, those missing made; devices."""
+async def _lists(event: _Event, session_rules: Callable | None = None) -> list[dict[str, Any]]:
+    """The event's gate list (if it has one) and, given ``session_rules`` (a session and the gate
+    list's id -> its list's rules), a list per session, those missing made; devices. Returns the
+    event's sessions (none without ``session_rules``)."""
+    sessions = await _sessions(event.id) if session_rules is not None else []
     have = {r["name"]: r for r in await CheckinList.select().where(CheckinList.event == event.id)}
     wanted: list[tuple[str, str, int | None, dict[str, Any]]] = []
     gate = GATES.get(event.slug)
@@ -395,6 +398,7 @@ async def _lists(event: _Event, sessions: list[dict[str, Any]], session_rules: C
         event.lists[name] = have[name]
     event.sessions = sessions
     await _devices(event)
+    return sessions
 
 
 async def _devices(event: _Event) -> None:
@@ -613,7 +617,7 @@ async def _contest(event: _Event, people: _People, signer: _Signer) -> None:
         _named("final-guest", 10, rng, ["浙江省商务厅", "杭州市教育局", "中国国际电子商务中心"], foreign=4),
     )
     await _issue(event, signer, "staff", _staff(people))
-    await _lists(event, [], lambda *_: {})
+    await _lists(event)
     if event.scanned:
         return
 
@@ -657,8 +661,7 @@ async def _forum(event: _Event, people: _People, signer: _Signer) -> None:
             "after_list": gate,
         }
 
-    sessions = await _sessions(event.id)
-    await _lists(event, sessions, session_rules)
+    sessions = await _lists(event, session_rules)
     if event.scanned:
         return
 
@@ -739,8 +742,7 @@ async def _fair(event: _Event, people: _People, signer: _Signer) -> None:
             "after_list": gate,
         }
 
-    sessions = await _sessions(event.id)
-    await _lists(event, sessions, session_rules)
+    sessions = await _lists(event, session_rules)
     if event.scanned:
         return
 
@@ -792,6 +794,4 @@ async def _training(event: _Event, people: _People, signer: _Signer) -> None:
     ]
     await _issue(event, signer, "speaker", trainers)
     await _issue(event, signer, "visitor", _named("trainee", 48, rng, universities, foreign=12))
-    await _lists(
-        event, await _sessions(event.id), lambda s, _: {"windows": [_session_window(s)], "entries_total": 1}
-    )
+    await _lists(event, lambda s, _: {"windows": [_session_window(s)], "entries_total": 1})
