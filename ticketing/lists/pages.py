@@ -129,6 +129,15 @@ def _list_body(values: dict[str, Any], partial: bool) -> tuple[dict[str, Any], l
     return body, rows
 
 
+def _device_body(values: dict[str, Any]) -> dict[str, Any]:
+    """A device's form as the API's body (a new device's or a change of one)."""
+    return {
+        "name": values.get("name", ""),
+        "gate": values.get("gate", ""),
+        "lists": [_number(v) for v in values["lists"]],
+    }
+
+
 def _form_name(name: str, rows: list[int]) -> str:
     """An API field path (``rules.windows[1].closes``) as the form input it came from (``closes_2``)."""
     window = _WINDOW_FIELD.match(name)
@@ -413,13 +422,8 @@ class DevicePages(Controller):
     async def create(self, request: Request, event_id: IdPath) -> Template:
         """Register a device; the answer shows its token and enrolment QR code once."""
         values, _ = await _form(request)
-        body = {
-            "name": values.get("name", ""),
-            "gate": values.get("gate", ""),
-            "lists": [_number(v) for v in values["lists"]],
-        }
         try:
-            data = _decode(DeviceIn, body, [])
+            data = _decode(DeviceIn, _device_body(values), [])
             created = await service.create_device(
                 current(request), event_id, data, request.app.state.settings.base_url
             )
@@ -432,13 +436,8 @@ class DevicePages(Controller):
         """Save a device's name, gate and lists."""
         await _own_device(event_id, device_id)
         values, _ = await _form(request)
-        body = {
-            "name": values.get("name", ""),
-            "gate": values.get("gate", ""),
-            "lists": [_number(v) for v in values["lists"]],
-        }
         try:
-            data = _decode(DevicePatch, body, [])
+            data = _decode(DevicePatch, _device_body(values), [])
             await service.update_device(
                 current(request), device_id, data, request.app.state.get("principals")
             )
