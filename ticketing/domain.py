@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from backend.domain import Domain, WorkspaceSection
 from backend.policy import Action
-from ticketing.access import DEVICE_TOKEN_PREFIX, device_for_token
+from ticketing.access import DEVICE_TOKEN_PREFIX
 from ticketing.attendance.controllers import AttendanceController
 from ticketing.attendance.pages import AttendancePages
 from ticketing.badges.controllers import BadgeController
@@ -18,6 +18,7 @@ from ticketing.badges.jobs import render_badge_batch, render_badges
 from ticketing.badges.pages import BadgeLinkPages, BadgePages, TicketImagePages
 from ticketing.checkin.controllers import ScanController
 from ticketing.checkin.pages import ConflictPages
+from ticketing.device_tokens import device_for_token
 from ticketing.lists.controllers import CheckinListController, DeviceController
 from ticketing.lists.pages import DevicePages, ListPages
 from ticketing.scanner.controllers import ScannerController

@@ -32,7 +32,7 @@ from backend.teams.tables import Team, TeamMember
 from judging.tables import StageEntry, StageJudge
 from tests.integration.conftest import PASSWORD
 from ticketing import codes, keys, rules
-from ticketing.access import device_for_token
+from ticketing.device_tokens import device_for_token
 
 CST = ZoneInfo("Asia/Shanghai")
 

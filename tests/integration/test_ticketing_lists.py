@@ -18,8 +18,8 @@ from backend.audit import AuditEntry
 from backend.cli import build_parser
 from backend.events.tables import Event, EventSession
 from tests.integration.ticketing_world import DEVICE_TOKEN, build_world
-from ticketing.access import device_for_token
 from ticketing.commands import checkin as checkin_commands
+from ticketing.device_tokens import device_for_token
 from ticketing.tables import Checkin, CheckinList, Device, DeviceList
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -33,7 +33,6 @@ from backend.errors import INVALID_INPUT, Conflict, DomainError, FieldChecks, No
 from backend.events.tables import Event, EventSession
 from backend.policy import Action, Principal
 from backend.schemas import has_visible_text
-from backend.security import PrincipalCache
 from ticketing import rules
 from ticketing.access import forget_device, new_device_token
 from ticketing.lists.schemas import (
@@ -48,6 +47,9 @@ from ticketing.lists.schemas import (
     RulesIn,
 )
 from ticketing.tables import CheckinList, Device, DeviceList, TicketType
+
+if TYPE_CHECKING:
+    from backend.security import PrincipalCache
 
 SESSION_NAME_MAX = 100
 
