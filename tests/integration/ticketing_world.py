@@ -30,7 +30,7 @@ from tests.integration.conftest import PASSWORD
 from ticketing import keys
 from ticketing.tables import CheckinList, Device, DeviceList, Ticket, TicketType
 
-DEVICE_TOKEN = "pdv_world-device-token"  # noqa: S105 - a test device's token
+DEVICE_TOKEN = "pdv_world-device-token"
 STARTS, ENDS = dt.date(2027, 9, 1), dt.date(2027, 9, 3)
 
 
