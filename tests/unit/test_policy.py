@@ -13,6 +13,7 @@ from backend.policy import (
     WHOLE_EVENT,
     Action,
     AssignmentContext,
+    DeviceIdentity,
     EventContext,
     Grant,
     OrganizationContext,
@@ -20,6 +21,7 @@ from backend.policy import (
     Principal,
     Scope,
     TeamContext,
+    TicketContext,
     decide,
     require,
     within_scope,
@@ -38,6 +40,7 @@ EVENT_ACTIONS = [
     and a is not Action.manage_own_account
     and a not in (Action.view_event, Action.archive_event)
     and a not in (Action.score_entry, Action.file_appeal)  # about one assignment or team: tested below
+    and a is not Action.view_ticket  # about one ticket: tested below
     and a is not Action.declare_conflict  # a judge's own: tested below
 ]
 
@@ -105,6 +108,41 @@ def test_judges_declare_their_conflicts_and_whole_event_organizers_record_them()
         assert decide(me, Action.declare_conflict, event("running", Grant(role))) is Outcome.forbidden
     assert decide(me, Action.declare_conflict, event("draft", JUDGE)) is Outcome.hidden
     assert decide(None, Action.declare_conflict, event("running")) is Outcome.unauthenticated
+
+
+def test_a_ticket_is_its_holders_and_the_whole_event_organizers():
+    """Its holder and whole-event organizers see a ticket; to a scoped admin, check-in staff or a
+    stranger it does not exist."""
+    me = person()
+    mine, theirs, nameless = TicketContext(me.id), TicketContext(me.id + 1), TicketContext(None)
+    running = event("running")
+    assert decide(me, Action.view_ticket, running, ticket=mine) is Outcome.allowed
+    assert decide(me, Action.view_ticket, event("running", ORGANIZER), ticket=nameless) is Outcome.allowed
+    for grant in (TRACK_ADMIN, Grant("checkin_staff"), JUDGE):
+        assert decide(me, Action.view_ticket, event("running", grant), ticket=theirs) is Outcome.hidden
+    assert decide(me, Action.view_ticket, running, ticket=theirs) is Outcome.hidden
+    assert decide(None, Action.view_ticket, running, ticket=mine) is Outcome.unauthenticated
+
+
+def test_check_in_staff_scan_and_watch_attendance_but_set_nothing_up():
+    staff = event("running", Grant("checkin_staff"))
+    for action in (Action.scan_tickets, Action.view_attendance):
+        assert decide(person(), action, staff) is Outcome.allowed
+        assert decide(person(), action, event("running", TRACK_ADMIN)) is Outcome.forbidden
+    for action in (Action.manage_tickets, Action.manage_checkin):
+        assert decide(person(), action, staff) is Outcome.forbidden
+        assert decide(person(), action, event("running", TRACK_ADMIN)) is Outcome.forbidden
+
+
+def test_a_scanning_device_is_refused_every_policy_action():
+    """A device's token is no person: scanning reaches it through ticketing.access, never the policy."""
+    device = dataclasses.replace(
+        person(admin=True), id=0, via="device", device=DeviceIdentity(1, 1, frozenset({1}), "Gate 3")
+    )
+    for action in Action:
+        if action is not Action.view_event:
+            outcome = decide(device, action, event("running", ORGANIZER), ticket=TicketContext(0))
+            assert outcome is Outcome.forbidden, action
 
 
 @pytest.mark.parametrize("role", ["judge", "team_member", "checkin_staff", "exhibitor", "mentor"])
