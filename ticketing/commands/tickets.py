@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from backend.commands import run_async
-from ticketing.tables import ParticipantKind
+from ticketing.codes import KINDS  # the participant kinds without the tables: podium rank needs no piccolo
 
 
 async def event_id_of(text: str) -> int | None:
@@ -44,7 +44,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
                 print(f"The event has no ticket type number {args.type}", file=sys.stderr)
                 return 2
             type_id = row["id"]
-        kind = ParticipantKind(args.kind) if args.kind else None
+        kind = args.kind or None
         try:
             result = await service.issue_missing(
                 None, event_id, IssueMissingIn(ticket_type=type_id, kind=kind)
@@ -81,9 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     q = actions.add_parser("issue", help="issue every eligible person's missing ticket (idempotent)")
     q.add_argument("event", help="the event's id or slug")
-    q.add_argument(
-        "--kind", choices=[k.value for k in ParticipantKind], help="every ticket type of this kind"
-    )
+    q.add_argument("--kind", choices=KINDS, help="every ticket type of this kind")
     q.add_argument("--type", type=int, metavar="NUMBER", help="this ticket type only")
     q.set_defaults(handler=cmd_issue)
     q = actions.add_parser("export", help="write the event's tickets as CSV (ticket,holder,type,code)")
