@@ -24,7 +24,7 @@ async def event_id_of(text: str) -> int | None:
 
 def cmd_issue(args: argparse.Namespace) -> int:
     from backend.errors import DomainError
-    from ticketing.tables import TicketType
+    from ticketing.tables import ParticipantKind, TicketType
     from ticketing.tickets import service
     from ticketing.tickets.schemas import IssueMissingIn
 
@@ -44,7 +44,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
                 print(f"The event has no ticket type number {args.type}", file=sys.stderr)
                 return 2
             type_id = row["id"]
-        kind = args.kind or None
+        kind = ParticipantKind(args.kind) if args.kind else None
         try:
             result = await service.issue_missing(
                 None, event_id, IssueMissingIn(ticket_type=type_id, kind=kind)
