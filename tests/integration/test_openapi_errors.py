@@ -52,6 +52,11 @@ async def test_every_error_answer_is_the_error_body_never_litestars_own(document
     assert "status_code" not in str(document["components"].get("schemas", {}))
 
 
+# Reads answer 409 only where what they read depends on a state: a revoked ticket has no images to
+# show, a badge run's zip exists once the run is done (ticketing.badges).
+READS_OF_A_STATE = frozenset({"GetTicketQr", "GetTicketBadge", "DownloadBadgeRun"})
+
+
 async def test_each_operation_lists_the_statuses_it_can_answer(document):
     ops = by_id(document)
     expected = {
@@ -83,7 +88,7 @@ async def test_each_operation_lists_the_statuses_it_can_answer(document):
             assert 413 not in statuses, (method, path)
         if method in WRITES:
             assert 403 in statuses, (method, path)  # the CSRF check of cookie-authenticated writes
-        else:
+        elif operation["operationId"] not in READS_OF_A_STATE:
             assert 409 not in statuses, (method, path)
         assert statuses <= {400, 401, 403, 404, 409, 410, 413, 415, 422, 429}, (method, path)
 
