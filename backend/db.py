@@ -187,6 +187,45 @@ UNIQUE_CONSTRAINTS: dict[str, Taken] = {
     "ticket_live_guest": Taken("ticket_held", "The holder already has a valid ticket of this type", "email"),
     # ticketing.lists: the service checks names first; the index is the backstop
     "checkin_list_name": Taken("list_name_taken", "The event has a check-in list with this name", "name"),
+    # incubator: the services check first where they can; the indexes hold under races
+    "incubation_programme_slug_key": Taken(
+        "programme_slug_taken", "Another programme uses this slug", "slug"
+    ),
+    "incubation_programme_role_pair": Taken("programme_role_exists", "The person already holds this role"),
+    "incubation_cohort_name": Taken("cohort_name_taken", "The programme has a cohort with this name", "name"),
+    "incubation_startup_team_once": Taken("team_admitted", "The team is already a startup of this programme"),
+    "incubation_founder_pair": Taken("founder_exists", "The person is already a founder of this startup"),
+    "incubation_mentor_pair": Taken(
+        "mentor_exists", "The person is already in the programme's mentor directory"
+    ),
+    "incubation_mentor_cohort_pair": Taken(
+        "mentor_connected", "The mentor is already connected to this cohort"
+    ),
+    "incubation_mentor_link_pair": Taken(
+        "mentor_connected", "The mentor is already connected to this startup"
+    ),
+    "incubation_booking_live": Taken("slot_taken", "Someone else booked this slot first"),
+    "incubation_meeting_booking": Taken(
+        "meeting_logged", "The meeting of this booking is already logged", "booking"
+    ),
+    "incubation_report_schedule_cohort_key": Taken(
+        "schedule_exists", "The cohort already has a report schedule"
+    ),
+    "incubation_report_period_once": Taken(
+        "period_exists", "The cohort already reports on a period starting then"
+    ),
+    "incubation_custom_metric_key": Taken(
+        "metric_key_taken", "The programme has a metric with this key", "key"
+    ),
+    "incubation_report_once": Taken(
+        "report_exists", "This period's report exists: submit a new version of it"
+    ),
+    "incubation_report_version_number": Taken(
+        "report_version_taken", "Another submission of this report came first; reload and submit again"
+    ),
+    "incubation_private_note_meeting_key": Taken(
+        "private_note_exists", "The meeting already has private notes"
+    ),
 }
 # SQLite names the columns of a column index, not the index: "table.a, table.b" → the name.
 _SQLITE_COLUMNS = {
@@ -206,6 +245,29 @@ _SQLITE_COLUMNS = {
     "ticket_type.event, ticket_type.number": "ticket_type_number",
     "ticket.ticket_type, ticket.holder": "ticket_live_holder",
     "checkin_list.event, checkin_list.name": "checkin_list_name",
+    "incubation_programme.slug": "incubation_programme_slug_key",
+    'incubation_programme_role.programme, incubation_programme_role."user", incubation_programme_role.role': (
+        "incubation_programme_role_pair"
+    ),
+    "incubation_programme_role.programme, incubation_programme_role.user, incubation_programme_role.role": (
+        "incubation_programme_role_pair"
+    ),
+    "incubation_cohort.programme, incubation_cohort.name": "incubation_cohort_name",
+    "incubation_startup.programme, incubation_startup.team": "incubation_startup_team_once",
+    'incubation_founder.startup, incubation_founder."user"': "incubation_founder_pair",
+    "incubation_founder.startup, incubation_founder.user": "incubation_founder_pair",
+    'incubation_mentor.programme, incubation_mentor."user"': "incubation_mentor_pair",
+    "incubation_mentor.programme, incubation_mentor.user": "incubation_mentor_pair",
+    "incubation_mentor_cohort.mentor, incubation_mentor_cohort.cohort": "incubation_mentor_cohort_pair",
+    "incubation_mentor_link.mentor, incubation_mentor_link.startup": "incubation_mentor_link_pair",
+    "incubation_booking.slot": "incubation_booking_live",
+    "incubation_meeting.booking": "incubation_meeting_booking",
+    "incubation_report_schedule.cohort": "incubation_report_schedule_cohort_key",
+    "incubation_report_period.cohort, incubation_report_period.starts_on": "incubation_report_period_once",
+    "incubation_custom_metric.programme, incubation_custom_metric.key": "incubation_custom_metric_key",
+    "incubation_report.startup, incubation_report.period": "incubation_report_once",
+    "incubation_report_version.report, incubation_report_version.version": "incubation_report_version_number",
+    "incubation_private_note.meeting": "incubation_private_note_meeting_key",
 }
 _SQLITE_VIOLATIONS = {
     "SQLITE_CONSTRAINT_UNIQUE",

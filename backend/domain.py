@@ -23,6 +23,7 @@ INSTALLED = (
     "backend.teams.domain",
     "judging.domain",
     "ticketing.domain",
+    "incubator.domain",
     "backend.mail.domain",
     "backend.pages.domain",
     "backend.workspace.domain",

@@ -37,6 +37,19 @@ once and holds on every path. The rules:
   its code and its badge; to anyone else it does not exist. A scanning *device* is not a person: its
   token (``Principal.device``) reaches only the scanning endpoints, on its own event's lists, which
   ``ticketing.access`` checks.
+- Incubation (``incubator``): programmes belong to an organization, whose admins and organizers
+  create them and are their managers, as are the people granted ``manager`` in one programme.
+  Managers run a programme (cohorts, admissions, mentors, schedules, milestones, support) and see
+  every startup's file, financials included. The programme's ``viewer``s (an alliance's or a
+  funder's people) read its dashboards and impact report: aggregates, never a startup's file. A
+  startup's founders act for it (reports, what its mentors see, bookings, evidence): their data
+  is theirs, so managers read it but do not file it. A mentor in the programme's directory offers
+  office hours and mentors the startups they are connected to: they see those startups' files,
+  operations and financials only as far as the founders share them, and log their meetings. A
+  mentor's private notes are their own: no one else reads them, not even a platform admin
+  (``incubator.meetings`` selects them for their author only). What founders and mentors do in
+  person (file a report, log a meeting, offer office hours) no platform admin does in their place. To anyone with no role in the
+  programme, it and its startups do not exist (404).
 """
 
 from __future__ import annotations
@@ -121,6 +134,15 @@ class Action(StrEnum):
     scan_tickets = "scan_tickets"  # scan at a gate, the scanner page and its offline bundle
     view_attendance = "view_attendance"  # live counts, arrival curves, session attendance, exports
     view_ticket = "view_ticket"  # one ticket, its code and badge: its holder and the organizers
+    create_programme = "create_programme"  # an incubation programme of an organization
+    manage_programme = "manage_programme"  # cohorts, admissions, mentors, schedules, milestones, support
+    view_programme = "view_programme"  # its dashboards and impact report: managers and viewers
+    offer_office_hours = "offer_office_hours"  # a mentor of the programme: their own slots and profile
+    view_startup = "view_startup"  # a startup's file: its managers, founders and connected mentors
+    view_startup_operations = "view_startup_operations"  # headcount, jobs, customers, patents
+    view_startup_financials = "view_startup_financials"  # revenue, GMV, funding, financial metrics
+    act_for_startup = "act_for_startup"  # its founders: reports, sharing, bookings, evidence
+    mentor_startup = "mentor_startup"  # its connected mentors: meetings, private notes, action items
 
 
 class Outcome(StrEnum):
@@ -209,6 +231,28 @@ class TicketContext:
 
 
 @dataclass(frozen=True)
+class StartupStanding:
+    """How the caller stands to one startup: a founder, a mentor connected to it, and what its
+    founders share with its mentors."""
+
+    founder: bool = False
+    mentor: bool = False
+    operations_shared: bool = True
+    financials_shared: bool = False
+
+
+@dataclass(frozen=True)
+class ProgrammeContext:
+    """An incubation programme as the policy needs it: the caller's roles in it (``manager``,
+    ``viewer``, ``mentor`` when in its directory, ``founder`` when founding one of its startups) and,
+    for a startup's actions, how the caller stands to that startup."""
+
+    programme_id: int
+    roles: frozenset[str] = frozenset()
+    startup: StartupStanding | None = None
+
+
+@dataclass(frozen=True)
 class OrganizationContext:
     """An organization and the caller's organization-level roles in it."""
 
@@ -221,6 +265,7 @@ _ORGANIZATION_ACTIONS = {
     Action.view_organization: frozenset({ORG_ADMIN, ORGANIZER}),
     Action.manage_organization: frozenset({ORG_ADMIN}),
     Action.create_event: frozenset({ORG_ADMIN}),
+    Action.create_programme: frozenset({ORG_ADMIN, ORGANIZER}),
 }
 _WHOLE_EVENT_ORGANIZER = frozenset(
     {
@@ -247,6 +292,27 @@ _SCOPED_ORGANIZER = frozenset(
     }
 )
 _TEAM_ACTIONS = frozenset({Action.view_team, Action.manage_team, Action.submit_materials})
+MANAGER = "manager"
+VIEWER = "viewer"
+MENTOR = "mentor"
+FOUNDER = "founder"
+_PROGRAMME_ACTIONS = {  # action → the programme roles allowed it
+    Action.manage_programme: frozenset({MANAGER}),
+    Action.view_programme: frozenset({MANAGER, VIEWER}),
+    Action.offer_office_hours: frozenset({MENTOR}),
+}
+_PERSONAL_PROGRAMME_ACTIONS = frozenset(
+    {Action.offer_office_hours, Action.act_for_startup, Action.mentor_startup}
+)
+_STARTUP_ACTIONS = frozenset(
+    {
+        Action.view_startup,
+        Action.view_startup_operations,
+        Action.view_startup_financials,
+        Action.act_for_startup,
+        Action.mentor_startup,
+    }
+)
 
 
 def may_see(principal: Principal | None, event: EventContext) -> bool:
@@ -266,10 +332,11 @@ def decide(
     team: TeamContext | None = None,
     assignment: AssignmentContext | None = None,
     ticket: TicketContext | None = None,
+    programme: ProgrammeContext | None = None,
 ) -> Outcome:
     """May ``principal`` do ``action`` (inside ``event`` for event actions, ``organization`` for
     organization actions, ``team`` too for team actions, ``assignment`` for scoring, ``ticket`` for
-    one ticket)?
+    one ticket, ``programme`` for incubation, with its ``startup`` standing for a startup's actions)?
 
     ``target`` is the part of the event acted on (a track, or the scope of a grant being given or
     taken); ``None`` asks whether the caller may do it to some part of the event, which is the
@@ -287,11 +354,19 @@ def decide(
         assert assignment is not None, "score_entry needs the assignment"
         mine = assignment.live and assignment.judge_id == principal.id
         return Outcome.allowed if mine else Outcome.hidden
+    if action in _PERSONAL_PROGRAMME_ACTIONS:  # a founder's or a mentor's own: not a platform admin's
+        assert programme is not None, f"{action} needs the programme"
+        outcome = _decide_programme(action, programme)
+        hidden = outcome is Outcome.hidden and principal.is_platform_admin
+        return Outcome.forbidden if hidden else outcome
     if principal.is_platform_admin or action is Action.manage_own_account:
         return Outcome.allowed
     if action in _ORGANIZATION_ACTIONS:
         holders = _ORGANIZATION_ACTIONS[action]
         return Outcome.allowed if organization and organization.roles & holders else Outcome.forbidden
+    if action in _PROGRAMME_ACTIONS or action in _STARTUP_ACTIONS:
+        assert programme is not None, f"{action} needs the programme"
+        return _decide_programme(action, programme)
     if event is None or action in _PLATFORM_ONLY:
         return Outcome.forbidden
     if not may_see(principal, event):
@@ -343,6 +418,27 @@ def _decide_team(
     return Outcome.hidden
 
 
+def _decide_programme(action: Action, programme: ProgrammeContext) -> Outcome:
+    roles = programme.roles
+    if action in _PROGRAMME_ACTIONS:
+        if roles & _PROGRAMME_ACTIONS[action]:
+            return Outcome.allowed
+        return Outcome.forbidden if roles else Outcome.hidden
+    standing = programme.startup
+    assert standing is not None, f"{action} needs the caller's standing to the startup"
+    manager, founder, mentor = MANAGER in roles, standing.founder, standing.mentor
+    if not (manager or founder or mentor):
+        return Outcome.hidden
+    allowed = {
+        Action.view_startup: True,
+        Action.view_startup_operations: manager or founder or standing.operations_shared,
+        Action.view_startup_financials: manager or founder or standing.financials_shared,
+        Action.act_for_startup: founder,
+        Action.mentor_startup: mentor,
+    }[action]
+    return Outcome.allowed if allowed else Outcome.forbidden
+
+
 _DENIED_DETAIL = {
     Action.create_organization: "Only platform admins create organizations",
     Action.view_organization: "Only the organization's admins and organizers may see this",
@@ -371,6 +467,14 @@ _DENIED_DETAIL = {
     Action.manage_checkin: "Only the event's organizers may set up its check-in",
     Action.scan_tickets: "Only the event's check-in staff and organizers may scan its tickets",
     Action.view_attendance: "Only the event's check-in staff and organizers may see its attendance",
+    Action.create_programme: "Only the organization's admins and organizers create its programmes",
+    Action.manage_programme: "Only the programme's managers may change it",
+    Action.view_programme: "Only the programme's managers and viewers may see its dashboards",
+    Action.offer_office_hours: "Only the programme's mentors offer office hours",
+    Action.view_startup_operations: "The founders have not shared these figures with mentors",
+    Action.view_startup_financials: "The founders have not shared their financials with mentors",
+    Action.act_for_startup: "Only the startup's founders may do this: its data is theirs",
+    Action.mentor_startup: "Only the startup's mentors may do this",
 }
 
 
@@ -395,11 +499,14 @@ def require(
     team: TeamContext | None = None,
     assignment: AssignmentContext | None = None,
     ticket: TicketContext | None = None,
+    programme: ProgrammeContext | None = None,
 ) -> None:
     """:func:`decide`, raising when refused: what services call for object-level checks."""
     what = "Assignment" if assignment is not None else "Team" if team is not None else "Event"
     what = "Ticket" if ticket is not None else what
-    outcome = decide(principal, action, event, target, organization, team, assignment, ticket)
+    if programme is not None:
+        what = "Startup" if programme.startup is not None else "Programme"
+    outcome = decide(principal, action, event, target, organization, team, assignment, ticket, programme)
     refuse_unless_allowed(outcome, action, what)
 
 

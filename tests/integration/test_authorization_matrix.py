@@ -41,6 +41,7 @@ from backend.teams.storage import storage
 from backend.teams.tables import Material, RegistrationRules, Team, TeamMember
 from judging.tables import Assignment, AssignmentRun, Rubric, StageEntry, StageJudge, StageJudging
 from tests.integration.conftest import PASSWORD, ClientFactory, empty_database, prime_csrf
+from tests.integration.incubator_world import seed_programme
 from tests.integration.snapshot import Snapshot
 from ticketing import keys
 from ticketing.badges.service import link_token
@@ -219,7 +220,54 @@ async def _build_world() -> World:
     await _seed_judging_scoring(world)
     await _seed_judging_results(world)
     await _seed_ticketing(world)
+    await _seed_incubator(world)
     return world
+
+
+# Incubation: who is who in the programme ``silk-incubator`` of ``alliance`` (its admins and
+# organizers manage it: ``orgadmin``; ``scoped`` by a programme grant). Refusals: 404 to those with
+# no role in the programme (or, for a startup, no standing to it), else 403.
+INC_MANAGERS = frozenset({"scoped", "orgadmin", "admin"})
+INC_PEOPLE = INC_MANAGERS | {"checkin", "member", "judge"}  # hold a role in the programme
+STARTUP_PEOPLE = INC_MANAGERS | {"member", "judge"}  # see the startup's file
+FOUNDERS = frozenset({"member"})  # the startup's founder (lead)
+MENTORS = frozenset({"judge"})  # its one-to-one mentor, author of the meeting's private notes
+INC_VIEWERS = INC_MANAGERS | {"checkin"}  # read the programme's dashboards
+INC_REFUSED = dict.fromkeys(LOGGED_IN - INC_PEOPLE, 404)  # a programme's refusals
+STARTUP_REFUSED = dict.fromkeys(LOGGED_IN - STARTUP_PEOPLE, 404)  # a startup's refusals
+
+
+def _inc(**names: str) -> Callable[[World, str], dict[str, int]]:
+    """Path values from the seeded ids: ``_inc(startup_id="startup")``."""
+    return lambda w, role: {name: w.ids[ref] for name, ref in names.items()}
+
+
+async def _seed_incubator(world: World) -> None:
+    """The incubator world (``tests.integration.incubator_world.seed_programme``) with the matrix's
+    people: ``scoped`` manages the programme, ``checkin`` views it, ``member`` leads the startup
+    ``startup`` (the team ``judged_team``, which won in the running contest), ``judge`` is its
+    one-to-one mentor; the other founder and the cohort's mentor are accounts of no matrix role.
+    Every id it makes is in ``world.ids`` under the names ``seed_programme`` gives (``programme``,
+    ``cohort``, ``startup``, ``other_startup``, ``mentor``, ``slot``, ``booking``, ``meeting``,
+    ``action_item``, ``milestone``, ``evidence``, ``promise``, ``delivery``, ``period``, ``report``...)."""
+    extra = {}
+    for who in ("other_founder", "cohort_mentor"):
+        row = User(
+            username=f"{who}@matrix.example", email=f"{who}@matrix.example", password=_HASH, active=True
+        )
+        await row.save()
+        extra[who] = row.id
+    people = {
+        "manager": world.users["scoped"],
+        "viewer": world.users["checkin"],
+        "founder": world.users["member"],
+        "mentor": world.users["judge"],
+        **extra,
+    }
+    ids = await seed_programme(
+        world.ids["organization"], people, team=world.ids["judged_team"], event=world.events["running"]
+    )
+    world.ids |= ids
 
 
 DEVICE_TOKEN = "pdv_matrix"
@@ -1395,6 +1443,18 @@ MATRIX: dict[str, Row] = {
     "GetAttendance": Row(CHECKIN_STAFF, "running", _on("running")),
     "ExportAttendance": Row(CHECKIN_STAFF, "running", _on("running")),
     # (end of ticketing.attendance rows)
+    # Incubator: programmes, cohorts, admissions, startups, founders (incubator.programmes) -----------
+    # (end of incubator.programmes rows)
+    # Incubator: mentor directory, connections, budgets, office hours, bookings (incubator.mentoring) --
+    # (end of incubator.mentoring rows)
+    # Incubator: meetings, private notes, action items (incubator.meetings) ---------------------------
+    # (end of incubator.meetings rows)
+    # Incubator: milestones, evidence, support promised and delivered (incubator.milestones) ----------
+    # (end of incubator.milestones rows)
+    # Incubator: schedules, periods, custom metrics, reports, sharing, reports due (incubator.reports) -
+    # (end of incubator.reports rows)
+    # Incubator: dashboards and the impact report (incubator.dashboards) ------------------------------
+    # (end of incubator.dashboards rows)
 }
 
 READS = {"GET", "HEAD"}
@@ -1967,6 +2027,18 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
         CHECKIN_STAFF, "running", _on("running")
     ),
     # (end of ticketing.attendance pages)
+    # Incubator pages: hub, programmes, cohorts, startup overview, admission (incubator.programmes) ---
+    # (end of incubator.programmes pages)
+    # Incubator pages: mentors, office hours (incubator.mentoring) ------------------------------------
+    # (end of incubator.mentoring pages)
+    # Incubator pages: meetings (incubator.meetings) --------------------------------------------------
+    # (end of incubator.meetings pages)
+    # Incubator pages: milestones, support (incubator.milestones) -------------------------------------
+    # (end of incubator.milestones pages)
+    # Incubator pages: reports (incubator.reports) ----------------------------------------------------
+    # (end of incubator.reports pages)
+    # Incubator pages: dashboards (incubator.dashboards) ----------------------------------------------
+    # (end of incubator.dashboards pages)
 }
 
 

@@ -1,4 +1,4 @@
-"""The import graph of ``backend``, ``judging`` and ``ticketing``, read from the source (``ast``, nothing is
+"""The import graph of ``backend``, ``judging``, ``ticketing`` and ``incubator``, read from the source (``ast``, nothing is
 imported): no import cycles, the rules layer stays free of the web framework, and the judging engine
 stays pure (numpy, scipy and the standard library only).
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("backend", "judging", "ticketing")
+PACKAGES = ("backend", "judging", "ticketing", "incubator")
 ENGINE = "judging.engine"
 # What the pure engine may import besides the standard library and itself.
 ENGINE_MAY_IMPORT = {"numpy", "scipy"}
@@ -29,6 +29,8 @@ TICKETING_PURE = {
     "ticketing.rules": set(),
     "ticketing.render": {"numpy", "qrcode", "PIL", "backend.fonts"},
 }
+# The incubator's pure modules, likewise (``incubator.metrics``: what is reported each period).
+INCUBATOR_PURE = {"incubator.metrics": set()}
 # Modules that hold the rules: plain Python, called by controllers, jobs and commands alike.
 FRAMEWORK_FREE = {"backend.policy"}
 MIDDLEWARE = "backend.security"  # sessions, tokens and CSRF: the HTTP layer
@@ -238,15 +240,17 @@ def test_the_judging_engine_is_pure():
         pytest.fail("the judging engine must stay pure:\n" + "\n".join(sorted(wrong)))
 
 
-def test_the_ticketing_pure_modules_are_pure():
-    """Codes, rules and images are plain functions of their arguments: the scanner's logic, the
-    gate's decisions and the badges can be tested and benchmarked without a server."""
+@pytest.mark.parametrize("pure", [TICKETING_PURE, INCUBATOR_PURE], ids=["ticketing", "incubator"])
+def test_the_pure_modules_are_pure(pure):
+    """Ticketing's codes, rules and images, the incubator's metrics, are plain functions of their
+    arguments: the scanner's logic, the gate's decisions, the badges and what a startup must report
+    can be tested and benchmarked without a server."""
     graph = import_graph()
     wrong = [
         f"{module} imports {target} (line {line})"
-        for module, allowed in TICKETING_PURE.items()
+        for module, allowed in pure.items()
         for target, line in graph[module].items()
         if not (target in allowed or (target not in graph and target in sys.stdlib_module_names))
     ]
     if wrong:
-        pytest.fail("ticketing's pure modules must stay pure:\n" + "\n".join(sorted(wrong)))
+        pytest.fail("pure modules must stay pure:\n" + "\n".join(sorted(wrong)))

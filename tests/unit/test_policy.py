@@ -10,6 +10,10 @@ import pytest
 
 from backend.errors import DomainError
 from backend.policy import (
+    FOUNDER,
+    MANAGER,
+    MENTOR,
+    VIEWER,
     WHOLE_EVENT,
     Action,
     AssignmentContext,
@@ -19,7 +23,9 @@ from backend.policy import (
     OrganizationContext,
     Outcome,
     Principal,
+    ProgrammeContext,
     Scope,
+    StartupStanding,
     TeamContext,
     TicketContext,
     decide,
@@ -28,7 +34,28 @@ from backend.policy import (
 )
 
 PLATFORM_ACTIONS = [Action.create_organization, Action.manage_directory, Action.manage_users]
-ORGANIZATION_ACTIONS = [Action.view_organization, Action.manage_organization, Action.create_event]
+ORGANIZATION_ACTIONS = [
+    Action.view_organization,
+    Action.manage_organization,
+    Action.create_event,
+    Action.create_programme,
+]
+# incubation's, about one programme or startup: tested below
+PROGRAMME_ACTIONS = frozenset(
+    a
+    for a in Action
+    if a.value
+    in {
+        "manage_programme",
+        "view_programme",
+        "offer_office_hours",
+        "view_startup",
+        "view_startup_operations",
+        "view_startup_financials",
+        "act_for_startup",
+        "mentor_startup",
+    }
+)
 # about one team (or, for register_team, open to everyone signed in): tested below
 TEAM_ACTIONS = (Action.register_team, Action.view_team, Action.manage_team, Action.submit_materials)
 EVENT_ACTIONS = [
@@ -42,6 +69,7 @@ EVENT_ACTIONS = [
     and a not in (Action.score_entry, Action.file_appeal)  # about one assignment or team: tested below
     and a is not Action.view_ticket  # about one ticket: tested below
     and a is not Action.declare_conflict  # a judge's own: tested below
+    and a not in PROGRAMME_ACTIONS
 ]
 
 
@@ -61,9 +89,74 @@ TRACK_ADMIN = Grant("organizer", Scope(track_id=10))
 JUDGE = Grant("judge")
 
 
-@pytest.mark.parametrize("action", [a for a in Action if a is not Action.score_entry])
+PERSONAL = {Action.score_entry, Action.offer_office_hours, Action.act_for_startup, Action.mentor_startup}
+STRANGER_TO_STARTUP = ProgrammeContext(1, startup=StartupStanding())
+
+
+@pytest.mark.parametrize("action", [a for a in Action if a not in PERSONAL])
 def test_platform_admins_may_do_everything_even_on_drafts(action):
-    assert decide(person(admin=True), action, event("draft")) is Outcome.allowed
+    programme = STRANGER_TO_STARTUP  # ignored by every action that is not incubation's
+    assert decide(person(admin=True), action, event("draft"), programme=programme) is Outcome.allowed
+
+
+@pytest.mark.parametrize("action", sorted(PERSONAL - {Action.score_entry}))
+def test_what_founders_and_mentors_do_in_person_no_admin_does_for_them(action):
+    """Filing a startup's report, logging a mentor's meeting or offering a mentor's office hours:
+    refused to a platform admin who is neither (403: they see the startup), allowed to one who is."""
+    admin = person(admin=True)
+    assert decide(admin, action, programme=STRANGER_TO_STARTUP) is Outcome.forbidden
+    standing = StartupStanding(founder=True, mentor=True)
+    both = ProgrammeContext(1, frozenset({MENTOR, FOUNDER}), standing)
+    assert decide(admin, action, programme=both) is Outcome.allowed
+
+
+def _startup(roles=(), **standing) -> ProgrammeContext:
+    return ProgrammeContext(1, frozenset(roles), StartupStanding(**standing))
+
+
+STARTUP_CALLERS = {  # who → the context of a startup as they see it
+    "manager": _startup({MANAGER}),
+    "viewer": _startup({VIEWER}),
+    "founder": _startup({FOUNDER}, founder=True),
+    "mentor": _startup({MENTOR}, mentor=True),
+    "sharing_mentor": _startup({MENTOR}, mentor=True, financials_shared=True),
+    "private_mentor": _startup({MENTOR}, mentor=True, operations_shared=False),
+    "other_mentor": _startup({MENTOR}),  # in the directory, not connected to this startup
+    "other_founder": _startup({FOUNDER}),  # founds another startup of the programme
+    "stranger": _startup(),
+}
+A, F, H = Outcome.allowed, Outcome.forbidden, Outcome.hidden
+STARTUP_TABLE = {  # action → expected outcome for each caller, in STARTUP_CALLERS' order
+    Action.view_startup: (A, H, A, A, A, A, H, H, H),
+    Action.view_startup_operations: (A, H, A, A, A, F, H, H, H),
+    Action.view_startup_financials: (A, H, A, F, A, F, H, H, H),
+    Action.act_for_startup: (F, H, A, F, F, F, H, H, H),
+    Action.mentor_startup: (F, H, F, A, A, A, H, H, H),
+}
+
+
+@pytest.mark.parametrize("action", list(STARTUP_TABLE))
+def test_a_startup_is_seen_by_its_managers_founders_and_mentors_within_what_founders_share(action):
+    """Viewers read aggregates only; mentors see operations and financials only as shared; the data
+    is the founders' to file, the meetings the mentors' to log; to strangers a startup does not exist."""
+    for (who, programme), expected in zip(STARTUP_CALLERS.items(), STARTUP_TABLE[action], strict=True):
+        assert decide(person(), action, programme=programme) is expected, who
+    assert decide(None, action, programme=STARTUP_CALLERS["founder"]) is Outcome.unauthenticated
+
+
+def test_a_programme_is_run_by_managers_read_by_viewers_and_hidden_from_strangers():
+    def outcome(action, *roles):
+        return decide(person(), action, programme=ProgrammeContext(1, frozenset(roles)))
+
+    assert outcome(Action.manage_programme, MANAGER) is Outcome.allowed
+    assert outcome(Action.manage_programme, VIEWER) is Outcome.forbidden
+    assert outcome(Action.manage_programme, MENTOR, FOUNDER) is Outcome.forbidden
+    assert outcome(Action.view_programme, VIEWER) is Outcome.allowed
+    assert outcome(Action.view_programme, MENTOR) is Outcome.forbidden
+    assert outcome(Action.offer_office_hours, MENTOR) is Outcome.allowed
+    assert outcome(Action.offer_office_hours, MANAGER) is Outcome.forbidden
+    for action in (Action.manage_programme, Action.view_programme, Action.offer_office_hours):
+        assert outcome(action) is Outcome.hidden
 
 
 def test_a_score_sheet_belongs_to_its_judge_alone():
@@ -176,7 +269,7 @@ def test_only_platform_admins_create_organizations_and_manage_the_directory_and_
     ("roles", "allowed"),
     [
         (frozenset(), set()),
-        (frozenset({"organizer"}), {Action.view_organization}),
+        (frozenset({"organizer"}), {Action.view_organization, Action.create_programme}),
         (frozenset({"org_admin"}), set(ORGANIZATION_ACTIONS)),
     ],
 )

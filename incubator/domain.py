@@ -1,0 +1,36 @@
+"""The incubator service: its tables, routes, jobs and section of the organizer's workspace.
+
+Each area is a subpackage with its own service, controllers and pages: ``programmes`` (programmes,
+cohorts, admissions, startups and founders), ``mentoring`` (the mentor directory, connections, hour
+budgets, office hours and bookings), ``meetings`` (meeting logs, private notes, action items),
+``milestones`` (milestones, support promised and delivered, evidence), ``reports`` (schedules,
+periods, custom metrics, versioned KPI reports, what mentors see), ``reminders`` (the reminder job)
+and ``dashboards`` (per startup, cohort and programme, and the funders' impact report). The pure
+module ``metrics`` knows what is reported; ``access`` loads what the policy needs.
+"""
+
+from __future__ import annotations
+
+from backend.domain import Domain
+
+DOMAIN = Domain(
+    name="incubator",
+    tables=("incubator.tables",),
+    routes=(
+        # incubator.programmes
+        # incubator.mentoring
+        # incubator.meetings
+        # incubator.milestones
+        # incubator.reports
+        # incubator.dashboards
+    ),
+    jobs=(
+        # incubator.reminders, incubator.dashboards
+    ),
+    cron_jobs=(
+        # incubator.reminders
+    ),
+    workspace_sections=(
+        # incubator.programmes: a contest's "Incubation" section (admit its winners)
+    ),
+)
