@@ -78,7 +78,9 @@ DESCRIPTION = "initial schema"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="podium", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="podium", description=DESCRIPTION
+    )
 
     manager.add_table(
         class_name="Institution",
@@ -87,11 +89,17 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Track", tablename="track", schema=None, columns=None)
+    manager.add_table(
+        class_name="Track", tablename="track", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="User", tablename="podium_user", schema=None, columns=None)
+    manager.add_table(
+        class_name="User", tablename="podium_user", schema=None, columns=None
+    )
 
-    manager.add_table(class_name="RoleGrant", tablename="role_grant", schema=None, columns=None)
+    manager.add_table(
+        class_name="RoleGrant", tablename="role_grant", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="AuditEntry",
@@ -100,7 +108,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="ApiToken", tablename="api_token", schema=None, columns=None)
+    manager.add_table(
+        class_name="ApiToken", tablename="api_token", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="EventSession",
@@ -109,7 +119,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Stage", tablename="stage", schema=None, columns=None)
+    manager.add_table(
+        class_name="Stage", tablename="stage", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="OutboxEmail",
@@ -118,7 +130,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Event", tablename="event", schema=None, columns=None)
+    manager.add_table(
+        class_name="Event", tablename="event", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="AdminSession",
