@@ -395,8 +395,10 @@ async def seeded(make_user, make_organization, make_event, grant) -> dict[str, i
     tickets = await _seed_tickets(contest, member)  # ticketing.tickets
     badges = await _seed_badges(contest)  # ticketing.badges
     checkin = await _seed_checkin_lists(contest)  # ticketing.lists
+    incubator = await _seed_incubator(await make_organization("alliance"), member, team.id, contest)
     return {
         **judging,
+        **incubator,
         **tickets,
         **badges,
         **checkin,
@@ -511,6 +513,45 @@ async def _seed_judging(
         "step": "start-pitch",
         "file": "rankings.csv",
     }
+
+
+# The incubator's path parameters, each named after what ``seed_programme`` made (incubator).
+INCUBATOR_PATH_IDS = {
+    "programme_id": "programme",
+    "cohort_id": "cohort",
+    "startup_id": "startup",
+    "mentor_id": "mentor",
+    "connection_id": "mentor_cohort",
+    "link_id": "mentor_link",
+    "slot_id": "slot",
+    "booking_id": "booking",
+    "meeting_id": "meeting",
+    "item_id": "action_item",
+    "milestone_id": "milestone",
+    "evidence_id": "evidence",
+    "promise_id": "promise",
+    "delivery_id": "delivery",
+    "period_id": "period",
+    "report_id": "report",
+    "metric_id": "custom_metric",
+}
+
+
+async def _seed_incubator(organization: int, member: int, team: int, contest: int) -> dict:
+    """A programme with its whole world (``tests.integration.incubator_world``): the member founds
+    its startup; the other people are accounts of no other use here."""
+    from backend.accounts.tables import User
+    from tests.integration.incubator_world import seed_programme
+
+    people = {"founder": member}
+    for who in ("manager", "viewer", "mentor", "other_founder", "cohort_mentor"):
+        row = User(
+            username=f"{who}@hostile.example", email=f"{who}@hostile.example", password="x", active=True
+        )
+        await row.save()
+        people[who] = row.id
+    ids = await seed_programme(organization, people, team=team, event=contest)
+    return {name: ids[key] for name, key in INCUBATOR_PATH_IDS.items()}
 
 
 async def _seed_tickets(contest: int, holder: int) -> dict:
