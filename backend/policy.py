@@ -138,6 +138,7 @@ class Action(StrEnum):
     manage_programme = "manage_programme"  # cohorts, admissions, mentors, schedules, milestones, support
     view_programme = "view_programme"  # its dashboards and impact report: managers and viewers
     offer_office_hours = "offer_office_hours"  # a mentor of the programme: their own slots and profile
+    view_mentor_directory = "view_mentor_directory"  # the programme's mentors: managers, mentors, founders
     view_startup = "view_startup"  # a startup's file: its managers, founders and connected mentors
     view_startup_operations = "view_startup_operations"  # headcount, jobs, customers, patents
     view_startup_financials = "view_startup_financials"  # revenue, GMV, funding, financial metrics
@@ -300,6 +301,7 @@ _PROGRAMME_ACTIONS = {  # action → the programme roles allowed it
     Action.manage_programme: frozenset({MANAGER}),
     Action.view_programme: frozenset({MANAGER, VIEWER}),
     Action.offer_office_hours: frozenset({MENTOR}),
+    Action.view_mentor_directory: frozenset({MANAGER, MENTOR, FOUNDER}),
 }
 _PERSONAL_PROGRAMME_ACTIONS = frozenset(
     {Action.offer_office_hours, Action.act_for_startup, Action.mentor_startup}
@@ -471,6 +473,7 @@ _DENIED_DETAIL = {
     Action.manage_programme: "Only the programme's managers may change it",
     Action.view_programme: "Only the programme's managers and viewers may see its dashboards",
     Action.offer_office_hours: "Only the programme's mentors offer office hours",
+    Action.view_mentor_directory: "Only the programme's managers, mentors and founders see its mentors",
     Action.view_startup_operations: "The founders have not shared these figures with mentors",
     Action.view_startup_financials: "The founders have not shared their financials with mentors",
     Action.act_for_startup: "Only the startup's founders may do this: its data is theirs",

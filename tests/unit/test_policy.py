@@ -155,6 +155,8 @@ def test_a_programme_is_run_by_managers_read_by_viewers_and_hidden_from_stranger
     assert outcome(Action.view_programme, MENTOR) is Outcome.forbidden
     assert outcome(Action.offer_office_hours, MENTOR) is Outcome.allowed
     assert outcome(Action.offer_office_hours, MANAGER) is Outcome.forbidden
+    assert outcome(Action.view_mentor_directory, FOUNDER) is Outcome.allowed
+    assert outcome(Action.view_mentor_directory, VIEWER) is Outcome.forbidden
     for action in (Action.manage_programme, Action.view_programme, Action.offer_office_hours):
         assert outcome(action) is Outcome.hidden
 
