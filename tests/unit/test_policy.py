@@ -41,21 +41,17 @@ ORGANIZATION_ACTIONS = [
     Action.create_programme,
 ]
 # incubation's, about one programme or startup: tested below
-PROGRAMME_ACTIONS = frozenset(
-    a
-    for a in Action
-    if a.value
-    in {
-        "manage_programme",
-        "view_programme",
-        "offer_office_hours",
-        "view_startup",
-        "view_startup_operations",
-        "view_startup_financials",
-        "act_for_startup",
-        "mentor_startup",
-    }
-)
+PROGRAMME_ACTIONS = {
+    Action.manage_programme,
+    Action.view_programme,
+    Action.offer_office_hours,
+    Action.view_mentor_directory,
+    Action.view_startup,
+    Action.view_startup_operations,
+    Action.view_startup_financials,
+    Action.act_for_startup,
+    Action.mentor_startup,
+}
 # about one team (or, for register_team, open to everyone signed in): tested below
 TEAM_ACTIONS = (Action.register_team, Action.view_team, Action.manage_team, Action.submit_materials)
 EVENT_ACTIONS = [
