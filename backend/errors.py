@@ -188,6 +188,16 @@ CODES: dict[str, str] = {
     "list_archived": "The check-in list is archived: no scans on it (or it is already archived, or not archived when restored)",
     "list_mode_locked": "The list has admissions: its rules may not switch into or out of once-a-day counting",
     "device_revoked": "The scanning device is revoked; register a new one",
+    # Incubator: programmes, cohorts, admissions, startups and founders (incubator.programmes)
+    "programme_slug_taken": "Another programme uses this slug",
+    "programme_role_exists": "The person already holds this role in the programme",
+    "no_account": "No account has this e-mail address: the person signs up first",
+    "cohort_name_taken": "The programme has a cohort with this name",
+    "cohort_full": "The cohort has too few places left for the startups admitted (`places`, `admitted`)",
+    "places_below_admitted": "A cohort's places cannot drop below the startups it has admitted (`admitted`)",
+    "team_admitted": "The team is already a startup of this programme",
+    "founder_exists": "The person is already a founder of this startup",
+    # (end of incubator.programmes codes)
 }
 
 
