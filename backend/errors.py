@@ -198,6 +198,19 @@ CODES: dict[str, str] = {
     "team_admitted": "The team is already a startup of this programme",
     "founder_exists": "The person is already a founder of this startup",
     # (end of incubator.programmes codes)
+    # Incubator: mentor directory, connections, office hours and bookings (incubator.mentoring)
+    "mentor_exists": "The person is already in the programme's mentor directory",
+    "mentor_connected": "The mentor is already connected to this startup or cohort",
+    "mentor_inactive": "The mentor is inactive in the directory: reactivate them first",
+    "mentor_not_connected": "The slot's mentor is not (or no longer) connected to this startup",
+    "budget_below_used": "A mentor's hour budget cannot go below the minutes already used (`used`)",
+    "slot_overlaps": "The mentor already offers a slot overlapping this time",
+    "slot_in_past": "An office-hour slot must start in the future",
+    "slot_cancelled": "The mentor cancelled this office-hour slot",
+    "slot_taken": "Someone else booked this office-hour slot first",
+    "booking_cancelled": "The booking is already cancelled",
+    "cancellation_window_closed": "Founders may cancel until the programme's cancellation window (`hours` before the slot)",
+    # (end of incubator.mentoring codes)
 }
 
 
