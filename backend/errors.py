@@ -188,6 +188,11 @@ CODES: dict[str, str] = {
     "list_archived": "The check-in list is archived: no scans on it (or it is already archived, or not archived when restored)",
     "list_mode_locked": "The list has admissions: its rules may not switch into or out of once-a-day counting",
     "device_revoked": "The scanning device is revoked; register a new one",
+    # Incubator: meetings, private notes, action items (incubator.meetings)
+    "budget_exceeded": "The meeting needs more of the mentor's hours with the startup than are left (`left` minutes)",
+    "meeting_logged": "The meeting of this office-hour booking is already logged",
+    "private_note_exists": "The meeting already has private notes",
+    # (end of incubator.meetings codes)
     # Incubator: programmes, cohorts, admissions, startups and founders (incubator.programmes)
     "programme_slug_taken": "Another programme uses this slug",
     "programme_role_exists": "The person already holds this role in the programme",
