@@ -216,6 +216,15 @@ CODES: dict[str, str] = {
     "booking_cancelled": "The booking is already cancelled",
     "cancellation_window_closed": "Founders may cancel until the programme's cancellation window (`hours` before the slot)",
     # (end of incubator.mentoring codes)
+    # Incubator: schedules, periods, custom metrics, versioned reports (incubator.reports)
+    "schedule_exists": "The cohort already has a report schedule",
+    "period_exists": "The cohort already reports on a period starting then",
+    "metric_key_taken": "The programme has a metric with this key (or it is a standard metric's)",
+    "report_exists": "The period's report exists: submit a new version of it (expected_version)",
+    "report_version_taken": "Another submission of the report took this version number; reload and submit again",
+    "report_version_stale": "Another version of the report came first (`current`): reload it and submit again",
+    "period_not_open": "The period has not begun yet: its report cannot be filed",
+    # (end of incubator.reports codes)
 }
 
 
