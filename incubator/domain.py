@@ -12,6 +12,7 @@ module ``metrics`` knows what is reported; ``access`` loads what the policy need
 from __future__ import annotations
 
 from backend.domain import Domain
+from incubator.meetings.controllers import MeetingController, StartupMeetingController
 
 DOMAIN = Domain(
     name="incubator",
@@ -20,6 +21,8 @@ DOMAIN = Domain(
         # incubator.programmes
         # incubator.mentoring
         # incubator.meetings
+        StartupMeetingController,
+        MeetingController,
         # incubator.milestones
         # incubator.reports
         # incubator.dashboards

@@ -1448,6 +1448,45 @@ MATRIX: dict[str, Row] = {
     # Incubator: mentor directory, connections, budgets, office hours, bookings (incubator.mentoring) --
     # (end of incubator.mentoring rows)
     # Incubator: meetings, private notes, action items (incubator.meetings) ---------------------------
+    # everyone who sees the startup reads its meetings (private notes: their author's alone, see
+    # tests/integration/test_incubator_meetings.py); its mentor logs, changes and deletes them; its
+    # founders and mentors keep its action items; managers export
+    "ListMeetings": Row(STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED),
+    "LogMeeting": Row(
+        MENTORS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {
+            "held_at": "2026-11-20T15:00:00+08:00",
+            "minutes": 45,
+            "topics": ["pricing"],
+            "private_notes": "Matrix notes",
+            "action_items": [{"title": "Matrix item"}],
+        },
+        refused=STARTUP_REFUSED,
+    ),
+    "ExportMeetings": Row(INC_MANAGERS, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED),
+    "GetMeeting": Row(STARTUP_PEOPLE, path=_inc(meeting_id="meeting"), refused=STARTUP_REFUSED),
+    "UpdateMeeting": Row(
+        MENTORS,
+        path=_inc(meeting_id="meeting"),
+        body=lambda w, role: {"minutes": 90, "private_notes": "Rewritten"},
+        refused=STARTUP_REFUSED,
+    ),
+    "DeleteMeeting": Row(MENTORS, path=_inc(meeting_id="meeting"), refused=STARTUP_REFUSED),
+    "ListActionItems": Row(STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED),
+    "CreateActionItem": Row(
+        FOUNDERS | MENTORS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"title": "Matrix item", "due_on": "2026-12-01"},
+        refused=STARTUP_REFUSED,
+    ),
+    "UpdateActionItem": Row(
+        FOUNDERS | MENTORS,
+        path=_inc(item_id="action_item"),
+        body=lambda w, role: {"done": True},
+        refused=STARTUP_REFUSED,
+    ),
+    "ListMyActionItems": Row(LOGGED_IN),
     # (end of incubator.meetings rows)
     # Incubator: milestones, evidence, support promised and delivered (incubator.milestones) ----------
     # (end of incubator.milestones rows)
