@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from backend.domain import Domain
 from incubator.meetings.controllers import MeetingController, StartupMeetingController
+from incubator.mentoring.controllers import MentoringController
+from incubator.mentoring.pages import MentoringPages
 
 DOMAIN = Domain(
     name="incubator",
@@ -20,6 +22,8 @@ DOMAIN = Domain(
     routes=(
         # incubator.programmes
         # incubator.mentoring
+        MentoringController,
+        MentoringPages,
         # incubator.meetings
         StartupMeetingController,
         MeetingController,
