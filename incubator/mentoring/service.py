@@ -86,9 +86,9 @@ async def _mentor(mentor_id: int) -> dict[str, Any]:
 
 
 def _refuse(principal: Principal, context: ProgrammeContext, what: str, detail: str) -> DomainError:
-    """A refusal of something in the programme: 403 to those who see its mentor directory (they
-    know it exists), 404 to everyone else."""
-    if allowed(principal, Action.view_mentor_directory, context):
+    """A refusal of something in the programme: 403 to those with a role in it (and platform
+    admins), as the policy refuses its actions; 404 to everyone else."""
+    if context.roles or principal.is_platform_admin:
         return Forbidden(detail)
     return NotFound(what)
 

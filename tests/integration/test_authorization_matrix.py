@@ -1446,6 +1446,71 @@ MATRIX: dict[str, Row] = {
     # Incubator: programmes, cohorts, admissions, startups, founders (incubator.programmes) -----------
     # (end of incubator.programmes rows)
     # Incubator: mentor directory, connections, budgets, office hours, bookings (incubator.mentoring) --
+    # the directory: managers, the programme's mentors and founders (a viewer is refused, 403);
+    # managers add, connect and budget; a mentor edits their own profile and offers office hours;
+    # founders book their mentors' slots and cancel (the slot's mentor too); everyone lists their own slots
+    "ListMentors": Row(
+        INC_MANAGERS | FOUNDERS | MENTORS, path=_inc(programme_id="programme"), refused=INC_REFUSED
+    ),
+    "AddMentor": Row(
+        INC_MANAGERS,
+        path=_inc(programme_id="programme"),
+        body=lambda w, role: {"email": w.email("other"), "expertise": ["export"]},
+        refused=INC_REFUSED,
+    ),
+    "GetMentor": Row(INC_MANAGERS | FOUNDERS | MENTORS, path=_inc(mentor_id="mentor"), refused=INC_REFUSED),
+    "UpdateMentor": Row(
+        INC_MANAGERS | MENTORS,
+        path=_inc(mentor_id="mentor"),
+        body=lambda w, role: {"headline": "Cross-border payments"},
+        refused=INC_REFUSED,
+    ),
+    "ListMentorConnections": Row(INC_MANAGERS | MENTORS, path=_inc(mentor_id="mentor"), refused=INC_REFUSED),
+    "ConnectMentorToStartup": Row(
+        INC_MANAGERS,
+        path=_inc(mentor_id="mentor"),
+        body=lambda w, role: {"startup_id": w.ids["other_startup"], "budget_minutes": 120},
+        refused=INC_REFUSED,
+    ),
+    "ConnectMentorToCohort": Row(
+        INC_MANAGERS,
+        path=_inc(mentor_id="mentor"),
+        body=lambda w, role: {"cohort_id": w.ids["empty_cohort"], "minutes_per_startup": 60},
+        refused=INC_REFUSED,
+    ),
+    "UpdateMentorLink": Row(
+        INC_MANAGERS,
+        path=_inc(link_id="mentor_link"),
+        body=lambda w, role: {"budget_minutes": 900},
+        refused=INC_REFUSED,
+    ),
+    "DisconnectMentorLink": Row(INC_MANAGERS, path=_inc(link_id="mentor_link"), refused=INC_REFUSED),
+    "DisconnectMentorCohort": Row(
+        INC_MANAGERS, path=_inc(connection_id="mentor_cohort"), refused=INC_REFUSED
+    ),
+    "ListStartupMentors": Row(STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED),
+    "ListOpenOfficeHours": Row(STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED),
+    "ListStartupBookings": Row(STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED),
+    "BookOfficeHour": Row(
+        FOUNDERS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"slot_id": w.ids["slot"], "topic": "Pricing"},
+        refused=STARTUP_REFUSED,
+    ),
+    "CancelBooking": Row(FOUNDERS | MENTORS, path=_inc(booking_id="booking"), refused=STARTUP_REFUSED),
+    "ListMyOfficeHours": Row(LOGGED_IN),
+    "CreateOfficeHour": Row(
+        MENTORS,
+        path=_inc(programme_id="programme"),
+        body=lambda w, role: {  # a month ahead: clear of the seeded slots
+            key: (
+                dt.datetime.now(dt.UTC).replace(minute=0, second=0) + dt.timedelta(days=30, hours=h)
+            ).isoformat()
+            for key, h in (("starts_at", 0), ("ends_at", 1))
+        },
+        refused=INC_REFUSED,
+    ),
+    "CancelOfficeHour": Row(MENTORS, path=_inc(slot_id="slot"), refused=INC_REFUSED),
     # (end of incubator.mentoring rows)
     # Incubator: meetings, private notes, action items (incubator.meetings) ---------------------------
     # everyone who sees the startup reads its meetings (private notes: their author's alone, see
