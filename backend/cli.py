@@ -141,6 +141,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         for slug, name, token in device_tokens():
             print(f"  {slug:<32} {name}\n    {get_settings().base_url}/scan#device={token}")
+        from backend.demo.incubator import LOGINS as INCUBATOR_LOGINS
+
+        print(
+            "  incubator: /incubator, programme silk-road-incubator, cohort 2025 summer (the contest's 40 prize"
+            " winners, 18 months in); founder@'s latest report is missing and its reminders are in the outbox:"
+        )
+        for role, email in INCUBATOR_LOGINS.items():
+            print(f"  {role:<19} {email}")
+        print("  (also mentor02..06 in the directory: mentor02@ mentors the whole cohort)")
     return status
 
 

@@ -16,6 +16,8 @@ from backend import tasks
 from backend.accounts import passwords
 from backend.accounts.tables import Profile, Role, RoleGrant, StudyStatus, User
 from backend.db import transaction
+from backend.demo.incubator import PEOPLE as INCUBATOR_PEOPLE
+from backend.demo.incubator import load_incubator
 from backend.demo.judging import load_judging
 from backend.demo.ticketing import load_ticketing
 from backend.events.tables import Event, EventKind, EventSession, EventStatus, Stage, StageLevel, Track
@@ -850,7 +852,8 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
 
     async with transaction():
         ids = await _users(
-            staff + judges + leaders + exhibitors + team_people, passwords.hash_password(DEMO_PASSWORD)
+            staff + judges + leaders + exhibitors + team_people + INCUBATOR_PEOPLE,
+            passwords.hash_password(DEMO_PASSWORD),
         )
         await _profiles(ids, leaders + team_people)
         step(3)
@@ -912,4 +915,5 @@ async def load_demo(progress: ProgressFactory | None = None) -> dict[str, int]:
     await load_judging(contest_id, ids, progress)
     events = {"contest": contest_id, "forum": forum_id, "fair": fair_id, "training": training_id}
     await load_ticketing(events, ids, progress)
+    await load_incubator(events, ids, progress)
     return events
