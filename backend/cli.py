@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ticketing.commands import register as register_ticketing
 
     register_ticketing(sub)
+    from incubator.reminders.commands import register as register_incubator
+
+    register_incubator(sub)
     return parser
 
 

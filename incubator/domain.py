@@ -15,6 +15,7 @@ from backend.domain import Domain
 from incubator.meetings.controllers import MeetingController, StartupMeetingController
 from incubator.mentoring.controllers import MentoringController
 from incubator.mentoring.pages import MentoringPages
+from incubator.reminders.jobs import REPORT_REMINDERS
 
 DOMAIN = Domain(
     name="incubator",
@@ -35,7 +36,7 @@ DOMAIN = Domain(
         # incubator.reminders, incubator.dashboards
     ),
     cron_jobs=(
-        # incubator.reminders
+        REPORT_REMINDERS,  # incubator.reminders
     ),
     workspace_sections=(
         # incubator.programmes: a contest's "Incubation" section (admit its winners)

@@ -431,9 +431,10 @@ class ReportVersion(Table, tablename="incubation_report_version"):
 class ReminderSent(Table, tablename="incubation_reminder_sent"):
     """One reminder of one period sent to one startup's founders, ``days`` from the due date
     (negative: before). Unique, so a job run twice, interrupted or run by two workers at once sends
-    each reminder once."""
+    each reminder once; ``skipped`` ones were recorded but not sent (see ``incubator.reminders``)."""
 
     period = ForeignKey(ReportPeriod, null=False, on_delete=OnDelete.cascade, index=True)
     startup = ForeignKey(Startup, null=False, on_delete=OnDelete.cascade, index=True)
     days = Integer()
+    skipped = Boolean(default=False)  # recorded, never sent: a later reminder of the period was due
     sent_at = Timestamptz(default=TimestamptzNow())

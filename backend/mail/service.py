@@ -29,8 +29,10 @@ import functools
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from email.utils import parseaddr
+from typing import NamedTuple
 
 from backend import tasks
 from backend.db import on_commit, transaction, utcnow
@@ -54,6 +56,39 @@ async def queue_email(to: str, subject: str, body: str) -> int:
         await row.save()
         on_commit(functools.partial(tasks.enqueue, "deliver_email", row.id, job_id=f"mail:{row.id}"))
     return row.id
+
+
+class Message(NamedTuple):
+    to: str
+    subject: str
+    body: str
+
+
+BULK_ROWS = 1000  # messages per INSERT: well within the drivers' limits on parameters
+
+
+async def queue_emails(
+    messages: Sequence[Message], progress: Callable[[int], None] | None = None
+) -> list[int]:
+    """Write many messages to the outbox in the caller's transaction (or its own), a multi-row INSERT
+    per :data:`BULK_ROWS`, and have ONE ``flush_outbox`` job deliver them once it commits, instead of
+    a job per message; returns the outbox ids. The rows are due at once (no lease), so the periodic
+    flush takes over whatever that job leaves. ``progress`` is told how many are written so far."""
+    ids: list[int] = []
+    if not messages:
+        return ids
+    async with transaction():
+        for start in range(0, len(messages), BULK_ROWS):
+            rows = [
+                OutboxEmail(to_address=m.to, subject=m.subject, body_text=m.body, lease_until=None)
+                for m in messages[start : start + BULK_ROWS]
+            ]
+            inserted = await OutboxEmail.insert(*rows).returning(OutboxEmail.id)
+            ids += [r["id"] for r in inserted]
+            if progress is not None:
+                progress(len(ids))
+        on_commit(functools.partial(tasks.enqueue, "flush_outbox", job_id=f"mail:flush:{ids[0]}"))
+    return ids
 
 
 def message_id(settings: Settings, row: dict) -> str:

@@ -1,0 +1,1 @@
+"""Report reminders: the hourly job and ``podium incubator remind`` (see ``service``)."""

@@ -1,0 +1,35 @@
+"""``podium incubator remind [--today YYYY-MM-DD]``: send the report reminders due (what the hourly
+job does), with a progress counter; safe to run beside the job."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from backend.commands import Progress, run_async
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    from backend.settings import get_settings
+    from incubator.reminders import service
+
+    async def run() -> int:
+        outcome = await service.remind(get_settings().base_url, args.today, progress=Progress)
+        print(f"{outcome.sent} reminders sent ({outcome.mails} mails), {outcome.skipped} skipped as late")
+        return 0
+
+    return run_async(run)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``podium incubator``."""
+    p = subparsers.add_parser("incubator", help="the incubator")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = actions.add_parser("remind", help="mail the founders the report reminders due (idempotent)")
+    q.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the day to remind as of (default: today, UTC)",
+    )
+    q.set_defaults(handler=cmd_remind)

@@ -1,0 +1,228 @@
+"""Report reminders: only the founders of active startups without the period's report are mailed,
+in their language, with the report's link; only the latest reminder due goes out (older ones are
+recorded as skipped, never sent late); a run repeated, interrupted, or run twice at once (in one
+process, and by two real workers) sends each reminder once.
+
+The test world's cohort reports monthly: September 2026 due 2026-10-10 (``startup`` filed it),
+October due 11-10, November due 12-10; reminders 7 and 1 days before, 3 and 10 days after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as dt
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from backend.accounts.tables import User
+from backend.db import utcnow
+from backend.mail.tables import OutboxEmail
+from incubator.reminders import service
+from incubator.reminders.service import remind
+from incubator.tables import Founder, ReminderSent, Report, ReportPeriod, ReportSchedule, Startup
+from tests.integration.incubator_world import World, build_world
+
+pytestmark = pytest.mark.anyio
+
+PODIUM = Path(sys.executable).parent / "podium"
+BASE = "http://podium.test"
+
+
+@pytest.fixture
+async def world(db) -> World:
+    return await build_world()
+
+
+async def mails() -> list[dict]:
+    return await OutboxEmail.select(
+        OutboxEmail.to_address, OutboxEmail.subject, OutboxEmail.body_text
+    ).order_by(OutboxEmail.id)
+
+
+async def sent_rows() -> set[tuple[int, int, int, bool]]:
+    rows = await ReminderSent.select(
+        ReminderSent.period, ReminderSent.startup, ReminderSent.days, ReminderSent.skipped
+    )
+    return {(r["period"], r["startup"], r["days"], r["skipped"]) for r in rows}
+
+
+def link(world: World, startup: str, period: str) -> str:
+    return f"{BASE}/incubator/startups/{world.ids[startup]}/reports/{world.ids[period]}"
+
+
+async def test_founders_of_startups_without_the_report_get_the_latest_reminder_in_their_language(world):
+    await User.update({User.locale: "ru"}).where(User.id == world.users["cofounder"])
+    await User.update({User.locale: "zh"}).where(User.id == world.users["other_founder"])
+    outcome = await remind(BASE, dt.date(2026, 11, 12))
+
+    # September: startup filed it; other_startup gets its last reminder (+10, 2026-10-20), the three
+    # before recorded as skipped. October: both get the day-before one, the week-before one skipped.
+    sep, oct_, s, o = (
+        world.ids["period"],
+        world.ids["period_2"],
+        world.ids["startup"],
+        world.ids["other_startup"],
+    )
+    assert await sent_rows() == {
+        (sep, o, -7, True),
+        (sep, o, -1, True),
+        (sep, o, 3, True),
+        (sep, o, 10, False),
+        (oct_, s, -7, True),
+        (oct_, s, -1, False),
+        (oct_, o, -7, True),
+        (oct_, o, -1, False),
+    }
+    assert outcome == service.Outcome(sent=3, skipped=5, mails=4)
+    by_address = collections.defaultdict(list)
+    for mail in await mails():
+        by_address[mail["to_address"]].append(mail)
+    assert set(by_address) == {world.email(w) for w in ("founder", "cofounder", "other_founder")}
+    [founder] = by_address[world.email("founder")]
+    assert founder["subject"] == "Reminder: the 2026-10 report of Silk Road Labs is due on 2026-11-10"
+    assert link(world, "startup", "period_2") in founder["body_text"]
+    assert "Silk Road Incubator" in founder["body_text"]
+    [cofounder] = by_address[world.email("cofounder")]
+    assert cofounder["subject"].startswith("Напоминание: отчёт Silk Road Labs за 2026-10")
+    assert "Инкубатор Шёлкового пути" in cofounder["body_text"]
+    late, ahead = by_address[world.email("other_founder")]
+    assert late["subject"] == "逾期：Steppe Logistics 的 2026-09 报告已于 2026-10-10 截止"
+    assert link(world, "other_startup", "period") in late["body_text"]
+    assert link(world, "other_startup", "period_2") in ahead["body_text"]
+
+
+async def test_a_rerun_sends_nothing_more_and_a_report_or_a_closed_startup_stops_the_reminders(world):
+    first = await remind(BASE, dt.date(2026, 11, 12))
+    assert await remind(BASE, dt.date(2026, 11, 12)) == service.Outcome(0, 0, 0)
+    assert await OutboxEmail.count() == first.mails
+
+    # other_startup files October's report, startup closes: three days after the due date, no one
+    # is reminded of October.
+    await Report(period=world.ids["period_2"], startup=world.ids["other_startup"]).save()
+    await Startup.update({Startup.status: "closed"}).where(Startup.id == world.ids["startup"])
+    assert await remind(BASE, dt.date(2026, 11, 13)) == service.Outcome(0, 0, 0)
+    await Startup.update({Startup.status: "active"}).where(Startup.id == world.ids["startup"])
+    assert await remind(BASE, dt.date(2026, 11, 13)) == service.Outcome(sent=1, skipped=0, mails=2)
+    assert await OutboxEmail.count() == first.mails + 2
+
+
+async def test_run_daily_each_reminder_goes_out_on_its_day_and_a_past_schedule_is_not_mailed(world):
+    day, sent_on = dt.date(2026, 10, 1), {}
+    while day <= dt.date(2026, 10, 21):
+        await remind(BASE, day)
+        for row in await ReminderSent.select(ReminderSent.days, ReminderSent.skipped):
+            sent_on.setdefault(row["days"], day)
+            assert not row["skipped"]
+        day += dt.timedelta(days=1)
+    due = dt.date(2026, 10, 10)  # September's, which only other_startup has not filed
+    assert sent_on == {d: due + dt.timedelta(days=d) for d in (-7, -1, 3, 10)}
+    assert await ReminderSent.count() == 4
+    assert await OutboxEmail.count() == 4
+
+    # A cohort reporting since 2025 (periods set up today, after the fact): only what is recent goes out.
+    await ReminderSent.delete(force=True)
+    old = ReportPeriod(
+        cohort=world.ids["cohort"],
+        label="2025-12",
+        starts_on=dt.date(2025, 12, 1),
+        ends_on=dt.date(2025, 12, 31),
+        due_on=dt.date(2026, 1, 10),
+    )
+    await old.save()
+    assert await remind(BASE, dt.date(2026, 11, 12)) == service.Outcome(sent=3, skipped=5, mails=4)
+    assert await ReminderSent.count().where(ReminderSent.period == old.id) == 0
+
+
+async def test_an_interrupted_run_rolls_back_and_the_next_sends_once(world, monkeypatch):
+    async def broken(messages, progress=None):
+        raise RuntimeError("worker killed while queuing")
+
+    monkeypatch.setattr(service, "queue_emails", broken)
+    with pytest.raises(RuntimeError):
+        await remind(BASE, dt.date(2026, 11, 12))
+    assert await ReminderSent.count() == 0
+    assert await OutboxEmail.count() == 0
+    monkeypatch.undo()
+    assert (await remind(BASE, dt.date(2026, 11, 12))).mails == 4
+    assert await remind(BASE, dt.date(2026, 11, 12)) == service.Outcome(0, 0, 0)
+    assert await OutboxEmail.count() == 4
+
+
+async def crowd(world: World, startups: int, today: dt.date) -> None:
+    """``startups`` more active startups of two founders each in the cohort, reporting monthly with
+    October 2026 due ``today`` + 1 (so the day-before reminder is due)."""
+    await ReportSchedule.update({ReportSchedule.reminder_days: [-7, -1, 3, 10]}).where(
+        ReportSchedule.cohort == world.ids["cohort"]
+    )
+    await ReportPeriod.update({ReportPeriod.due_on: today + dt.timedelta(days=1)}).where(
+        ReportPeriod.id == world.ids["period_2"]
+    )
+    await ReportPeriod.update({ReportPeriod.due_on: today + dt.timedelta(days=40)}).where(
+        ReportPeriod.id == world.ids["period_3"]
+    )
+    await ReportPeriod.update({ReportPeriod.due_on: today - dt.timedelta(days=60)}).where(
+        ReportPeriod.id == world.ids["period"]
+    )
+    password = (await User.select(User.password).where(User.id == world.users["founder"]).first())["password"]
+    users = await User.insert(
+        *(
+            User.account(f"crowd{n}@incubator.example", password, f"Crowd {n}", "en")
+            for n in range(2 * startups)
+        )
+    ).returning(User.id)
+    rows = await Startup.insert(
+        *(
+            Startup(programme=world.ids["programme"], cohort=world.ids["cohort"], name=f"Crowd {n}")
+            for n in range(startups)
+        )
+    ).returning(Startup.id)
+    await Founder.insert(
+        *(Founder(startup=r["id"], user=users[2 * n + k]["id"]) for n, r in enumerate(rows) for k in (0, 1))
+    )
+
+
+async def assert_each_mail_once(reminders: int, count: int) -> None:
+    assert await ReminderSent.count() == reminders
+    per_mail = collections.Counter((m["to_address"], m["subject"]) for m in await mails())
+    assert sum(per_mail.values()) == count
+    assert set(per_mail.values()) == {1}
+
+
+async def test_runs_at_once_send_each_reminder_once(world):
+    today = dt.date(2026, 11, 12)
+    await crowd(world, 150, today)
+    outcomes = await asyncio.gather(*(remind(BASE, today) for _ in range(4)))
+    # October's day-before reminder for the 152 startups (the week-before one skipped): 303 founders.
+    assert sum(o.sent for o in outcomes) == 152
+    assert sum(o.skipped for o in outcomes) == 152
+    assert sum(o.mails for o in outcomes) == 303
+    await assert_each_mail_once(304, 303)
+
+
+def start_worker(log: Path) -> subprocess.Popen:
+    with log.open("ab") as out:
+        return subprocess.Popen([str(PODIUM), "worker"], stdout=out, stderr=subprocess.STDOUT)
+
+
+async def test_two_real_workers_at_once_send_each_reminder_once(world, tmp_path):
+    """Two ``podium worker`` processes start together; each runs the job at start-up."""
+    await crowd(world, 150, utcnow().date())
+    log = tmp_path / "workers.log"
+    workers = [start_worker(log) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 60
+        while log.read_text().count("send_report_reminders ●") < 2:  # both runs ended
+            assert time.monotonic() < deadline, log.read_text()
+            await asyncio.sleep(0.2)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            await asyncio.to_thread(worker.wait, 30)
+    await assert_each_mail_once(304, 303)
