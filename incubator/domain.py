@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from backend.domain import Domain
 from incubator.meetings.controllers import MeetingController, StartupMeetingController
+from incubator.meetings.pages import MeetingPages
 from incubator.mentoring.controllers import MentoringController
 from incubator.mentoring.pages import MentoringPages
 from incubator.reminders.jobs import REPORT_REMINDERS
@@ -28,6 +29,7 @@ DOMAIN = Domain(
         # incubator.meetings
         StartupMeetingController,
         MeetingController,
+        MeetingPages,
         # incubator.milestones
         # incubator.reports
         # incubator.dashboards

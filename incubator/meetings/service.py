@@ -207,13 +207,39 @@ async def my_open_items(principal: Principal) -> list[ActionItemOut]:
 # Checks -----------------------------------------------------------------------------------------
 
 
-async def _founders(startup_id: int) -> dict[int, str]:
+async def founders(startup_id: int) -> dict[int, str]:
+    """The startup's founders: account id → name."""
     rows = await fetch_all(
         f"""SELECT f."user" AS id, {_NAME} AS name FROM incubation_founder f
             JOIN podium_user u ON u.id = f."user" WHERE f.startup = {{}}""",  # noqa: S608
         startup_id,
     )
     return {r["id"]: r["name"] for r in rows}
+
+
+async def mentor_names(startup_id: int) -> dict[int, str]:
+    """The startup's active connected mentors: account id → name."""
+    rows = await fetch_all(
+        f"""SELECT mt."user" AS id, {_NAME} AS name FROM incubation_mentor_link l
+            JOIN incubation_mentor mt ON mt.id = l.mentor JOIN podium_user u ON u.id = mt."user"
+            WHERE l.startup = {{}} AND mt.active ORDER BY name""",  # noqa: S608
+        startup_id,
+    )
+    return {r["id"]: r["name"] for r in rows}
+
+
+async def open_bookings(principal: Principal, startup_id: int) -> list[dict[str, Any]]:
+    """The startup's live bookings of the caller's office hours whose meeting is not logged yet
+    (``id``, ``starts_at``, ``topic``), for the log form's choice."""
+    return await fetch_all(
+        """SELECT b.id, o.starts_at, b.topic FROM incubation_booking b
+           JOIN incubation_office_hour o ON o.id = b.slot JOIN incubation_mentor mt ON mt.id = o.mentor
+           WHERE b.startup = {} AND mt."user" = {} AND b.status = 'booked' AND o.cancelled_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM incubation_meeting m WHERE m.booking = b.id)
+           ORDER BY o.starts_at""",
+        startup_id,
+        principal.id,
+    )
 
 
 async def _mentor_users(startup_id: int) -> dict[int, int]:
@@ -309,13 +335,13 @@ async def _credit(mentor_id: int, startup_id: int, minutes: int) -> None:
 async def log_meeting(principal: Principal, startup_id: int, data: MeetingIn) -> MeetingOut:
     """A connected mentor logs a meeting with the startup (its minutes debited from their budget)."""
     access = await startup_access(principal, startup_id, Action.mentor_startup)
-    founders = await _founders(startup_id)
+    founding = await founders(startup_id)
     mentors = await _mentor_users(startup_id)
     mentor_id = mentors[principal.id]  # the policy found the caller connected and active
     problems: dict[str, str] = {}
-    attendees = _attendees(data.attendees, founders, problems)
+    attendees = _attendees(data.attendees, founding, problems)
     for i, item in enumerate(data.action_items):
-        _check_item(item, f"action_items[{i}].", founders, mentors, problems)
+        _check_item(item, f"action_items[{i}].", founding, mentors, problems)
     if data.booking_id is not None:
         booking = await fetch_one(
             """SELECT b.id FROM incubation_booking b JOIN incubation_office_hour o ON o.id = b.slot
@@ -374,7 +400,7 @@ async def update_meeting(principal: Principal, meeting_id: int, data: MeetingPat
     problems: dict[str, str] = {}
     changes: dict[Any, Any] = {}
     if data.attendees is not None:
-        changes[Meeting.attendees] = _attendees(data.attendees, await _founders(row["startup"]), problems)
+        changes[Meeting.attendees] = _attendees(data.attendees, await founders(row["startup"]), problems)
     if problems:
         raise _invalid(problems)
     if data.held_at is not None:
@@ -476,10 +502,10 @@ async def _new_item(
 async def create_action_item(principal: Principal, startup_id: int, data: ActionItemIn) -> ActionItemOut:
     """A founder or a mentor of the startup adds an action item (of one of its meetings, or not)."""
     access = await _keeper(principal, startup_id)
-    founders = await _founders(startup_id)
+    founding = await founders(startup_id)
     mentors = await _mentor_users(startup_id)
     problems: dict[str, str] = {}
-    _check_item(data, "", founders, mentors, problems)
+    _check_item(data, "", founding, mentors, problems)
     mentor_id = mentors.get(principal.id)
     if data.meeting_id is not None:
         meeting = await fetch_one(

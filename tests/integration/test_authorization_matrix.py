@@ -2136,6 +2136,37 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     # Incubator pages: mentors, office hours (incubator.mentoring) ------------------------------------
     # (end of incubator.mentoring pages)
     # Incubator pages: meetings (incubator.meetings) --------------------------------------------------
+    ("GET", "/incubator/startups/{startup_id}/meetings"): Row(
+        STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED
+    ),
+    ("POST", "/incubator/startups/{startup_id}/meetings"): Row(
+        MENTORS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"held_at": "2026-11-20T15:00", "minutes": "45", "item_0_title": "Matrix item"},
+        refused=STARTUP_REFUSED,
+    ),
+    ("POST", "/incubator/startups/{startup_id}/action-items"): Row(
+        FOUNDERS | MENTORS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"title": "Matrix item", "side": "founders"},
+        refused=STARTUP_REFUSED,
+    ),
+    ("GET", "/incubator/meetings/{meeting_id}"): Row(
+        STARTUP_PEOPLE, path=_inc(meeting_id="meeting"), refused=STARTUP_REFUSED
+    ),
+    ("POST", "/incubator/meetings/{meeting_id}"): Row(
+        MENTORS,
+        path=_inc(meeting_id="meeting"),
+        body=lambda w, role: {"held_at": "2026-10-12T14:00", "minutes": "90", "private_notes": "Rewritten"},
+        refused=STARTUP_REFUSED,
+    ),
+    ("POST", "/incubator/meetings/{meeting_id}/delete"): Row(
+        MENTORS, path=_inc(meeting_id="meeting"), refused=STARTUP_REFUSED
+    ),
+    ("GET", "/incubator/action-items"): Row(LOGGED_IN),
+    ("POST", "/incubator/action-items/{item_id}"): Row(
+        FOUNDERS | MENTORS, path=_inc(item_id="action_item"), body=lambda w, role: {"done": "1"}, refused=STARTUP_REFUSED
+    ),
     # (end of incubator.meetings pages)
     # Incubator pages: milestones, support (incubator.milestones) -------------------------------------
     # (end of incubator.milestones pages)
