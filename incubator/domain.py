@@ -11,11 +11,13 @@ module ``metrics`` knows what is reported; ``access`` loads what the policy need
 
 from __future__ import annotations
 
-from backend.domain import Domain
+from backend.domain import Domain, WorkspaceSection
+from backend.policy import Action
 from incubator.meetings.controllers import MeetingController, StartupMeetingController
 from incubator.meetings.pages import MeetingPages
 from incubator.mentoring.controllers import MentoringController
 from incubator.mentoring.pages import MentoringPages
+from incubator.programmes.controllers import AdmissionController, ProgrammeController, StartupController
 from incubator.reminders.jobs import REPORT_REMINDERS
 
 DOMAIN = Domain(
@@ -23,6 +25,9 @@ DOMAIN = Domain(
     tables=("incubator.tables",),
     routes=(
         # incubator.programmes
+        ProgrammeController,
+        AdmissionController,
+        StartupController,
         # incubator.mentoring
         MentoringController,
         MentoringPages,
@@ -42,5 +47,13 @@ DOMAIN = Domain(
     ),
     workspace_sections=(
         # incubator.programmes: a contest's "Incubation" section (admit its winners)
+        WorkspaceSection(
+            "incubation",
+            "Incubation",
+            "/workspace/events/{event_id}/incubation",
+            Action.configure_judging,
+            70,
+            kinds=("contest",),
+        ),
     ),
 )

@@ -366,4 +366,34 @@ async def seed_programme(
             submitted_at=dt.datetime(2026, 10, 8, 4, tzinfo=dt.UTC),
         ),
     )
+    if event is not None:  # incubator.programmes: a prize winner of the contest still to admit
+        ids |= await _seed_winner(event)
     return ids
+
+
+async def _seed_winner(event: int) -> dict[str, int]:
+    """A team of the contest ``event`` that won an "excellence award" (tier ``excellence``) in its
+    latest stage and is no startup yet (``winner_team``): what admissions take. Nothing when the
+    contest has no track or stage."""
+    track = await Track.select(Track.id).where(Track.event == event).order_by(Track.id).first()
+    stage = (
+        await Stage.select(Stage.id)
+        .where(Stage.event == event)
+        .order_by(Stage.position, ascending=False)
+        .first()
+    )
+    if track is None or stage is None:
+        return {}
+    team = Team(
+        event=event,
+        track=track["id"],
+        name="Amber Analytics",
+        entry_title="Customs paperwork as a service",
+        join_code=f"AMBER{event}",
+        status="approved",
+    )
+    await team.save()
+    tier = PrizeTier(stage=stage["id"], code="excellence", name_en="Excellence award", size=22, position=9)
+    await tier.save()
+    await Award(stage=stage["id"], team=team.id, tier=tier.id, rank=2).save()
+    return {"winner_team": team.id, "excellence_tier": tier.id}

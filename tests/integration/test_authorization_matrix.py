@@ -1444,6 +1444,95 @@ MATRIX: dict[str, Row] = {
     "ExportAttendance": Row(CHECKIN_STAFF, "running", _on("running")),
     # (end of ticketing.attendance rows)
     # Incubator: programmes, cohorts, admissions, startups, founders (incubator.programmes) -----------
+    # a programme: any role in it reads it, its managers change it; a cohort: its managers and viewers;
+    # admissions from a contest also need its judging (``scoped`` organizes track A of the running one)
+    "ListProgrammes": Row(LOGGED_IN),
+    "CreateProgramme": Row(
+        ORG_ADMINS,
+        body=lambda w, role: {
+            "organization_id": w.ids["organization"],
+            "slug": f"matrix-{role}",
+            "name_en": "New",
+        },
+    ),
+    "GetProgramme": Row(INC_PEOPLE, path=_inc(programme_id="programme"), refused=INC_REFUSED),
+    "UpdateProgramme": Row(
+        INC_MANAGERS,
+        path=_inc(programme_id="programme"),
+        body=lambda w, role: {"stalled_weeks": 8},
+        refused=INC_REFUSED,
+    ),
+    "ListProgrammeRoles": Row(INC_MANAGERS, path=_inc(programme_id="programme"), refused=INC_REFUSED),
+    "GrantProgrammeRole": Row(
+        INC_MANAGERS,
+        path=_inc(programme_id="programme"),
+        body=lambda w, role: {"email": w.email("other"), "role": "viewer"},
+        refused=INC_REFUSED,
+    ),
+    "RevokeProgrammeRole": Row(
+        INC_MANAGERS,
+        path=lambda w, role: {"programme_id": w.ids["programme"], "user_id": w.users["checkin"]},
+        refused=INC_REFUSED,
+    ),
+    "CreateCohort": Row(
+        INC_MANAGERS,
+        path=_inc(programme_id="programme"),
+        body=lambda w, role: {"name": "Matrix cohort", "starts_on": "2027-01-01", "ends_on": "2027-12-31"},
+        refused=INC_REFUSED,
+    ),
+    "GetCohort": Row(INC_VIEWERS, path=_inc(cohort_id="cohort"), refused=INC_REFUSED),
+    "UpdateCohort": Row(
+        INC_MANAGERS, path=_inc(cohort_id="cohort"), body=lambda w, role: {"places": 30}, refused=INC_REFUSED
+    ),
+    "PreviewAdmission": Row(
+        INC_MANAGERS,
+        path=lambda w, role: {"cohort_id": w.ids["cohort"], "event_id": w.events["running"]},
+        refused=INC_REFUSED,
+    ),
+    "AdmitFromResults": Row(
+        INC_MANAGERS,
+        path=_inc(cohort_id="cohort"),
+        body=lambda w, role: {"event_id": w.events["running"], "tiers": ["excellence"]},
+        refused=INC_REFUSED,
+    ),
+    "AdmitTeams": Row(
+        INC_MANAGERS,
+        path=_inc(cohort_id="cohort"),
+        body=lambda w, role: {"event_id": w.events["running"], "team_ids": [w.ids["winner_team"]]},
+        refused=INC_REFUSED,
+    ),
+    "AdmitStartup": Row(
+        INC_MANAGERS,
+        path=_inc(cohort_id="cohort"),
+        body=lambda w, role: {"name": "Matrix startup", "founder_emails": [w.email("other")]},
+        refused=INC_REFUSED,
+    ),
+    # a startup's file: its founders, mentors and the programme's managers read it; founders own its
+    # profile, managers its status and founders
+    "GetStartup": Row(STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED),
+    "UpdateStartup": Row(
+        FOUNDERS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"sector": "retail"},
+        refused=STARTUP_REFUSED,
+    ),
+    "SetStartupStatus": Row(
+        INC_MANAGERS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"status": "graduated"},
+        refused=STARTUP_REFUSED,
+    ),
+    "AddFounder": Row(
+        INC_MANAGERS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"email": w.email("other")},
+        refused=STARTUP_REFUSED,
+    ),
+    "RemoveFounder": Row(
+        INC_MANAGERS,
+        path=lambda w, role: {"startup_id": w.ids["startup"], "user_id": w.users["member"]},
+        refused=STARTUP_REFUSED,
+    ),
     # (end of incubator.programmes rows)
     # Incubator: mentor directory, connections, budgets, office hours, bookings (incubator.mentoring) --
     # the directory: managers, the programme's mentors and founders (a viewer is refused, 403);
