@@ -47,6 +47,7 @@ from backend.policy import Principal
 from backend.settings import get_settings
 from backend.teams.tables import STUDENT_ROLES, MemberRole, SeatState, TeamMember
 from incubator.metrics import STANDARD, due
+from incubator.reminders.service import _message as reminder_message
 from incubator.tables import (
     AdmittedVia,
     BookingStatus,
@@ -513,9 +514,14 @@ class _Incubator:
     async def reminders(self) -> None:
         """Every reminder sent so far: a startup still active and without its report on the day of a
         reminder was reminded. Those of the latest due period (and later ones) whose report is still
-        missing are in the outbox, one mail per founder."""
+        missing are in the outbox, one mail per founder, as the reminder job words them."""
         base = get_settings().base_url.rstrip("/")
         latest = self.latest_due()
+        users = {u for s in self.startups for u, _ in s.founders}
+        emails = {
+            r["id"]: r["email"]
+            for r in await User.select(User.id, User.email).where(User.id.is_in(list(users)))
+        }
         sent, mails = [], []
         for p in self.periods:
             for s in self.startups:
@@ -528,25 +534,19 @@ class _Incubator:
                         continue
                     moment = min(dt.datetime.combine(day, dt.time(1), dt.UTC), self.now)
                     sent.append({"period": p["id"], "startup": s.id, "days": days, "sent_at": moment})
-                    if p["due_on"] >= latest["due_on"] and submitted is None:
-                        link = f"{base}/incubator/startups/{s.id}/reports/{p['id']}"
-                        for user, locale in s.founders:
-                            subject, body = reminder_text(locale, s.name, p["label"], p["due_on"], days, link)
-                            mails.append((user, subject, body, moment))
+                    if p["due_on"] < latest["due_on"] or submitted is not None:
+                        continue
+                    for user, locale in s.founders:
+                        row = PROGRAMME | {"email": emails[user], "locale": locale, "days": days, "startup": s.id,
+                                           "startup_name": s.name, "period": p["id"], "label": p["label"],
+                                           "due_on": p["due_on"]}  # fmt: skip
+                        message = reminder_message(base, row)
+                        mails.append(
+                            {"to_address": message.to, "subject": message.subject, "body_text": message.body,
+                             "status": OutboxStatus.queued.value, "created_at": moment}
+                        )  # fmt: skip
         await _add("incubation_reminder_sent", sent)
-        users = list({m[0] for m in mails})
-        emails = {
-            r["id"]: r["email"]
-            for r in await User.select(User.id, User.email).where(User.id.is_in(users or [0]))
-        }
-        await _add(
-            "outbox_email",
-            [
-                {"to_address": emails[user], "subject": subject, "body_text": body,
-                 "status": OutboxStatus.queued.value, "created_at": moment}
-                for user, subject, body, moment in mails
-            ],
-        )  # fmt: skip
+        await _add("outbox_email", mails)
 
     # Mentoring ---------------------------------------------------------------------------------
 
@@ -750,26 +750,3 @@ class _Incubator:
                 for quantity, delivered in plan
             ],
         )  # fmt: skip
-
-
-def reminder_text(
-    locale: str, startup: str, label: str, due_on: dt.date, days: int, link: str
-) -> tuple[str, str]:
-    """A report reminder's subject and body in ``locale`` (zh, ru, else English)."""
-    if locale == "zh":
-        when = f"将于 {due_on:%Y-%m-%d} 截止" if days < 0 else f"已于 {due_on:%Y-%m-%d} 到期，尚未提交"
-        return (
-            f"请提交 {label} 经营报告：{startup}",
-            f"您好！\n\n{startup} 的 {label} 经营报告{when}。请在此填写：\n{link}\n\n—— Podium 孵化",
-        )
-    if locale == "ru":
-        when = f"нужно сдать до {due_on:%d.%m.%Y}" if days < 0 else f"не сдан (срок истёк {due_on:%d.%m.%Y})"
-        return (
-            f"Отчёт за {label}: {startup}",
-            f"Здравствуйте!\n\nОтчёт {startup} за {label} {when}. Заполните его здесь:\n{link}\n\n— Podium",
-        )
-    when = f"is due on {due_on:%Y-%m-%d}" if days < 0 else f"was due on {due_on:%Y-%m-%d} and is missing"
-    return (
-        f"Report for {label} due: {startup}",
-        f"Hello,\n\n{startup}'s report for {label} {when}. Fill it in here:\n{link}\n\n— Podium",
-    )
