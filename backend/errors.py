@@ -225,6 +225,13 @@ CODES: dict[str, str] = {
     "report_version_stale": "Another version of the report came first (`current`): reload it and submit again",
     "period_not_open": "The period has not begun yet: its report cannot be filed",
     # (end of incubator.reports codes)
+    # Incubator: milestones, evidence, support promised and delivered (incubator.milestones)
+    "milestone_state": "A milestone moves planned → in_progress → achieved or dropped (`current`, `wanted`); achieved and dropped are final",
+    "evidence_type": "Evidence files must be PDF documents or PNG or JPEG images, judged from their content",
+    "evidence_too_large": "The evidence file is larger than the limit (`limit` MiB); nothing was kept",
+    "promise_withdrawn": "The support promise was withdrawn: nothing more is delivered on it",
+    "delivery_exceeds_promise": "The delivery is more than is left of the promise (`left`)",
+    # (end of incubator.milestones codes)
 }
 
 

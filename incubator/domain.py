@@ -17,6 +17,7 @@ from incubator.meetings.controllers import MeetingController, StartupMeetingCont
 from incubator.meetings.pages import MeetingPages
 from incubator.mentoring.controllers import MentoringController
 from incubator.mentoring.pages import MentoringPages
+from incubator.milestones.controllers import MilestoneController, SupportController
 from incubator.programmes.controllers import AdmissionController, ProgrammeController, StartupController
 from incubator.reminders.jobs import REPORT_REMINDERS
 
@@ -36,6 +37,8 @@ DOMAIN = Domain(
         MeetingController,
         MeetingPages,
         # incubator.milestones
+        MilestoneController,
+        SupportController,
         # incubator.reports
         # incubator.dashboards
     ),
