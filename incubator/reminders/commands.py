@@ -10,11 +10,19 @@ from backend.commands import Progress, run_async
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
+    from backend import domain, tasks
     from backend.settings import get_settings
     from incubator.reminders import service
 
     async def run() -> int:
-        outcome = await service.remind(get_settings().base_url, args.today, progress=Progress)
+        # the mails' flush job goes to the worker, or runs here on the embedded default
+        queue = await tasks.queue_for(get_settings(), domain.jobs())
+        previous = tasks.install(queue)
+        try:
+            outcome = await service.remind(get_settings().base_url, args.today, progress=Progress)
+        finally:
+            tasks.install(previous)
+            await queue.close()
         print(f"{outcome.sent} reminders sent ({outcome.mails} mails), {outcome.skipped} skipped as late")
         return 0
 

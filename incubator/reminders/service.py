@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
@@ -124,20 +125,35 @@ def report_link(base_url: str, startup_id: int, period_id: int) -> str:
     return f"{base_url}/incubator/startups/{startup_id}/reports/{period_id}"
 
 
-def _message(base_url: str, row: dict) -> Message:
-    locale = locale_of(row["locale"])
+def reminder_text(
+    locale: str, *, startup: str, programme: str, label: str, due_on: dt.date, days: int, link: str
+) -> tuple[str, str]:
+    """A reminder's subject and body in ``locale``: ``days`` after the due date (negative: before)."""
     gettext = translations(locale).gettext
-    due = row["due_on"]
     values = {
-        "period": row["label"],
-        "startup": row["startup_name"],
-        "programme": localized(dict(row), "name", locale),  # the drivers' rows are records
-        "due": due.isoformat() if isinstance(due, dt.date) else due,
-        "link": report_link(base_url, row["startup"], row["period"]),
+        "period": label,
+        "startup": startup,
+        "programme": programme,
+        "due": due_on.isoformat(),
+        "link": link,
     }
-    late = row["days"] > 0
-    subject, body = (SUBJECT_LATE, BODY_LATE) if late else (SUBJECT_AHEAD, BODY_AHEAD)
-    return Message(row["email"], fill(gettext(subject), values), fill(gettext(body), values))
+    subject, body = (SUBJECT_LATE, BODY_LATE) if days > 0 else (SUBJECT_AHEAD, BODY_AHEAD)
+    return fill(gettext(subject), values), fill(gettext(body), values)
+
+
+def _message(base_url: str, row: Mapping[str, Any]) -> Message:
+    locale = locale_of(row["locale"])
+    due = row["due_on"]
+    subject, body = reminder_text(
+        locale,
+        startup=row["startup_name"],
+        programme=localized(dict(row), "name", locale),  # the drivers' rows are records
+        label=row["label"],
+        due_on=due if isinstance(due, dt.date) else dt.date.fromisoformat(due),  # SQLite: text
+        days=row["days"],
+        link=report_link(base_url, row["startup"], row["period"]),
+    )
+    return Message(row["email"], subject, body)
 
 
 async def remind(

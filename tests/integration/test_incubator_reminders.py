@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from asyncio.subprocess import PIPE
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,14 @@ async def test_two_real_workers_at_once_send_each_reminder_once(world, tmp_path)
         for worker in workers:
             await asyncio.to_thread(worker.wait, 30)
     await assert_each_mail_once(304, 303)
+
+
+async def test_the_command_reminds_as_of_a_day_with_progress(world):
+    done = await asyncio.create_subprocess_exec(
+        str(PODIUM), "incubator", "remind", "--today", "2026-11-12", stdout=PIPE, stderr=PIPE
+    )
+    out, err = await done.communicate()
+    assert done.returncode == 0, err.decode()
+    assert out.decode().strip() == "3 reminders sent (4 mails), 5 skipped as late"
+    assert "Queuing report reminders: 4/4 (100%)" in err.decode()
+    assert await OutboxEmail.count() == 4
