@@ -97,6 +97,7 @@ class LinkOut(msgspec.Struct, kw_only=True):
 class CohortLinkOut(msgspec.Struct, kw_only=True):
     id: int
     mentor_id: int
+    mentor_name: str
     cohort_id: int
     cohort_name: str
     minutes_per_startup: int

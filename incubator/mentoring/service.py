@@ -141,9 +141,9 @@ async def add_mentor(principal: Principal, programme_id: int, data: MentorIn) ->
     if person is None:
         raise DomainError(
             "no_account",
-            "No account has this e-mail address: the person signs up first",
+            "No account uses this e-mail address: the mentor signs up first",
             status_code=422,
-            fields={"email": "no account has this address"},
+            fields={"email": "no account uses this address"},
         )
     async with transaction():
         if await fetch_one(
@@ -273,20 +273,48 @@ async def connections(principal: Principal, mentor_id: int) -> ConnectionsOut:
             principal, context, "Mentor", "Only the programme's managers and the mentor see their connections"
         )
     links = await fetch_all(_LINKS + " WHERE l.mentor = {} ORDER BY s.name, l.id", mentor_id)
+    cohorts = await fetch_all(_COHORT_LINKS + " WHERE mc.mentor = {} ORDER BY c.starts_on, c.id", mentor_id)
+    return ConnectionsOut(links=[_link_out(r) for r in links], cohorts=[_cohort_link_out(r) for r in cohorts])
+
+
+async def programme_connections(principal: Principal, programme_id: int) -> ConnectionsOut:
+    """Every connection of the programme's mentors, for its managers' page."""
+    await programme_access(principal, programme_id, Action.manage_programme)
+    links = await fetch_all(
+        _LINKS + " WHERE m.programme = {} ORDER BY u.display_name, s.name, l.id", programme_id
+    )
     cohorts = await fetch_all(
-        """SELECT mc.id, mc.mentor, mc.cohort, c.name AS cohort_name, mc.minutes_per_startup,
-                  (SELECT COUNT(*) FROM incubation_mentor_link l WHERE l.via_cohort = mc.id) AS startups
-           FROM incubation_mentor_cohort mc JOIN incubation_cohort c ON c.id = mc.cohort
-           WHERE mc.mentor = {} ORDER BY c.starts_on, c.id""",
-        mentor_id,
+        _COHORT_LINKS + " WHERE m.programme = {} ORDER BY u.display_name, c.starts_on, c.id", programme_id
     )
     return ConnectionsOut(links=[_link_out(r) for r in links], cohorts=[_cohort_link_out(r) for r in cohorts])
+
+
+async def programme_choices(programme_id: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The programme's active startups and its cohorts, as (id, name) choices for the forms."""
+    startups = await fetch_all(
+        "SELECT id, name FROM incubation_startup WHERE programme = {} AND status = {} ORDER BY name, id",
+        programme_id,
+        StartupStatus.active.value,
+    )
+    cohorts = await fetch_all(
+        "SELECT id, name FROM incubation_cohort WHERE programme = {} ORDER BY starts_on, id", programme_id
+    )
+    return [(r["id"], r["name"]) for r in startups], [(r["id"], r["name"]) for r in cohorts]
+
+
+_COHORT_LINKS = """
+SELECT mc.id, mc.mentor, u.display_name AS mentor_name, mc.cohort, c.name AS cohort_name, mc.minutes_per_startup,
+       (SELECT COUNT(*) FROM incubation_mentor_link l WHERE l.via_cohort = mc.id) AS startups
+FROM incubation_mentor_cohort mc JOIN incubation_cohort c ON c.id = mc.cohort
+JOIN incubation_mentor m ON m.id = mc.mentor JOIN podium_user u ON u.id = m."user"
+"""
 
 
 def _cohort_link_out(row: dict[str, Any]) -> CohortLinkOut:
     return CohortLinkOut(
         id=row["id"],
         mentor_id=row["mentor"],
+        mentor_name=row["mentor_name"],
         cohort_id=row["cohort"],
         cohort_name=row["cohort_name"],
         minutes_per_startup=row["minutes_per_startup"],
@@ -365,16 +393,9 @@ async def connect_cohort(principal: Principal, mentor_id: int, data: CohortLinkI
             minutes_per_startup=data.minutes_per_startup,
             startups=len(made),
         )
-    cohort_row = await fetch_one("SELECT name FROM incubation_cohort WHERE id = {}", data.cohort_id)
-    assert cohort_row is not None
-    return CohortLinkOut(
-        id=connection.id,
-        mentor_id=mentor_id,
-        cohort_id=data.cohort_id,
-        cohort_name=cohort_row["name"],
-        minutes_per_startup=data.minutes_per_startup,
-        startups=len(made),
-    )
+    found = await fetch_one(_COHORT_LINKS + " WHERE mc.id = {}", connection.id)
+    assert found is not None
+    return _cohort_link_out(found)
 
 
 async def _managed_link(principal: Principal, link_id: int) -> dict[str, Any]:

@@ -2223,6 +2223,15 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     # Incubator pages: hub, programmes, cohorts, startup overview, admission (incubator.programmes) ---
     # (end of incubator.programmes pages)
     # Incubator pages: mentors, office hours (incubator.mentoring) ------------------------------------
+    # the directory as its API (managers, mentors, founders; a viewer is refused), a startup's tab for
+    # those who see its file, and everyone's own office hours (a mentor's slots, or a note that they are none)
+    ("GET", "/incubator/programmes/{programme_id}/mentors"): Row(
+        INC_MANAGERS | FOUNDERS | MENTORS, path=_inc(programme_id="programme"), refused=INC_REFUSED
+    ),
+    ("GET", "/incubator/startups/{startup_id}/mentors"): Row(
+        STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED
+    ),
+    ("GET", "/incubator/office-hours"): Row(LOGGED_IN),
     # (end of incubator.mentoring pages)
     # Incubator pages: meetings (incubator.meetings) --------------------------------------------------
     ("GET", "/incubator/startups/{startup_id}/meetings"): Row(
