@@ -20,6 +20,8 @@ from incubator.mentoring.pages import MentoringPages
 from incubator.milestones.controllers import MilestoneController, SupportController
 from incubator.programmes.controllers import AdmissionController, ProgrammeController, StartupController
 from incubator.reminders.jobs import REPORT_REMINDERS
+from incubator.reports.controllers import ReportController
+from incubator.reports.pages import ReportPages
 
 DOMAIN = Domain(
     name="incubator",
@@ -40,6 +42,8 @@ DOMAIN = Domain(
         MilestoneController,
         SupportController,
         # incubator.reports
+        ReportController,
+        ReportPages,
         # incubator.dashboards
     ),
     jobs=(

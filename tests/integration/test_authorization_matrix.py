@@ -1645,6 +1645,50 @@ MATRIX: dict[str, Row] = {
     # Incubator: milestones, evidence, support promised and delivered (incubator.milestones) ----------
     # (end of incubator.milestones rows)
     # Incubator: schedules, periods, custom metrics, reports, sharing, reports due (incubator.reports) -
+    "GetReportSchedule": Row(INC_VIEWERS, path=_inc(cohort_id="cohort"), refused=INC_REFUSED),
+    "SetReportSchedule": Row(
+        INC_MANAGERS,
+        path=_inc(cohort_id="cohort"),
+        body=lambda w, role: {"frequency": "quarterly", "starts_on": "2026-09-01", "ends_on": "2027-08-31"},
+        refused=INC_REFUSED,
+    ),
+    "ListReportsDue": Row(INC_MANAGERS, path=_inc(cohort_id="cohort"), refused=INC_REFUSED),
+    "ExportCohortReports": Row(INC_MANAGERS, path=_inc(cohort_id="cohort"), refused=INC_REFUSED),
+    "ListCustomMetrics": Row(INC_VIEWERS, path=_inc(programme_id="programme"), refused=INC_REFUSED),
+    "CreateCustomMetric": Row(
+        INC_MANAGERS,
+        path=_inc(programme_id="programme"),
+        body=lambda w, role: {"key": "matrix_metric", "name_en": "Matrix metric", "question": "sales"},
+        refused=INC_REFUSED,
+    ),
+    "UpdateCustomMetric": Row(
+        INC_MANAGERS,
+        path=_inc(metric_id="custom_metric"),
+        body=lambda w, role: {"name_en": "Renamed", "archived": True},
+        refused=INC_REFUSED,
+    ),
+    "ListStartupReports": Row(STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED),
+    "GetReport": Row(
+        STARTUP_PEOPLE, path=_inc(startup_id="startup", period_id="period"), refused=STARTUP_REFUSED
+    ),
+    "ListReportVersions": Row(
+        STARTUP_PEOPLE, path=_inc(startup_id="startup", period_id="period"), refused=STARTUP_REFUSED
+    ),
+    "SubmitReport": Row(  # the founders' own: not even a platform admin files it for them
+        FOUNDERS,
+        path=_inc(startup_id="startup", period_id="period_2"),
+        body=lambda w, role: {
+            "answers": dict.fromkeys(("live_product", "sales", "recurring_revenue", "funding_round"), False),
+            "values": {"headcount": 3, "jobs_created": 1, "graduate_jobs": 0, "patents": 0},
+        },
+        refused=STARTUP_REFUSED,
+    ),
+    "UpdateReportSharing": Row(
+        FOUNDERS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"mentors_see_financials": True},
+        refused=STARTUP_REFUSED,
+    ),
     # (end of incubator.reports rows)
     # Incubator: dashboards and the impact report (incubator.dashboards) ------------------------------
     # (end of incubator.dashboards rows)
@@ -2269,6 +2313,18 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     # Incubator pages: milestones, support (incubator.milestones) -------------------------------------
     # (end of incubator.milestones pages)
     # Incubator pages: reports (incubator.reports) ----------------------------------------------------
+    ("GET", "/incubator/startups/{startup_id}/reports"): Row(
+        STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED
+    ),
+    ("GET", "/incubator/startups/{startup_id}/reports/{period_id}"): Row(
+        STARTUP_PEOPLE, path=_inc(startup_id="startup", period_id="period"), refused=STARTUP_REFUSED
+    ),
+    ("GET", "/incubator/cohorts/{cohort_id}/reports"): Row(
+        INC_MANAGERS, path=_inc(cohort_id="cohort"), refused=INC_REFUSED
+    ),
+    ("GET", "/incubator/programmes/{programme_id}/metrics"): Row(
+        INC_VIEWERS, path=_inc(programme_id="programme"), refused=INC_REFUSED
+    ),
     # (end of incubator.reports pages)
     # Incubator pages: dashboards (incubator.dashboards) ----------------------------------------------
     # (end of incubator.dashboards pages)
