@@ -86,17 +86,29 @@ LOGINS = {  # what ``podium demo`` prints
 }
 
 REVIEW_TIERS = [
-    TierIn(code="school_first", size=6, name_zh="校赛一等奖", name_en="School round first prize",
-           name_ru="Первая премия вузовского этапа"),
-    TierIn(code="school_second", size=12, name_zh="校赛二等奖", name_en="School round second prize",
-           name_ru="Вторая премия вузовского этапа"),
-    TierIn(code="excellence", size=22, name_zh="优秀奖", name_en="Excellence award",
-           name_ru="Премия за отличие"),
-]  # fmt: skip
+    TierIn(
+        code="school_first",
+        size=6,
+        name_zh="校赛一等奖",
+        name_en="School round first prize",
+        name_ru="Первая премия вузовского этапа",
+    ),
+    TierIn(
+        code="school_second",
+        size=12,
+        name_zh="校赛二等奖",
+        name_en="School round second prize",
+        name_ru="Вторая премия вузовского этапа",
+    ),
+    TierIn(
+        code="excellence", size=22, name_zh="优秀奖", name_en="Excellence award", name_ru="Премия за отличие"
+    ),
+]
 STARTUPS = sum(t.size for t in REVIEW_TIERS)  # 40: the cohort's places
 MONTHS_BACK, MONTHS_AHEAD = 18, 6  # the cohort's start and its schedule's end, from this month
 DUE_DAYS, REMINDER_DAYS = 10, [-7, -1, 3, 10]
 MENTOR01_MINUTES, MENTOR02_MINUTES, OTHER_MENTOR_MINUTES = 20 * 60, 5 * 60, 10 * 60
+BUDGET_USED = 0.6  # of a mentor's hours with a startup, at most, so far
 CLOSED = {5: 9, 23: 6, 34: 4}  # startup index → months ago it closed
 STALLED = {17, 29}  # active startups with neither a meeting nor a report for the last months
 STALLED_MONTHS = 4
@@ -130,19 +142,37 @@ SECTORS = {
     "CBEC-SERVICE": "跨境服务与物流 · Services and logistics",
 }
 MENTOR_PROFILES = [
-    ("前速卖通俄语区运营负责人 · Former head of AliExpress Russia operations",
-     ["marketplaces", "Russia", "Central Asia", "pricing"], "zh ru en"),
-    ("跨境电商天使投资人 · Angel investor in cross-border commerce",
-     ["fundraising", "finance", "unit economics"], "zh en"),
-    ("海外仓与物流专家 · Overseas warehousing and logistics",
-     ["logistics", "overseas warehouses", "customs"], "zh en"),
-    ("东南亚直播电商操盘手 · Live commerce in Southeast Asia",
-     ["live commerce", "Southeast Asia", "TikTok Shop"], "zh en"),
-    ("品牌出海与独立站 · Brands and direct-to-consumer sites abroad",
-     ["branding", "DTC", "Shopify", "Europe"], "zh en"),
-    ("跨境支付与合规律师 · Payments and compliance lawyer",
-     ["payments", "compliance", "tax", "Middle East"], "zh en ru"),
-]  # fmt: skip
+    (
+        "前速卖通俄语区运营负责人 · Former head of AliExpress Russia operations",
+        ["marketplaces", "Russia", "Central Asia", "pricing"],
+        "zh ru en",
+    ),
+    (
+        "跨境电商天使投资人 · Angel investor in cross-border commerce",
+        ["fundraising", "finance", "unit economics"],
+        "zh en",
+    ),
+    (
+        "海外仓与物流专家 · Overseas warehousing and logistics",
+        ["logistics", "overseas warehouses", "customs"],
+        "zh en",
+    ),
+    (
+        "东南亚直播电商操盘手 · Live commerce in Southeast Asia",
+        ["live commerce", "Southeast Asia", "TikTok Shop"],
+        "zh en",
+    ),
+    (
+        "品牌出海与独立站 · Brands and direct-to-consumer sites abroad",
+        ["branding", "DTC", "Shopify", "Europe"],
+        "zh en",
+    ),
+    (
+        "跨境支付与合规律师 · Payments and compliance lawyer",
+        ["payments", "compliance", "tax", "Middle East"],
+        "zh en ru",
+    ),
+]
 AVAILABILITY = "每周二、周四下午，线上或杭州 · Tuesday and Thursday afternoons, online or in Hangzhou"
 TOPICS = [
     ["选品 · product selection", "定价 · pricing"],
@@ -223,9 +253,13 @@ async def prize_winners(contest_id: int, ids: dict[str, int]) -> list[dict[str, 
     published = judging is not None and judging["status"] == JudgingStatus.published.value
     if published and ORGANIZER in ids:
         organizer = Principal(
-            id=ids[ORGANIZER], email=ORGANIZER, display_name=ORGANIZER, locale="zh", is_platform_admin=False,
+            id=ids[ORGANIZER],
+            email=ORGANIZER,
+            display_name=ORGANIZER,
+            locale="zh",
+            is_platform_admin=False,
             via="cli",
-        )  # fmt: skip
+        )
         if not await PrizeTier.exists().where(PrizeTier.stage == review["id"]):
             await advancement.set_tiers(organizer, review["id"], TiersIn(tiers=REVIEW_TIERS))
         if not await Award.exists().where(Award.stage == review["id"]):
@@ -261,7 +295,7 @@ class _Startup:
     index: int
     team: int
     name: str
-    founders: list[tuple[int, str]]  # (user, locale), the lead first
+    founders: list[int]  # users, the lead first
     status: str = StartupStatus.active.value
     closed_on: dt.date | None = None
     id: int = 0
@@ -274,7 +308,8 @@ async def _add(table: str, rows: list[dict[str, Any]]) -> list[int]:
     is the only writer)."""
     if not rows:
         return []
-    before = (await fetch_all(f"SELECT COALESCE(MAX(id), 0) AS n FROM {table}"))[0]["n"]  # noqa: S608 - constant names
+    last = f"SELECT COALESCE(MAX(id), 0) AS n FROM {table}"  # noqa: S608 - the tables' names are constants
+    before = (await fetch_all(last))[0]["n"]
     columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)
     one = "(" + ", ".join("{}" for _ in columns) + ")"
@@ -282,7 +317,8 @@ async def _add(table: str, rows: list[dict[str, Any]]) -> list[int]:
         chunk = rows[start : start + ROWS_PER_INSERT]
         sql = f"INSERT INTO {table} ({names}) VALUES " + ", ".join(one for _ in chunk)  # noqa: S608
         await fetch_all(sql, *(row[c] for row in chunk for c in columns))
-    new = [r["id"] for r in await fetch_all(f"SELECT id FROM {table} WHERE id > {{}} ORDER BY id", before)]  # noqa: S608
+    added = f"SELECT id FROM {table} WHERE id > {{}} ORDER BY id"  # noqa: S608
+    new = [r["id"] for r in await fetch_all(added, before)]
     assert len(new) == len(rows), (table, len(new), len(rows))
     return new
 
@@ -301,6 +337,7 @@ class _Incubator:
         self.manager = ids[MANAGER]
         self.startups: list[_Startup] = []
         self.periods: list[dict[str, Any]] = []
+        self.people: dict[int, dict[str, Any]] = {}  # the founders' accounts by id
 
     def stamp(self, day: dt.date, hour: int = 10) -> dt.datetime:
         """A moment of ``day`` in Hangzhou's working hours, never later than now."""
@@ -325,27 +362,47 @@ class _Incubator:
         created = self.stamp(self.start - dt.timedelta(days=45))
         (programme,) = await _add(
             "incubation_programme",
-            [PROGRAMME | {"organization": organization, "slug": PROGRAMME_SLUG, "created_by": self.manager,
-                          "created_at": created}],
-        )  # fmt: skip
+            [
+                PROGRAMME
+                | {
+                    "organization": organization,
+                    "slug": PROGRAMME_SLUG,
+                    "created_by": self.manager,
+                    "created_at": created,
+                }
+            ],
+        )
         await _add(
             "incubation_programme_role",
             [
-                {"programme": programme, "user": self.ids[email], "role": role.value, "granted_by": self.manager,
-                 "created_at": created}
+                {
+                    "programme": programme,
+                    "user": self.ids[email],
+                    "role": role.value,
+                    "granted_by": self.manager,
+                    "created_at": created,
+                }
                 for email, role in ((MANAGER, ProgrammeRole.manager), (VIEWER, ProgrammeRole.viewer))
             ],
-        )  # fmt: skip
+        )
         await _add("incubation_custom_metric", [CUSTOM_METRIC | {"programme": programme}])
         return programme
 
     async def cohort(self, programme: int) -> int:
         (cohort,) = await _add(
             "incubation_cohort",
-            [{"programme": programme, "name": COHORT_NAME, "starts_on": self.start, "ends_on": self.end,
-              "mode": CohortMode.hybrid.value, "places": STARTUPS,
-              "created_at": self.stamp(self.start - dt.timedelta(days=30))}],
-        )  # fmt: skip
+            [
+                {
+                    "programme": programme,
+                    "name": COHORT_NAME,
+                    "starts_on": self.start,
+                    "ends_on": self.end,
+                    "mode": CohortMode.hybrid.value,
+                    "places": STARTUPS,
+                    "created_at": self.stamp(self.start - dt.timedelta(days=30)),
+                }
+            ],
+        )
         return cohort
 
     async def founders_of(self, programme: int, cohort: int, contest: int) -> None:
@@ -353,7 +410,7 @@ class _Incubator:
         the first)."""
         teams = [w["team"] for w in self.winners]
         members = (
-            await TeamMember.select(TeamMember.team, TeamMember.user, TeamMember.role, TeamMember.user.locale)
+            await TeamMember.select(TeamMember.team, TeamMember.user, TeamMember.role)
             .where(
                 TeamMember.team.is_in(teams)
                 & (TeamMember.state == SeatState.confirmed.value)
@@ -371,9 +428,9 @@ class _Incubator:
         rows = []
         for i, w in enumerate(self.winners):
             people = sorted(by_team.get(w["team"], []), key=lambda m: m["role"] != MemberRole.leader.value)
-            founders = [(m["user"], m["user.locale"]) for m in people]
+            founders = [m["user"] for m in people]
             if i == 0:
-                founders.insert(0, (self.ids[FOUNDER], "zh"))
+                founders.insert(0, self.ids[FOUNDER])
             startup = _Startup(i, w["team"], w["name"], founders)
             if i in CLOSED:
                 startup.status = StartupStatus.closed.value
@@ -402,34 +459,60 @@ class _Incubator:
             )
         for startup, startup_id in zip(self.startups, await _add("incubation_startup", rows), strict=True):
             startup.id = startup_id
+        everyone = list({user for s in self.startups for user in s.founders})
+        self.people = {
+            r["id"]: r
+            for r in await User.select(User.id, User.email, User.display_name, User.locale).where(
+                User.id.is_in(everyone or [0])
+            )
+        }
         titles = ["CEO", "CTO", "COO", "CMO", ""]
         await _add(
             "incubation_founder",
             [
-                {"startup": s.id, "user": user, "role": "lead" if k == 0 else "founder", "title": titles[min(k, 4)],
-                 "created_at": admitted}
+                {
+                    "startup": s.id,
+                    "user": user,
+                    "role": "lead" if k == 0 else "founder",
+                    "title": titles[min(k, 4)],
+                    "created_at": admitted,
+                }
                 for s in self.startups
-                for k, (user, _) in enumerate(s.founders)
+                for k, user in enumerate(s.founders)
             ],
-        )  # fmt: skip
+        )
 
     # Reports ----------------------------------------------------------------------------------
 
     async def schedule(self, cohort: int) -> None:
         await _add(
             "incubation_report_schedule",
-            [{"cohort": cohort, "frequency": Frequency.monthly.value, "starts_on": self.start, "ends_on": self.end,
-              "due_days": DUE_DAYS, "adhoc_dates": "[]", "reminder_days": json.dumps(REMINDER_DAYS),
-              "updated_at": self.stamp(self.start - dt.timedelta(days=20))}],
-        )  # fmt: skip
+            [
+                {
+                    "cohort": cohort,
+                    "frequency": Frequency.monthly.value,
+                    "starts_on": self.start,
+                    "ends_on": self.end,
+                    "due_days": DUE_DAYS,
+                    "adhoc_dates": "[]",
+                    "reminder_days": json.dumps(REMINDER_DAYS),
+                    "updated_at": self.stamp(self.start - dt.timedelta(days=20)),
+                }
+            ],
+        )
         rows = []
         month = self.start
         while month <= self.end:
             ends = month_start(month, 1) - dt.timedelta(days=1)
             rows.append(
-                {"cohort": cohort, "label": f"{month:%Y-%m}", "starts_on": month, "ends_on": ends,
-                 "due_on": ends + dt.timedelta(days=DUE_DAYS)}
-            )  # fmt: skip
+                {
+                    "cohort": cohort,
+                    "label": f"{month:%Y-%m}",
+                    "starts_on": month,
+                    "ends_on": ends,
+                    "due_on": ends + dt.timedelta(days=DUE_DAYS),
+                }
+            )
             month = month_start(month, 1)
         for row, period_id in zip(rows, await _add("incubation_report_period", rows), strict=True):
             self.periods.append(row | {"id": period_id})
@@ -496,15 +579,28 @@ class _Incubator:
                     {"cross_border_orders": int(revenue / rng.uniform(150, 260))} if answers["sales"] else {}
                 )
                 reports.append(
-                    {"period": p["id"], "startup": s.id, "version": 1, "answers": json.dumps(answers),
-                     "custom": json.dumps(custom), "first_submitted_at": submitted, "submitted_at": submitted,
-                     "submitted_by": s.founders[0][0], **columns}
-                )  # fmt: skip
+                    {
+                        "period": p["id"],
+                        "startup": s.id,
+                        "version": 1,
+                        "answers": json.dumps(answers),
+                        "custom": json.dumps(custom),
+                        "first_submitted_at": submitted,
+                        "submitted_at": submitted,
+                        "submitted_by": s.founders[0],
+                        **columns,
+                    }
+                )
                 snapshot = {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()} | custom
                 versions.append(
-                    {"version": 1, "answers": json.dumps(answers), "values": json.dumps(snapshot),
-                     "submitted_by": s.founders[0][0], "submitted_at": submitted}
-                )  # fmt: skip
+                    {
+                        "version": 1,
+                        "answers": json.dumps(answers),
+                        "values": json.dumps(snapshot),
+                        "submitted_by": s.founders[0],
+                        "submitted_at": submitted,
+                    }
+                )
         report_ids = await _add("incubation_report", reports)
         await _add(
             "incubation_report_version",
@@ -517,11 +613,6 @@ class _Incubator:
         missing are in the outbox, one mail per founder, as the reminder job words them."""
         base = get_settings().base_url.rstrip("/")
         latest = self.latest_due()
-        users = {u for s in self.startups for u, _ in s.founders}
-        emails = {
-            r["id"]: r["email"]
-            for r in await User.select(User.id, User.email).where(User.id.is_in(list(users)))
-        }
         sent, mails = [], []
         for p in self.periods:
             for s in self.startups:
@@ -536,15 +627,28 @@ class _Incubator:
                     sent.append({"period": p["id"], "startup": s.id, "days": days, "sent_at": moment})
                     if p["due_on"] < latest["due_on"] or submitted is not None:
                         continue
-                    for user, locale in s.founders:
-                        row = PROGRAMME | {"email": emails[user], "locale": locale, "days": days, "startup": s.id,
-                                           "startup_name": s.name, "period": p["id"], "label": p["label"],
-                                           "due_on": p["due_on"]}  # fmt: skip
+                    for user in s.founders:
+                        person = self.people[user]
+                        row = PROGRAMME | {
+                            "email": person["email"],
+                            "locale": person["locale"],
+                            "days": days,
+                            "startup": s.id,
+                            "startup_name": s.name,
+                            "period": p["id"],
+                            "label": p["label"],
+                            "due_on": p["due_on"],
+                        }
                         message = reminder_message(base, row)
                         mails.append(
-                            {"to_address": message.to, "subject": message.subject, "body_text": message.body,
-                             "status": OutboxStatus.queued.value, "created_at": moment}
-                        )  # fmt: skip
+                            {
+                                "to_address": message.to,
+                                "subject": message.subject,
+                                "body_text": message.body,
+                                "status": OutboxStatus.queued.value,
+                                "created_at": moment,
+                            }
+                        )
         await _add("incubation_reminder_sent", sent)
         await _add("outbox_email", mails)
 
@@ -557,18 +661,31 @@ class _Incubator:
         mentor_ids = await _add(
             "incubation_mentor",
             [
-                {"programme": programme, "user": self.ids[email], "headline": headline,
-                 "bio": f"{headline}。\n{headline.split(' · ')[-1]}: ten years in the trade.",
-                 "expertise": json.dumps(expertise), "languages": languages, "availability": AVAILABILITY,
-                 "active": True, "created_at": joined}
+                {
+                    "programme": programme,
+                    "user": self.ids[email],
+                    "headline": headline,
+                    "bio": f"{headline}。\n{headline.split(' · ')[-1]}: ten years in the trade.",
+                    "expertise": json.dumps(expertise),
+                    "languages": languages,
+                    "availability": AVAILABILITY,
+                    "active": True,
+                    "created_at": joined,
+                }
                 for email, (headline, expertise, languages) in zip(MENTORS, MENTOR_PROFILES, strict=True)
             ],
-        )  # fmt: skip
+        )
         (connection,) = await _add(
             "incubation_mentor_cohort",
-            [{"mentor": mentor_ids[1], "cohort": cohort, "minutes_per_startup": MENTOR02_MINUTES,
-              "created_at": joined}],
-        )  # fmt: skip
+            [
+                {
+                    "mentor": mentor_ids[1],
+                    "cohort": cohort,
+                    "minutes_per_startup": MENTOR02_MINUTES,
+                    "created_at": joined,
+                }
+            ],
+        )
         links = [(0, self.startups[0], MENTOR01_MINUTES, None)]
         links += [(1, s, MENTOR02_MINUTES, connection) for s in self.startups]
         links += [
@@ -578,18 +695,30 @@ class _Incubator:
         await _add(
             "incubation_mentor_link",
             [
-                {"mentor": mentor_ids[m], "startup": s.id, "via_cohort": via, "budget_minutes": budget,
-                 "used_minutes": used.get((m, s.index), 0), "created_at": joined}
+                {
+                    "mentor": mentor_ids[m],
+                    "startup": s.id,
+                    "via_cohort": via,
+                    "budget_minutes": budget,
+                    "used_minutes": used.get((m, s.index), 0),
+                    "created_at": joined,
+                }
                 for m, s, budget, via in links
             ],
-        )  # fmt: skip
+        )
         rows = [row for row, _, _ in meetings]
         meeting_ids = await _add("incubation_meeting", rows)
         notes, items = [], []
         for (row, note, todo), meeting in zip(meetings, meeting_ids, strict=True):
             if note:
-                notes.append({"meeting": meeting, "author": row["created_by"], "body": note,
-                              "updated_at": row["created_at"]})  # fmt: skip
+                notes.append(
+                    {
+                        "meeting": meeting,
+                        "author": row["created_by"],
+                        "body": note,
+                        "updated_at": row["created_at"],
+                    }
+                )
             items += [item | {"meeting": meeting} for item in todo]
         await _add("incubation_private_note", notes)
         await _add("incubation_action_item", items)
@@ -599,13 +728,14 @@ class _Incubator:
         self, links: list[tuple[int, _Startup, int, int | None]], mentor_ids: list[int]
     ) -> tuple[list[tuple[dict[str, Any], str, list[dict[str, Any]]]], dict[tuple[int, int], int]]:
         """The meetings of each connection (``mentor01@`` monthly with ``founder@``'s startup, the others
-        every few months), within each one's budget; returns them (row, private note, action items) and
-        the minutes used per (mentor, startup index)."""
+        every few months), using at most :data:`BUDGET_USED` of each one's hours (mentors have time
+        left to log more); returns them (row, private note, action items) and the minutes used per
+        (mentor, startup index)."""
         out, used = [], {}
         for m, s, budget, _ in links:
             rng = random.Random(f"demo-incubator-meetings-{m}-{s.index}")
-            every = 1 if m == 0 else (4 if m == 1 else 3)
-            minutes_left = budget
+            every, lengths = (1, [30, 45]) if m == 0 else (4 if m == 1 else 3, [45, 60, 60, 90])
+            spent = 0
             month = month_start(self.start, rng.randint(0, 1))
             while True:
                 day = month + dt.timedelta(days=rng.randint(2, 24))
@@ -613,10 +743,10 @@ class _Incubator:
                     break
                 if s.index in STALLED and day > self.today - dt.timedelta(days=31 * STALLED_MONTHS):
                     break
-                minutes = rng.choice([45, 60, 60, 90])
-                if minutes > minutes_left - 30:
+                minutes = rng.choice(lengths)
+                if spent + minutes > budget * BUDGET_USED:
                     break
-                minutes_left -= minutes
+                spent += minutes
                 held = at(day, rng.choice([10, 14, 15, 16]))
                 mentor_user = self.ids[MENTORS[m]]
                 k = rng.randrange(len(TOPICS))
@@ -627,7 +757,9 @@ class _Incubator:
                     "held_at": held,
                     "minutes": minutes,
                     "topics": json.dumps(TOPICS[k]),
-                    "attendees": json.dumps([{"user": user, "name": ""} for user, _ in s.founders[:2]]),
+                    "attendees": json.dumps(
+                        [{"user": user, "name": self.people[user]["display_name"]} for user in s.founders[:2]]
+                    ),
                     "shared_notes": SHARED_NOTES[k],
                     "created_by": mentor_user,
                     "created_at": held + dt.timedelta(hours=2),
@@ -638,17 +770,25 @@ class _Incubator:
                 for title, side in rng.sample(ACTION_ITEMS, rng.randint(1, 2)):
                     due_on = day + dt.timedelta(days=14)
                     done = due_on < self.today - dt.timedelta(days=20) and rng.random() < 0.85
-                    owner = s.founders[0][0] if side == ItemSide.founders else mentor_user
+                    owner = s.founders[0] if side == ItemSide.founders else mentor_user
                     items.append(
-                        {"startup": s.id, "mentor": mentor_ids[m], "title": title, "side": side.value,
-                         "owner": owner, "due_on": due_on,
-                         "done_at": min(at(due_on - dt.timedelta(days=rng.randint(0, 10)), 18), self.now)
-                         if done else None,
-                         "done_by": owner if done else None, "created_by": mentor_user,
-                         "created_at": held + dt.timedelta(hours=2)}
-                    )  # fmt: skip
+                        {
+                            "startup": s.id,
+                            "mentor": mentor_ids[m],
+                            "title": title,
+                            "side": side.value,
+                            "owner": owner,
+                            "due_on": due_on,
+                            "done_at": min(at(due_on - dt.timedelta(days=rng.randint(0, 10)), 18), self.now)
+                            if done
+                            else None,
+                            "done_by": owner if done else None,
+                            "created_by": mentor_user,
+                            "created_at": held + dt.timedelta(hours=2),
+                        }
+                    )
                 out.append((row, note, items))
-                used[(m, s.index)] = budget - minutes_left
+                used[(m, s.index)] = spent
                 month = month_start(month, every)
         return out, used
 
@@ -662,18 +802,31 @@ class _Incubator:
                 for hour in (14, 15):
                     starts = at(monday + dt.timedelta(days=d), hour)
                     slots.append(
-                        {"mentor": mentor_ids[m], "starts_at": starts, "ends_at": starts + dt.timedelta(minutes=50),
-                         "place": "杭州孵化基地 3 楼 · Hangzhou base, 3rd floor" if d % 2 else "https://meet.podium.example/"
-                         + MENTORS[m].split("@")[0], "created_at": self.now - dt.timedelta(days=3)}
-                    )  # fmt: skip
+                        {
+                            "mentor": mentor_ids[m],
+                            "starts_at": starts,
+                            "ends_at": starts + dt.timedelta(minutes=50),
+                            "place": "杭州孵化基地 3 楼 · Hangzhou base, 3rd floor"
+                            if d % 2
+                            else "https://meet.podium.example/" + MENTORS[m].split("@")[0],
+                            "created_at": self.now - dt.timedelta(days=3),
+                        }
+                    )
         slot_ids = await _add("incubation_office_hour", slots)
         booked = slot_ids[len([s for s in slots if s["mentor"] == mentor_ids[0]])]  # mentor02's first
         await _add(
             "incubation_booking",
-            [{"slot": booked, "startup": self.startups[1].id, "booked_by": self.startups[1].founders[0][0],
-              "topic": "融资节奏 · Timing the angel round", "status": BookingStatus.booked.value,
-              "created_at": self.now - dt.timedelta(days=1)}],
-        )  # fmt: skip
+            [
+                {
+                    "slot": booked,
+                    "startup": self.startups[1].id,
+                    "booked_by": self.startups[1].founders[0],
+                    "topic": "融资节奏 · Timing the angel round",
+                    "status": BookingStatus.booked.value,
+                    "created_at": self.now - dt.timedelta(days=1),
+                }
+            ],
+        )
 
     # Milestones and support --------------------------------------------------------------------
 
@@ -695,18 +848,35 @@ class _Incubator:
                     state = MilestoneState.in_progress.value
                 created = self.stamp(self.start + dt.timedelta(days=rng.randint(3, 20)))
                 rows.append(
-                    {"startup": s.id, "title": title, "description": "", "due_on": due_on, "state": state,
-                     "achieved_on": achieved, "created_by": s.founders[0][0], "created_at": created,
-                     "updated_at": self.stamp(achieved) if achieved else created}
-                )  # fmt: skip
+                    {
+                        "startup": s.id,
+                        "title": title,
+                        "description": "",
+                        "due_on": due_on,
+                        "state": state,
+                        "achieved_on": achieved,
+                        "created_by": s.founders[0],
+                        "created_at": created,
+                        "updated_at": self.stamp(achieved) if achieved else created,
+                    }
+                )
         for row, milestone in zip(rows, await _add("incubation_milestone", rows), strict=True):
             if row["achieved_on"] is not None:
                 evidence.append(
-                    {"startup": row["startup"], "milestone": milestone, "delivery": None, "kind": "link",
-                     "url": f"https://docs.podium.example/evidence/{milestone}", "storage_key": "",
-                     "filename": "", "content_type": "", "size": 0, "added_by": row["created_by"],
-                     "created_at": row["updated_at"]}
-                )  # fmt: skip
+                    {
+                        "startup": row["startup"],
+                        "milestone": milestone,
+                        "delivery": None,
+                        "kind": "link",
+                        "url": f"https://docs.podium.example/evidence/{milestone}",
+                        "storage_key": "",
+                        "filename": "",
+                        "content_type": "",
+                        "size": 0,
+                        "added_by": row["created_by"],
+                        "created_at": row["updated_at"],
+                    }
+                )
         await _add("incubation_evidence", evidence)
 
     async def support(self) -> None:
@@ -728,10 +898,18 @@ class _Incubator:
                     SupportKind.funding: [0.5],
                 }[kind]
                 promises.append(
-                    {"startup": s.id, "kind": kind.value, "description": description, "quantity": Decimal(quantity),
-                     "unit": unit, "due_on": due_on, "promised_by": self.manager,
-                     "created_at": self.stamp(self.start), "withdrawn_at": None}
-                )  # fmt: skip
+                    {
+                        "startup": s.id,
+                        "kind": kind.value,
+                        "description": description,
+                        "quantity": Decimal(quantity),
+                        "unit": unit,
+                        "due_on": due_on,
+                        "promised_by": self.manager,
+                        "created_at": self.stamp(self.start),
+                        "withdrawn_at": None,
+                    }
+                )
                 plan = []
                 for k, share in enumerate(shares):
                     delivered = month_start(self.start, k * max(months // len(shares), 1)) + dt.timedelta(
@@ -744,9 +922,15 @@ class _Incubator:
         await _add(
             "incubation_support_delivery",
             [
-                {"promise": promise, "quantity": quantity.quantize(Decimal("0.01")), "delivered_on": delivered,
-                 "note": "", "recorded_by": self.manager, "created_at": self.stamp(delivered)}
+                {
+                    "promise": promise,
+                    "quantity": quantity.quantize(Decimal("0.01")),
+                    "delivered_on": delivered,
+                    "note": "",
+                    "recorded_by": self.manager,
+                    "created_at": self.stamp(delivered),
+                }
                 for promise, plan in zip(promise_ids, deliveries, strict=True)
                 for quantity, delivered in plan
             ],
-        )  # fmt: skip
+        )

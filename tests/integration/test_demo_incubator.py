@@ -241,8 +241,9 @@ async def test_the_demo_incubator_keeps_the_demo_contract(db):
         " FROM incubation_mentor_link l LEFT JOIN incubation_meeting m ON m.startup = l.startup"
         " AND m.mentor = l.mentor GROUP BY l.id, l.used_minutes, l.budget_minutes"
     )
-    assert all(r["used_minutes"] == r["logged"] <= r["budget_minutes"] for r in used)
-    assert one[0]["used_minutes"] >= 10 * 45  # about monthly meetings
+    # (with hours left for the browser tests to log meetings)
+    assert all(r["used_minutes"] == r["logged"] <= r["budget_minutes"] * 0.6 for r in used)
+    assert one[0]["used_minutes"] >= 12 * 30  # about monthly meetings
 
     # Meetings with shared notes, the mentor's private notes (theirs), action items open and done.
     meetings = await fetch_all(
