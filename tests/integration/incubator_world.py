@@ -13,8 +13,8 @@ dashboards) with:
   logged meeting, which has private notes and an action item for the founders) and ``cohort_mentor``
   connected to the whole cohort (300 minutes per startup); ``mentor`` offers a free slot a week from
   now (``slot``) and a slot ``startup`` booked (``booked_slot``, ``booking``);
-- a milestone of ``startup`` with a link as evidence, a support promise (20 hours of training) half
-  delivered;
+- a milestone of ``startup`` with a link and a PNG file (``evidence_file``) as evidence, a support
+  promise (20 hours of training) half delivered;
 - a monthly report schedule for the cohort with its first three periods (2026-09 to 2026-11, due
   on the 10th of the month after), a custom metric ``live_stores`` (financial: no) and the report
   of ``startup`` for 2026-09 (version 1, with financials);
@@ -34,6 +34,7 @@ from backend.accounts import passwords
 from backend.accounts.tables import RoleGrant, User
 from backend.events.tables import Event, Stage, Track
 from backend.organizations.tables import Organization
+from backend.teams.storage import storage
 from backend.teams.tables import Team
 from incubator.tables import (
     ActionItem,
@@ -368,6 +369,8 @@ async def seed_programme(
     )
     if event is not None:  # incubator.programmes: a prize winner of the contest still to admit
         ids |= await _seed_winner(event)
+    # incubator.milestones: a file as evidence too
+    ids |= await _seed_evidence_file(ids["startup"], ids["milestone"], people["founder"])
     return ids
 
 
@@ -397,3 +400,27 @@ async def _seed_winner(event: int) -> dict[str, int]:
     await tier.save()
     await Award(stage=stage["id"], team=team.id, tier=tier.id, rank=2).save()
     return {"winner_team": team.id, "excellence_tier": tier.id}
+
+
+EVIDENCE_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 56  # the bytes of the seeded evidence file
+
+
+async def _seed_evidence_file(startup: int, milestone: int, founder: int) -> dict[str, int]:
+    """A PNG the founder uploaded as evidence of the milestone (``evidence_file``), in the storage."""
+
+    async def chunks():
+        yield EVIDENCE_PNG
+
+    stored = await storage().save(f"incubator/{startup}", chunks(), len(EVIDENCE_PNG))
+    row = Evidence(
+        startup=startup,
+        milestone=milestone,
+        kind="file",
+        storage_key=stored.key,
+        filename="orders.png",
+        content_type="image/png",
+        size=stored.size,
+        added_by=founder,
+    )
+    await row.save()
+    return {"evidence_file": row.id}

@@ -41,7 +41,7 @@ from backend.teams.storage import storage
 from backend.teams.tables import Material, RegistrationRules, Team, TeamMember
 from judging.tables import Assignment, AssignmentRun, Rubric, StageEntry, StageJudge, StageJudging
 from tests.integration.conftest import PASSWORD, ClientFactory, empty_database, prime_csrf
-from tests.integration.incubator_world import seed_programme
+from tests.integration.incubator_world import EVIDENCE_PNG, seed_programme
 from tests.integration.snapshot import Snapshot
 from ticketing import keys
 from ticketing.badges.service import link_token
@@ -1643,6 +1643,63 @@ MATRIX: dict[str, Row] = {
     "ListMyActionItems": Row(LOGGED_IN),
     # (end of incubator.meetings rows)
     # Incubator: milestones, evidence, support promised and delivered (incubator.milestones) ----------
+    # managers and founders plan milestones and back them with evidence; managers alone promise and
+    # deliver support; everyone who sees the startup reads both and downloads the evidence
+    "ListStartupMilestones": Row(STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED),
+    "CreateMilestone": Row(
+        INC_MANAGERS | FOUNDERS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"title": "Matrix milestone", "due_on": "2027-03-31"},
+        refused=STARTUP_REFUSED,
+    ),
+    "GetMilestone": Row(STARTUP_PEOPLE, path=_inc(milestone_id="milestone"), refused=STARTUP_REFUSED),
+    "UpdateMilestone": Row(
+        INC_MANAGERS | FOUNDERS,
+        path=_inc(milestone_id="milestone"),
+        body=lambda w, role: {"state": "achieved"},
+        refused=STARTUP_REFUSED,
+    ),
+    "AddMilestoneEvidenceLink": Row(
+        INC_MANAGERS | FOUNDERS,
+        path=_inc(milestone_id="milestone"),
+        body=lambda w, role: {"url": "https://example.com/matrix"},
+        refused=STARTUP_REFUSED,
+    ),
+    "AddMilestoneEvidenceFile": Row(
+        INC_MANAGERS | FOUNDERS,
+        path=_inc(milestone_id="milestone"),
+        files=lambda w, role: {"file": ("matrix.png", EVIDENCE_PNG, "image/png")},
+        refused=STARTUP_REFUSED,
+    ),
+    "AddDeliveryEvidenceLink": Row(
+        INC_MANAGERS,
+        path=_inc(delivery_id="delivery"),
+        body=lambda w, role: {"url": "https://example.com/matrix"},
+        refused=STARTUP_REFUSED,
+    ),
+    "AddDeliveryEvidenceFile": Row(
+        INC_MANAGERS,
+        path=_inc(delivery_id="delivery"),
+        files=lambda w, role: {"file": ("matrix.png", EVIDENCE_PNG, "image/png")},
+        refused=STARTUP_REFUSED,
+    ),
+    "DownloadEvidence": Row(STARTUP_PEOPLE, path=_inc(evidence_id="evidence_file"), refused=STARTUP_REFUSED),
+    # the seeded link is the founder's: they and managers remove it, the mentor may not
+    "DeleteEvidence": Row(INC_MANAGERS | FOUNDERS, path=_inc(evidence_id="evidence"), refused=STARTUP_REFUSED),
+    "GetStartupSupport": Row(STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED),
+    "CreateSupportPromise": Row(
+        INC_MANAGERS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"kind": "cloud_credits", "quantity": "500.50", "unit": "USD"},
+        refused=STARTUP_REFUSED,
+    ),
+    "WithdrawSupportPromise": Row(INC_MANAGERS, path=_inc(promise_id="promise"), refused=STARTUP_REFUSED),
+    "RecordSupportDelivery": Row(
+        INC_MANAGERS,
+        path=_inc(promise_id="promise"),
+        body=lambda w, role: {"quantity": "2.5", "delivered_on": "2026-11-20"},
+        refused=STARTUP_REFUSED,
+    ),
     # (end of incubator.milestones rows)
     # Incubator: schedules, periods, custom metrics, reports, sharing, reports due (incubator.reports) -
     "GetReportSchedule": Row(INC_VIEWERS, path=_inc(cohort_id="cohort"), refused=INC_REFUSED),

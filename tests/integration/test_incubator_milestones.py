@@ -15,7 +15,7 @@ from backend.accounts.tokens import token_digest
 from backend.audit import AuditEntry
 from incubator.milestones import service
 from incubator.tables import Evidence, Milestone
-from tests.integration.incubator_world import World, build_world
+from tests.integration.incubator_world import EVIDENCE_PNG, World, build_world
 from tests.integration.snapshot import Snapshot
 
 pytestmark = pytest.mark.anyio
@@ -100,7 +100,10 @@ async def test_managers_and_founders_plan_milestones_and_move_them_on(world, as_
     assert (back.json()["code"], set(back.json()["fields"])) == ("milestone_state", {"state"})
     listed = (await (await as_("mentor")).get(milestones_url(world))).json()  # mentors read them
     assert [m["title"] for m in listed] == ["First 100 cross-border orders", "Ship to Kazakhstan"]
+    assert [e["kind"] for e in listed[0]["evidence"]] == ["link", "file"]
     assert listed[0]["evidence"][0]["url"] == "https://example.org/orders-dashboard"
+    seeded = await founder.get(listed[0]["evidence"][1]["download_url"])
+    assert (seeded.status_code, seeded.content) == (200, EVIDENCE_PNG)
 
 
 async def test_a_milestone_moves_only_forward_and_its_dates_are_checked(world, as_):
@@ -209,7 +212,7 @@ async def test_links_must_be_web_addresses(world, as_):
     ):
         refused = await founder.post(links_url(world), json={"url": bad})
         assert (refused.status_code, set(refused.json()["fields"])) == (422, {"url"}), bad
-    assert await Evidence.count() == 2  # the world's link and the good one
+    assert await Evidence.count() == 3  # the world's link and file, and the good one
     assert await audits("evidence_added") == 1
 
 
@@ -258,7 +261,7 @@ async def test_refused_files_leave_nothing_behind(world, as_, settings, monkeypa
     )
     assert just.status_code == 201, just.text
     assert len(stored(settings, world.ids["startup"]) - before) == 1
-    assert await Evidence.count() == 2
+    assert await Evidence.count() == 3  # the world's two and the one that fit
     missing = await founder.post(files_url(world), data={"note": "no file"}, files={"other": ("a", b"x")})
     assert (missing.status_code, set(missing.json()["fields"])) == (400, {"file"})
     as_json = await founder.post(files_url(world), json={"url": "https://example.com"})
@@ -288,5 +291,5 @@ async def test_evidence_is_removed_by_who_added_it_or_a_manager(world, as_, sett
     assert (await cofounder.get(mine["download_url"])).status_code == 404
     assert (await manager.delete(f"/api/v1/incubator/evidence/{world.ids['evidence']}")).status_code == 204
     assert (await founder.delete(f"/api/v1/incubator/evidence/{world.ids['evidence']}")).status_code == 404
-    assert await Evidence.count() == 0
+    assert await Evidence.count() == 1  # the world's file
     assert await audits("evidence_removed") == 2
