@@ -57,12 +57,14 @@ class ReportPages(Controller):
         report = await service.get_report(principal, startup_id, period_id, request_locale(request))
         versions = await service.list_versions(principal, startup_id, period_id)
         names = {m.key: m.name for m in report.metrics}
+        programme = await service.programme_row(access.programme_id)
         return page(
             request,
             "incubator/reports/report.html.jinja",
             report=report,
             versions=versions,
             names=names,
+            currency=programme["currency"],
             questions=QUESTIONS,
             standing=STANDING,
             **await startup_head(principal, access, "reports"),

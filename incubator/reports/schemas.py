@@ -16,7 +16,7 @@ from incubator.tables import CustomMetric
 Frequency = Literal["monthly", "quarterly", "yearly", "adhoc"]
 ReminderDay = Annotated[int, msgspec.Meta(ge=-60, le=120)]
 DueDays = Annotated[int, msgspec.Meta(ge=0, le=365)]
-MetricKey = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+MetricKey = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]  # its form: the service's
 Version = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 Position = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
 QuestionOrNone = Literal["live_product", "sales", "recurring_revenue", "funding_round", ""]

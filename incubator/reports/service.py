@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -81,6 +82,8 @@ UNKNOWN_METRIC = "is not a metric of this programme"
 GRADUATES = "must not exceed the jobs created"
 UNANSWERED = "needs an answer"
 STALE = "is not the report's latest version"
+KEY_FORM = "may contain only lower-case letters, digits and _, and must start with a letter"
+KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def today() -> dt.date:
@@ -167,6 +170,8 @@ async def create_metric(
 ) -> MetricOut:
     """Add a custom metric to the programme (its key unique in it, and none of the standard ones)."""
     await programme_access(principal, programme_id, Action.manage_programme)
+    if not KEY.match(data.key):
+        raise DomainError("validation_error", INVALID_INPUT, status_code=422, fields={"key": KEY_FORM})
     if data.key in std.BY_KEY:
         raise Conflict(
             "metric_key_taken", "The programme has a metric with this key", fields={"key": "taken"}
@@ -228,19 +233,21 @@ async def update_metric(
 
 
 async def programme_row(programme_id: int) -> dict[str, Any]:
-    """The programme's id and names (for a page's title)."""
-    return await fetch_one(
-        "SELECT id, name_zh, name_en, name_ru FROM incubation_programme WHERE id = {}", programme_id
+    """The programme's id, names and currency (for a page)."""
+    row = await fetch_one(
+        "SELECT id, name_zh, name_en, name_ru, currency FROM incubation_programme WHERE id = {}", programme_id
     )
+    return dict(row)
 
 
 async def cohort_row(cohort_id: int) -> dict[str, Any]:
     """The cohort's name and its programme's names (for a page's title)."""
-    return await fetch_one(
+    row = await fetch_one(
         """SELECT c.id, c.name, c.programme AS programme_id, p.name_zh, p.name_en, p.name_ru
            FROM incubation_cohort c JOIN incubation_programme p ON p.id = c.programme WHERE c.id = {}""",
         cohort_id,
     )
+    return dict(row)
 
 
 # Schedules and periods ----------------------------------------------------------------------------

@@ -428,3 +428,35 @@ async def test_custom_metrics_are_added_changed_archived_and_asked_for(make_clie
     assert [m["key"] for m in listed] == ["live_stores", "cross_border_orders"]
     assert (await founder.get(url)).status_code == 403
     assert (await founder.post(url, json={"key": "mine", "name_en": "Mine"})).status_code == 403
+
+
+async def test_the_pages_show_each_caller_what_they_may_see(make_client, world):
+    startup, period, cohort = world.ids["startup"], world.ids["period"], world.ids["cohort"]
+    html = {"accept": "text/html"}
+    founder = await as_(make_client, world, "founder")
+    tab = await founder.get(f"/incubator/startups/{startup}/reports", headers=html)
+    assert tab.status_code == 200
+    assert "mentors_see_financials" in tab.text
+    assert "File the report" in tab.text
+    form = await founder.get(f"/incubator/startups/{startup}/reports/{world.ids['period_2']}", headers=html)
+    assert 'name="values.revenue"' in form.text
+    assert 'name="answers.sales"' in form.text
+    filed = await founder.get(f"/incubator/startups/{startup}/reports/{period}", headers=html)
+    assert 'value="12000.50"' in filed.text
+    assert 'name="expected_version" value="1"' in filed.text
+    manager = await as_(make_client, world, "manager")
+    due = await manager.get(f"/incubator/cohorts/{cohort}/reports", headers=html)
+    assert due.status_code == 200
+    assert "Steppe Logistics" in due.text
+    assert "2026-11" in due.text
+    assert "reports/export?format=xlsx" in due.text
+    metrics = await manager.get(f"/incubator/programmes/{world.ids['programme']}/metrics", headers=html)
+    assert "live_stores" in metrics.text
+    assert "Add a metric" in metrics.text
+    shown = await manager.get(f"/incubator/startups/{startup}/reports/{period}", headers=html)
+    assert "12000.50" in shown.text
+    assert 'name="values.revenue"' not in shown.text  # managers read, founders file
+    viewer = await as_(make_client, world, "viewer")
+    read_only = await viewer.get(f"/incubator/programmes/{world.ids['programme']}/metrics", headers=html)
+    assert read_only.status_code == 200
+    assert "Add a metric" not in read_only.text
