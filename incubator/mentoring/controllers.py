@@ -3,10 +3,8 @@ slots and bookings. Routes check the login; the service checks the programme's p
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import JSONBody
 
 from backend.guards import current, requires_login
 from backend.schemas import IdPath, Search
@@ -28,8 +26,6 @@ from incubator.mentoring.schemas import (
 )
 
 TAGS = ["incubator: mentoring"]
-Tag = Annotated[str | None, QueryParameter(max_length=60, pattern=r"^[^\x00-\x1f\x7f]*$")]
-Language = Annotated[str | None, QueryParameter(pattern=r"^[a-z]{2}$")]
 
 
 class MentoringController(Controller):
@@ -43,8 +39,8 @@ class MentoringController(Controller):
         request: Request,
         programme_id: IdPath,
         q: Search = None,
-        expertise: Tag = None,
-        language: Language = None,
+        expertise: Search = None,
+        language: Search = None,
     ) -> list[MentorOut]:
         """The programme's mentor directory, searchable by a word, an expertise tag and a language
         code (managers also see inactive mentors)."""

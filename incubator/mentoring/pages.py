@@ -10,10 +10,7 @@ service, the same refusals shown next to each field). Times are shown and entere
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, Request, get
-from litestar.params import QueryParameter
 from litestar.response import Template
 
 from backend.db import fetch_all, fetch_one
@@ -27,8 +24,6 @@ from incubator.navigation import startup_head
 
 ZONE = "Asia/Shanghai"  # the programme's clock (UTC+8, no daylight saving time): slots are shown in it
 OFFSET = "+08:00"  # what the slot form appends to the local time it is given
-Tag = Annotated[str | None, QueryParameter(max_length=60, pattern=r"^[^\x00-\x1f\x7f]*$")]
-Language = Annotated[str | None, QueryParameter(pattern=r"^[a-z]{0,2}$")]
 
 
 class MentoringPages(Controller):
@@ -42,12 +37,12 @@ class MentoringPages(Controller):
         request: Request,
         programme_id: IdPath,
         q: Search = None,
-        expertise: Tag = None,
-        language: Language = None,
+        expertise: Search = None,
+        language: Search = None,
     ) -> Template:
         """The programme's mentor directory; its managers' forms to add, connect and budget."""
         principal = current(request)
-        mentors = await service.list_mentors(principal, programme_id, q, expertise, language or None)
+        mentors = await service.list_mentors(principal, programme_id, q, expertise, language)
         context = await programme_access(principal, programme_id, Action.view_mentor_directory)
         managing = allowed(principal, Action.manage_programme, context)
         programme = await fetch_one(

@@ -15,10 +15,15 @@ from backend.schemas import PRINTABLE, PositiveInt, Struct, email_type
 Text200 = Annotated[str, msgspec.Meta(max_length=200, pattern=PRINTABLE)]
 Text300 = Annotated[str, msgspec.Meta(max_length=300, pattern=PRINTABLE)]
 Availability = Annotated[str, msgspec.Meta(max_length=500, pattern=PRINTABLE)]
-Bio = Annotated[str, msgspec.Meta(max_length=5000)]
+Bio = Annotated[str, msgspec.Meta(max_length=5000, pattern=PRINTABLE)]
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=PRINTABLE)]
 Tags = Annotated[list[Tag], msgspec.Meta(max_length=30)]
-Languages = Annotated[str, msgspec.Meta(max_length=50, pattern=r"^[a-z]{2}( [a-z]{2})*$|^$")]
+Languages = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=50, pattern=PRINTABLE, description="Language codes separated by spaces: zh en ru"
+    ),
+]
 Minutes = Annotated[int, msgspec.Meta(ge=0, le=60_000, description="Minutes of the mentor's time")]
 Email = email_type(User.email)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from backend.db import fetch_all, fetch_one, locked_row, transaction, utcnow
@@ -94,6 +95,7 @@ def _refuse(principal: Principal, context: ProgrammeContext, what: str, detail: 
 
 
 def _matches(mentor: MentorOut, search: str | None, expertise: str | None, language: str | None) -> bool:
+    expertise, language, search = (x.strip() if x else None for x in (expertise, language, search))
     if expertise and expertise.casefold() not in {tag.casefold() for tag in mentor.expertise}:
         return False
     if language and language.casefold() not in mentor.languages:
@@ -161,13 +163,23 @@ async def add_mentor(principal: Principal, programme_id: int, data: MentorIn) ->
             data.headline,
             data.bio,
             json.dumps(_unique(data.expertise)),
-            data.languages,
+            _languages(data.languages),
             data.availability,
             utcnow(),
         )
         assert row is not None
         await incubator_changed(principal.id, programme_id, "mentor_added", "incubation_mentor", row["id"])
     return _mentor_out(await _mentor(row["id"]))
+
+
+def _languages(text: str | None) -> str | None:
+    """Language codes separated by spaces, as stored ("zh en ru"), or 422 on ``languages``."""
+    if text is None:
+        return None
+    codes = text.lower().split()
+    if any(not re.fullmatch(r"[a-z]{2}", code) for code in codes):
+        raise _invalid("languages", "must be two-letter language codes separated by spaces")
+    return " ".join(dict.fromkeys(codes))
 
 
 def _unique(tags: list[str]) -> list[str]:
@@ -196,7 +208,7 @@ async def update_mentor(principal: Principal, mentor_id: int, data: MentorPatch)
             raise Forbidden("Only the programme's managers activate or deactivate a mentor")
     changes: dict[str, Any] = {}
     for name in ("headline", "bio", "languages", "availability", "active"):
-        value = getattr(data, name)
+        value = _languages(data.languages) if name == "languages" else getattr(data, name)
         if value is not None and value != row[name]:
             changes[name] = value
     if data.expertise is not None and _unique(data.expertise) != _tags(row["expertise"]):

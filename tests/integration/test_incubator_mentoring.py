@@ -80,12 +80,17 @@ async def test_the_directory_is_searched_added_to_and_edited_by_the_right_people
     )
     assert missing.status_code == 422
     assert (missing.json()["code"], list(missing.json()["fields"])) == ("no_account", ["email"])
+    wrong = await manager.post(
+        f"{API}/programmes/{programme}/mentors",
+        json={"email": world.email("outsider"), "languages": "english"},
+    )
+    assert (wrong.status_code, list(wrong.json()["fields"])) == (422, ["languages"])
     added = await manager.post(
         f"{API}/programmes/{programme}/mentors",
-        json={"email": world.email("outsider"), "expertise": ["Tax", "tax", "Law"], "languages": "en"},
+        json={"email": world.email("outsider"), "expertise": ["Tax", "tax", "Law"], "languages": "EN ru en"},
     )
     assert added.status_code == 201, added.text
-    assert added.json()["expertise"] == ["Tax", "Law"]
+    assert (added.json()["expertise"], added.json()["languages"]) == (["Tax", "Law"], ["en", "ru"])
     again = await manager.post(
         f"{API}/programmes/{programme}/mentors", json={"email": world.email("outsider")}
     )
