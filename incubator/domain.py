@@ -18,6 +18,7 @@ from incubator.meetings.pages import MeetingPages
 from incubator.mentoring.controllers import MentoringController
 from incubator.mentoring.pages import MentoringPages
 from incubator.milestones.controllers import MilestoneController, SupportController
+from incubator.milestones.pages import MilestonePages, SupportPages
 from incubator.programmes.controllers import AdmissionController, ProgrammeController, StartupController
 from incubator.reminders.jobs import REPORT_REMINDERS
 from incubator.reports.controllers import ReportController
@@ -41,6 +42,8 @@ DOMAIN = Domain(
         # incubator.milestones
         MilestoneController,
         SupportController,
+        MilestonePages,
+        SupportPages,
         # incubator.reports
         ReportController,
         ReportPages,

@@ -2368,6 +2368,66 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ),
     # (end of incubator.meetings pages)
     # Incubator pages: milestones, support (incubator.milestones) -------------------------------------
+    ("GET", "/incubator/startups/{startup_id}/milestones"): Row(
+        STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED
+    ),
+    ("POST", "/incubator/startups/{startup_id}/milestones"): Row(
+        INC_MANAGERS | FOUNDERS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"title": "Matrix milestone", "due_on": "2027-03-31"},
+        refused=STARTUP_REFUSED,
+    ),
+    ("POST", "/incubator/milestones/{milestone_id}"): Row(
+        INC_MANAGERS | FOUNDERS,
+        path=_inc(milestone_id="milestone"),
+        body=lambda w, role: {"state": "achieved"},
+        refused=STARTUP_REFUSED,
+    ),
+    ("POST", "/incubator/milestones/{milestone_id}/links"): Row(
+        INC_MANAGERS | FOUNDERS,
+        path=_inc(milestone_id="milestone"),
+        body=lambda w, role: {"url": "https://example.com/matrix"},
+        refused=STARTUP_REFUSED,
+    ),
+    ("POST", "/incubator/milestones/{milestone_id}/files"): Row(
+        INC_MANAGERS | FOUNDERS,
+        path=_inc(milestone_id="milestone"),
+        files=lambda w, role: {"file": ("matrix.png", EVIDENCE_PNG, "image/png")},
+        refused=STARTUP_REFUSED,
+    ),
+    ("POST", "/incubator/evidence/{evidence_id}/delete"): Row(
+        INC_MANAGERS | FOUNDERS, path=_inc(evidence_id="evidence"), refused=STARTUP_REFUSED
+    ),
+    ("GET", "/incubator/startups/{startup_id}/support"): Row(
+        STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED
+    ),
+    ("POST", "/incubator/startups/{startup_id}/support/promises"): Row(
+        INC_MANAGERS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"kind": "funding", "quantity": "5000", "unit": "CNY"},
+        refused=STARTUP_REFUSED,
+    ),
+    ("POST", "/incubator/promises/{promise_id}/deliveries"): Row(
+        INC_MANAGERS,
+        path=_inc(promise_id="promise"),
+        body=lambda w, role: {"quantity": "2", "delivered_on": "2026-11-20"},
+        refused=STARTUP_REFUSED,
+    ),
+    ("POST", "/incubator/promises/{promise_id}/withdraw"): Row(
+        INC_MANAGERS, path=_inc(promise_id="promise"), refused=STARTUP_REFUSED
+    ),
+    ("POST", "/incubator/deliveries/{delivery_id}/links"): Row(
+        INC_MANAGERS,
+        path=_inc(delivery_id="delivery"),
+        body=lambda w, role: {"url": "https://example.com/matrix"},
+        refused=STARTUP_REFUSED,
+    ),
+    ("POST", "/incubator/deliveries/{delivery_id}/files"): Row(
+        INC_MANAGERS,
+        path=_inc(delivery_id="delivery"),
+        files=lambda w, role: {"file": ("matrix.png", EVIDENCE_PNG, "image/png")},
+        refused=STARTUP_REFUSED,
+    ),
     # (end of incubator.milestones pages)
     # Incubator pages: reports (incubator.reports) ----------------------------------------------------
     ("GET", "/incubator/startups/{startup_id}/reports"): Row(
