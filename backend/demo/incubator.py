@@ -665,7 +665,7 @@ class _Incubator:
                     "programme": programme,
                     "user": self.ids[email],
                     "headline": headline,
-                    "bio": f"{headline}。\n{headline.split(' · ')[-1]}: ten years in the trade.",
+                    "bio": "{}，从业十年。\n{}, ten years in the trade.".format(*headline.split(" · ")),
                     "expertise": json.dumps(expertise),
                     "languages": languages,
                     "availability": AVAILABILITY,
@@ -734,9 +734,9 @@ class _Incubator:
         out, used = [], {}
         for m, s, budget, _ in links:
             rng = random.Random(f"demo-incubator-meetings-{m}-{s.index}")
-            every, lengths = (1, [30, 45]) if m == 0 else (4 if m == 1 else 3, [45, 60, 60, 90])
+            every, lengths = {0: (1, [30, 45]), 1: (6, [45, 60])}.get(m, (3, [45, 60, 60, 90]))
             spent = 0
-            month = month_start(self.start, rng.randint(0, 1))
+            month = month_start(self.start, rng.randrange(every))
             while True:
                 day = month + dt.timedelta(days=rng.randint(2, 24))
                 if day >= self.today - dt.timedelta(days=2) or not self.active_on(s, day):
