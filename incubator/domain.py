@@ -23,6 +23,8 @@ from incubator.programmes.controllers import AdmissionController, ProgrammeContr
 from incubator.reminders.jobs import REPORT_REMINDERS
 from incubator.reports.controllers import ReportController
 from incubator.reports.pages import ReportPages
+from incubator.dashboards.controllers import DashboardController
+from incubator.dashboards.pages import DashboardPages
 
 DOMAIN = Domain(
     name="incubator",
@@ -48,6 +50,8 @@ DOMAIN = Domain(
         ReportController,
         ReportPages,
         # incubator.dashboards
+        DashboardController,
+        DashboardPages,
     ),
     jobs=(
         # incubator.reminders, incubator.dashboards
