@@ -288,17 +288,15 @@ def _topics(topics: list[str]) -> list[str]:
 
 
 async def _debit(mentor_id: int, startup_id: int, minutes: int) -> None:
-    """Take ``minutes`` from the mentor's budget with the startup (a negative number gives them
-    back), or 409 ``budget_exceeded`` when they do not fit: one conditional UPDATE."""
+    """Take ``minutes`` from the mentor's budget with the startup, or 409 ``budget_exceeded`` when
+    they do not fit: one conditional UPDATE, so meetings logged at once never overdraw it."""
     done = await fetch_one(
         """UPDATE incubation_mentor_link SET used_minutes = used_minutes + {}
            WHERE mentor = {} AND startup = {} AND used_minutes + {} <= budget_minutes
-             AND used_minutes + {} >= 0
            RETURNING id""",
         minutes,
         mentor_id,
         startup_id,
-        minutes,
         minutes,
     )
     if done is not None:
@@ -318,6 +316,7 @@ async def _debit(mentor_id: int, startup_id: int, minutes: int) -> None:
 
 
 async def _credit(mentor_id: int, startup_id: int, minutes: int) -> None:
+    """Give ``minutes`` back to the mentor's budget with the startup (never below none used)."""
     await fetch_one(
         """UPDATE incubation_mentor_link
            SET used_minutes = CASE WHEN used_minutes > {} THEN used_minutes - {} ELSE 0 END
