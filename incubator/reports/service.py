@@ -659,7 +659,7 @@ async def list_versions(principal: Principal, startup_id: int, period_id: int) -
         )
     }
     rows = await fetch_all(
-        """SELECT v.version, v.answers, v.values, v.submitted_at, u.display_name AS submitter
+        """SELECT v.version, v.answers, v."values", v.submitted_at, u.display_name AS submitter
            FROM incubation_report_version v JOIN incubation_report r ON r.id = v.report
            LEFT JOIN podium_user u ON u.id = v.submitted_by
            WHERE r.startup = {} AND r.period = {} ORDER BY v.version DESC""",
