@@ -19,11 +19,12 @@ REVOKED = "e2eRevokedSerial000000"
 
 @pytest.fixture(scope="module")
 def certificates(server) -> dict[str, str]:
-    """A prize of the demo's first stage for one of its teams, and two certificates of its leader
+    """A prize of the demo's first stage for one of its teams without a prize, and two certificates of its leader
     (one revoked), written straight into the server's database."""
     with closing(sqlite3.connect(server.data_dir / "podium.sqlite")) as db, db:
         team, event, leader = db.execute(
-            "SELECT id, event, leader FROM team WHERE leader IS NOT NULL ORDER BY id LIMIT 1"
+            "SELECT id, event, leader FROM team t WHERE leader IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM award a WHERE a.team = t.id) ORDER BY id LIMIT 1"
         ).fetchone()
         stage = db.execute(
             "SELECT id FROM stage WHERE event = ? ORDER BY position LIMIT 1", (event,)

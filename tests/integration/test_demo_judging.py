@@ -153,7 +153,7 @@ def _judging_state(path) -> dict[str, object]:
                 final,
             ),
             "tiers": one("SELECT group_concat(code || ':' || size) FROM prize_tier WHERE stage = ?", final),
-            "awards": one("SELECT count(*) FROM award"),
+            "awards": one("SELECT count(*) FROM award WHERE stage = ?", final),
             "recommenders": one(
                 "SELECT count(DISTINCT recommended_by) FROM recommendation WHERE from_stage = ? AND state = 'accepted'",
                 review,
@@ -221,7 +221,7 @@ def test_an_interrupted_demo_completes_its_judging_and_then_changes_nothing(tmp_
     assert [sheets for sheets, _ in room_1[2:]] == [0, 0, 0, 0]
     assert state["on_stage"] == "scoring 2"  # the second team's room result on the screens
     assert state["tiers"] == "special:3,first:6,second:9"
-    assert state["awards"] == 0  # the final is not over
+    assert state["awards"] == 0  # the final is not over (the review's prizes: backend.demo.incubator)
     again = podium("demo", env=env)
     assert again.returncode == 0, again.stderr
     assert _judging_state(database) == state
