@@ -1748,6 +1748,11 @@ MATRIX: dict[str, Row] = {
     ),
     # (end of incubator.reports rows)
     # Incubator: dashboards and the impact report (incubator.dashboards) ------------------------------
+    "GetStartupDashboard": Row(STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED),
+    "GetCohortDashboard": Row(INC_VIEWERS, path=_inc(cohort_id="cohort"), refused=INC_REFUSED),
+    "GetProgrammeDashboard": Row(INC_VIEWERS, path=_inc(programme_id="programme"), refused=INC_REFUSED),
+    "ExportCohortImpactReport": Row(INC_VIEWERS, path=_inc(cohort_id="cohort"), refused=INC_REFUSED),
+    "ExportProgrammeImpactReport": Row(INC_VIEWERS, path=_inc(programme_id="programme"), refused=INC_REFUSED),
     # (end of incubator.dashboards rows)
 }
 
@@ -2444,6 +2449,15 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ),
     # (end of incubator.reports pages)
     # Incubator pages: dashboards (incubator.dashboards) ----------------------------------------------
+    ("GET", "/incubator/startups/{startup_id}/dashboard"): Row(
+        STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED
+    ),
+    ("GET", "/incubator/cohorts/{cohort_id}/dashboard"): Row(
+        INC_VIEWERS, path=_inc(cohort_id="cohort"), refused=INC_REFUSED
+    ),
+    ("GET", "/incubator/programmes/{programme_id}/dashboard"): Row(
+        INC_VIEWERS, path=_inc(programme_id="programme"), refused=INC_REFUSED
+    ),
     # (end of incubator.dashboards pages)
 }
 
