@@ -35,7 +35,7 @@ from email.utils import parseaddr
 from typing import NamedTuple
 
 from backend import tasks
-from backend.db import on_commit, transaction, utcnow
+from backend.db import fetch_all, on_commit, transaction, utcnow
 from backend.mail.tables import OutboxEmail, OutboxStatus
 from backend.settings import Settings
 
@@ -64,7 +64,9 @@ class Message(NamedTuple):
     body: str
 
 
-BULK_ROWS = 1000  # messages per INSERT: well within the drivers' limits on parameters
+BULK_ROWS = 1000  # messages per INSERT: 3,000 parameters, well within the drivers' limits
+# Hand-written: the ORM's insert of a thousand rows costs half a second of building the query.
+_BULK_INSERT = "INSERT INTO outbox_email (to_address, subject, body_text) VALUES "
 
 
 async def queue_emails(
@@ -79,11 +81,9 @@ async def queue_emails(
         return ids
     async with transaction():
         for start in range(0, len(messages), BULK_ROWS):
-            rows = [
-                OutboxEmail(to_address=m.to, subject=m.subject, body_text=m.body, lease_until=None)
-                for m in messages[start : start + BULK_ROWS]
-            ]
-            inserted = await OutboxEmail.insert(*rows).returning(OutboxEmail.id)
+            chunk = messages[start : start + BULK_ROWS]
+            sql = _BULK_INSERT + ", ".join(["({}, {}, {})"] * len(chunk)) + " RETURNING id"
+            inserted = await fetch_all(sql, *(value for message in chunk for value in message))
             ids += [r["id"] for r in inserted]
             if progress is not None:
                 progress(len(ids))
