@@ -86,7 +86,7 @@ def line_chart(
         body.append(_text(LEFT - 6, y(v) + 4, number(v)))
     every = max(1, math.ceil(len(labels) / MAX_LABELS))
     for i, label in enumerate(labels):
-        if i % every == 0 or (i == len(labels) - 1 and len(labels) <= MAX_LABELS):
+        if i % every == 0:
             body.append(_text(x(i), HEIGHT - BOTTOM + 18, label, "middle"))
     body.append(f'<line x1="{LEFT}" y1="{y(0):.1f}" x2="{LEFT + plot_w}" y2="{y(0):.1f}" stroke="{AXIS}"/>')
     legend_x = float(LEFT)
@@ -98,7 +98,7 @@ def line_chart(
             f'stroke-width="2.5"{dashed}/>'
         )
         body.append(_text(legend_x + 30, 16, name, "start", INK))
-        legend_x += 40 + 7 * len(name)
+        legend_x += 40 + sum(11 if ord(c) > 0x2E80 else 6.5 for c in name)  # CJK glyphs are wider
         for run in _segments(series):
             points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in run)
             body.append(
