@@ -18,6 +18,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
+from backend.db import utcnow
 from backend.errors import DomainError
 from backend.guards import current, requires_login
 from backend.http_errors import Message, localized_error, value_problems
@@ -216,7 +217,15 @@ class MeetingPages(Controller):
         founders, mentors = await _people(startup_id)
         forms = {
             "meeting-": Form(
-                "meeting-", {"minutes": "60", "item_0_side": "founders", "item_1_side": "mentor"}
+                "meeting-",
+                {
+                    "held_at": datetime_local_value(
+                        utcnow().replace(minute=0, second=0, microsecond=0), ZONE
+                    ),
+                    "minutes": "60",
+                    "item_0_side": "founders",
+                    "item_1_side": "mentor",
+                },
             ),
             "item-": Form("item-", {"side": "founders"}),
         }
