@@ -90,8 +90,8 @@ def sheets(board: ScopeDashboard, locale: str) -> list[Sheet]:
     ]
     money = [t.gettext("Revenue"), t.gettext("Cross-border GMV"), t.gettext("Funding raised")]
     startup_header = [
-        t.gettext("Startup"),
-        t.gettext("Cohort"),
+        d_("Startup"),
+        d_("Cohort"),
         d_("Status"),
         d_("Stalled"),
         d_("Reports due"),
