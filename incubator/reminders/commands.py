@@ -1,5 +1,6 @@
 """``podium incubator remind [--today YYYY-MM-DD]``: send the report reminders due (what the hourly
-job does), with a progress counter; safe to run beside the job."""
+job does), with a progress counter; safe to run beside the job. On the embedded default there is no
+worker to run the job: run this command hourly from the system's scheduler instead."""
 
 from __future__ import annotations
 

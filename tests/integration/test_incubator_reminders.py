@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -238,3 +240,45 @@ async def test_the_command_reminds_as_of_a_day_with_progress(world):
     assert out.decode().strip() == "3 reminders sent (4 mails), 5 skipped as late"
     assert "Queuing report reminders: 4/4 (100%)" in err.decode()
     assert await OutboxEmail.count() == 4
+
+
+def test_the_command_on_the_embedded_sqlite_default(tmp_path):
+    """The same SQL on SQLite (dates as text, ``json_each``), where the command is how reminders go."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
+    env["PODIUM_DATA_DIR"] = str(tmp_path)
+
+    def podium(*args: str) -> str:
+        done = subprocess.run([str(PODIUM), *args], capture_output=True, text=True, env=env, timeout=180)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    podium("migrate")
+    with sqlite3.connect(tmp_path / "podium.sqlite") as conn:
+        for sql in (
+            "INSERT INTO organization (id, slug) VALUES (1, 'o')",
+            "INSERT INTO incubation_programme (id, organization, slug, name_en) VALUES (1, 1, 'p', 'Steppe')",
+            "INSERT INTO incubation_cohort (id, programme, name, starts_on, ends_on)"
+            " VALUES (1, 1, 'c', '2026-09-01', '2027-08-31')",
+            "INSERT INTO incubation_report_schedule (cohort, starts_on, ends_on) VALUES (1, '2026-09-01', '2026-11-30')",
+            "INSERT INTO incubation_report_period (id, cohort, label, starts_on, ends_on, due_on)"
+            " VALUES (7, 1, '2026-10', '2026-10-01', '2026-10-31', '2026-11-10')",
+            "INSERT INTO incubation_startup (id, programme, cohort, name) VALUES (3, 1, 1, 'Yurt')",
+            "INSERT INTO podium_user (id, username, email, password, active, admin, superuser, locale)"
+            " VALUES (5, 'f@x.example', 'f@x.example', '!', 1, 0, 0, 'ru')",
+            'INSERT INTO incubation_founder (startup, "user") VALUES (3, 5)',
+        ):
+            conn.execute(sql)
+    assert (
+        podium("incubator", "remind", "--today", "2026-11-14")
+        == "1 reminders sent (1 mails), 2 skipped as late"
+    )
+    assert (
+        podium("incubator", "remind", "--today", "2026-11-14")
+        == "0 reminders sent (0 mails), 0 skipped as late"
+    )
+    with sqlite3.connect(tmp_path / "podium.sqlite") as conn:
+        [(to, subject, body)] = conn.execute(
+            "SELECT to_address, subject, body_text FROM outbox_email"
+        ).fetchall()
+    assert (to, subject) == ("f@x.example", "Просрочено: отчёт Yurt за 2026-10 нужно было сдать 2026-11-10")
+    assert "/incubator/startups/3/reports/7" in body
