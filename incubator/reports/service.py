@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -93,19 +94,21 @@ def today() -> dt.date:
 # Metrics ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class _Metric:
-    """A metric of a programme as reports use it: a standard one, or a custom one of the programme."""
+    """A metric as reports use it: a standard one (``incubator.metrics``) or a custom one of the
+    programme (``kind`` "number": an amount with at most two decimals, in its ``unit``)."""
 
-    def __init__(self, key: str, name: str, kind: str, financial: bool, question: str | None, unit: str = ""):
-        self.key, self.name, self.kind, self.financial = key, name, kind, financial
-        self.question, self.unit = question, unit
+    key: str
+    name: str
+    kind: str  # money | count | number
+    financial: bool
+    question: str | None  # due when this question is answered yes; None: always due
+    unit: str = ""
 
     @property
     def group(self) -> str:
         return FINANCIALS if self.financial else OPERATIONS
-
-    def due(self, answers: dict[str, bool]) -> bool:
-        return self.question is None or answers.get(self.question) is True
 
 
 async def _custom_rows(programme_id: int) -> list[dict[str, Any]]:
@@ -474,11 +477,13 @@ async def _report_out(
 ) -> ReportOut:
     groups = _visible(principal, access)
     hidden = sorted({OPERATIONS, FINANCIALS} - groups)
-    answers = answers_of(report["answers"]) if report else {}
+    answers = _redacted_answers(answers_of(report["answers"]) if report else {}, groups)
     values = values_of(report) if report else {}
     keep = {k for k, v in values.items() if v is not None}
+    metrics = await _metrics(access.programme_id, locale, keep)
+    due = {m.key for m in std.due(metrics, answers)}  # by the answers the caller may read
     fields = []
-    for m in await _metrics(access.programme_id, locale, keep):
+    for m in metrics:
         shown = m.group in groups
         fields.append(
             MetricField(
@@ -488,7 +493,7 @@ async def _report_out(
                 financial=m.financial,
                 question=m.question,
                 unit=m.unit,
-                due=m.due(answers),
+                due=m.key in due,
                 value=_text(values.get(m.key)) if shown else None,
                 hidden=not shown,
             )
@@ -507,7 +512,7 @@ async def _report_out(
             startup["closed_on"] if startup["status"] in ("closed", "withdrawn") else None,
         ),
         version=report["version"] if report else 0,
-        answers=_redacted_answers(answers, groups),
+        answers=answers,
         metrics=fields,
         hidden=hidden,
         first_submitted_at=report["first_submitted_at"] if report else None,
@@ -529,9 +534,7 @@ def _check_report(data: ReportIn, metrics: list[_Metric]) -> tuple[dict[str, boo
         if key not in by_key:
             checks.add("validation_error", INVALID_INPUT, f"values.{key}", UNKNOWN_METRIC)
     values: dict[str, Decimal] = {}
-    for m in metrics:
-        if not m.due(answers):
-            continue  # not due: a value given is dropped
+    for m in std.due(metrics, answers):  # a value of a metric not due is dropped
         field = f"values.{m.key}"
         value = data.values.get(m.key)
         if value is None:

@@ -209,7 +209,11 @@ async def test_hidden_financials_never_reach_a_mentor(make_client, world):
         assert body["may_submit"] is False
         assert set(body["answers"]) == {"live_product"}  # "did you make sales" is financial too
         revenue = next(m for m in body["metrics"] if m["key"] == "revenue")
-        assert (revenue["value"], revenue["hidden"]) == (None, True)
+        assert (revenue["value"], revenue["hidden"], revenue["due"]) == (
+            None,
+            True,
+            False,
+        )  # no hint of sales
         assert next(m["value"] for m in body["metrics"] if m["key"] == "headcount") == "5"
         versions = await mentor.get(f"{url}/versions")
         assert set(versions.json()[0]["values"]) == {
@@ -410,6 +414,8 @@ async def test_custom_metrics_are_added_changed_archived_and_asked_for(make_clie
         assert (taken.status_code, taken.json()["code"]) == (409, "metric_key_taken")
     nameless = await manager.post(url, json={"key": "nameless", "name_en": "  "})
     assert nameless.status_code == 422
+    badly_keyed = await manager.post(url, json={"key": "Orders-2", "name_en": "Orders"})
+    assert badly_keyed.json()["fields"] == {"key": service.KEY_FORM}
     founder = await as_(make_client, world, "founder")
     form = (await founder.get(report_url(world))).json()
     assert "cross_border_orders" in {m["key"] for m in form["metrics"]}
