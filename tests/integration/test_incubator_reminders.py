@@ -13,6 +13,7 @@ import asyncio
 import collections
 import datetime as dt
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -140,6 +141,55 @@ async def test_run_daily_each_reminder_goes_out_on_its_day_and_a_past_schedule_i
     await old.save()
     assert await remind(BASE, dt.date(2026, 11, 12)) == service.Outcome(sent=3, skipped=5, mails=4)
     assert await ReminderSent.count().where(ReminderSent.period == old.id) == 0
+
+
+async def test_random_schedules_and_run_days_send_the_latest_due_reminder_once_and_nothing_else(world):
+    """Property: whatever the reminder days and whichever days the job runs on, each run records every
+    reminder due whose period's latest due reminder is at most 30 days old, sends exactly that latest
+    one (if not sent before) to the founders, skips the older ones, and nothing is recorded twice."""
+    rng = random.Random(12)
+    due = {
+        world.ids[key]: r["due_on"]
+        for key in ("period", "period_2", "period_3")
+        for r in await ReportPeriod.select(ReportPeriod.due_on).where(ReportPeriod.id == world.ids[key])
+    }
+    founders = {world.ids["startup"]: 2, world.ids["other_startup"]: 1}
+    filed = {(world.ids["period"], world.ids["startup"])}
+    for _ in range(6):
+        await ReminderSent.delete(force=True)
+        await OutboxEmail.delete(force=True)
+        days = sorted(rng.sample(range(-60, 121), rng.randint(1, 5)))
+        await ReportSchedule.update({ReportSchedule.reminder_days: days}).where(
+            ReportSchedule.cohort == world.ids["cohort"]
+        )
+        run_days = sorted(rng.sample(range(0, 200), rng.randint(1, 5)))
+        recorded: set[tuple[int, int, int]] = set()
+        for offset in run_days:
+            today = dt.date(2026, 9, 1) + dt.timedelta(days=offset)
+            outcome = await remind(BASE, today)
+            rows = await ReminderSent.select().where(
+                ReminderSent.id > (max((r[3] for r in recorded), default=0))
+            )
+            new = {(r["period"], r["startup"], r["days"], r["id"], r["skipped"]) for r in rows}
+            expected_mails = 0
+            for period, startup, d, _, skipped in new:
+                reached = [x for x in days if due[period] + dt.timedelta(days=x) <= today]
+                latest = max(reached)
+                assert d in reached
+                assert (period, startup) not in filed
+                assert due[period] + dt.timedelta(days=latest) >= today - service.LATE_LIMIT
+                assert skipped == (d != latest)
+                expected_mails += 0 if skipped else founders[startup]
+            assert outcome.mails == expected_mails == await OutboxEmail.count()
+            await OutboxEmail.delete(force=True)
+            recorded |= {(p, s, d, i) for p, s, d, i, _ in new}
+            for period, on in due.items():
+                reached = [x for x in days if on + dt.timedelta(days=x) <= today]
+                if reached and on + dt.timedelta(days=max(reached)) >= today - service.LATE_LIMIT:
+                    for startup in founders:
+                        if (period, startup) not in filed:
+                            assert any(r[:3] == (period, startup, max(reached)) for r in recorded)
+        assert len({r[:3] for r in recorded}) == len(recorded) == await ReminderSent.count()
 
 
 async def test_an_interrupted_run_rolls_back_and_the_next_sends_once(world, monkeypatch):
