@@ -20,6 +20,7 @@ from incubator.mentoring.pages import MentoringPages
 from incubator.milestones.controllers import MilestoneController, SupportController
 from incubator.milestones.pages import MilestonePages, SupportPages
 from incubator.programmes.controllers import AdmissionController, ProgrammeController, StartupController
+from incubator.programmes.pages import IncubationSectionPages, IncubatorPages
 from incubator.reminders.jobs import REPORT_REMINDERS
 from incubator.reports.controllers import ReportController
 from incubator.reports.pages import ReportPages
@@ -34,6 +35,8 @@ DOMAIN = Domain(
         ProgrammeController,
         AdmissionController,
         StartupController,
+        IncubatorPages,
+        IncubationSectionPages,
         # incubator.mentoring
         MentoringController,
         MentoringPages,

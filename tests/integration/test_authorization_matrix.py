@@ -2327,6 +2327,118 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ),
     # (end of ticketing.attendance pages)
     # Incubator pages: hub, programmes, cohorts, startup overview, admission (incubator.programmes) ---
+    ("GET", "/incubator"): Row(LOGGED_IN),
+    ("POST", "/incubator/programmes"): Row(
+        ORG_ADMINS,
+        body=lambda w, role: {
+            "organization_id": str(w.ids["organization"]),
+            "slug": f"matrix-{role}",
+            "name_en": "New",
+        },
+    ),
+    ("GET", "/incubator/programmes/{programme_id}"): Row(
+        INC_VIEWERS, path=_inc(programme_id="programme"), refused=INC_REFUSED
+    ),
+    **{
+        ("POST", f"/incubator/programmes/{{programme_id}}{rest}"): Row(
+            INC_MANAGERS, path=path, body=body, refused=INC_REFUSED
+        )
+        for rest, path, body in (
+            (
+                "",
+                _inc(programme_id="programme"),
+                lambda w, role: {
+                    "name_en": "Renamed",
+                    "currency": "CNY",
+                    "cancellation_hours": "12",
+                    "stalled_weeks": "8",
+                },
+            ),
+            (
+                "/roles",
+                _inc(programme_id="programme"),
+                lambda w, role: {"email": w.email("other"), "role": "viewer"},
+            ),
+            (
+                "/roles/{user_id}/revoke",
+                lambda w, role: {"programme_id": w.ids["programme"], "user_id": w.users["checkin"]},
+                None,
+            ),
+            (
+                "/cohorts",
+                _inc(programme_id="programme"),
+                lambda w, role: {
+                    "name": "Matrix cohort",
+                    "starts_on": "2027-01-01",
+                    "ends_on": "2027-12-31",
+                    "places": "10",
+                },
+            ),
+        )
+    },
+    ("GET", "/incubator/cohorts/{cohort_id}"): Row(
+        INC_VIEWERS, path=_inc(cohort_id="cohort"), refused=INC_REFUSED
+    ),
+    **{
+        ("POST", f"/incubator/cohorts/{{cohort_id}}{rest}"): Row(
+            INC_MANAGERS, path=_inc(cohort_id="cohort"), body=body, refused=INC_REFUSED
+        )
+        for rest, body in (
+            (
+                "",
+                lambda w, role: {
+                    "name": "2026 autumn",
+                    "starts_on": "2026-09-01",
+                    "ends_on": "2027-08-31",
+                    "mode": "online",
+                    "places": "30",
+                },
+            ),
+            ("/admit-results", lambda w, role: {"event_id": str(w.events["running"]), "tiers": "excellence"}),
+            (
+                "/admit-teams",
+                lambda w, role: {"event_id": str(w.events["running"]), "team_ids": str(w.ids["winner_team"])},
+            ),
+            ("/admit-direct", lambda w, role: {"name": "Matrix startup", "founder_emails": w.email("other")}),
+        )
+    },
+    ("GET", "/incubator/startups/{startup_id}"): Row(
+        STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED
+    ),
+    ("POST", "/incubator/startups/{startup_id}"): Row(
+        FOUNDERS,
+        path=_inc(startup_id="startup"),
+        body=lambda w, role: {"name": "Silk Road Labs", "sector": "retail"},
+        refused=STARTUP_REFUSED,
+    ),
+    **{
+        ("POST", f"/incubator/startups/{{startup_id}}{rest}"): Row(
+            INC_MANAGERS, path=path, body=body, refused=STARTUP_REFUSED
+        )
+        for rest, path, body in (
+            ("/status", _inc(startup_id="startup"), lambda w, role: {"status": "graduated"}),
+            (
+                "/founders",
+                _inc(startup_id="startup"),
+                lambda w, role: {"email": w.email("other"), "role": "founder"},
+            ),
+            (
+                "/founders/{user_id}/remove",
+                lambda w, role: {"startup_id": w.ids["startup"], "user_id": w.users["member"]},
+                None,
+            ),
+        )
+    },
+    # the contest workspace's section: its organizers see the winners; admitting also takes managing a
+    # programme (the event's organizer has no role in it: 404)
+    ("GET", "/workspace/events/{event_id}/incubation"): Row(ORGANIZERS, "running", _on("running")),
+    ("POST", "/workspace/events/{event_id}/incubation"): Row(
+        ORG_ADMINS,
+        "running",
+        _on("running"),
+        lambda w, role: {"cohort_id": str(w.ids["cohort"]), "tiers": "excellence"},
+        refused={"organizer": 404},
+    ),
     # (end of incubator.programmes pages)
     # Incubator pages: mentors, office hours (incubator.mentoring) ------------------------------------
     # the directory as its API (managers, mentors, founders; a viewer is refused), a startup's tab for
