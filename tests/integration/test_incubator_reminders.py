@@ -24,8 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from backend import tasks
 from backend.accounts.tables import User
 from backend.db import utcnow
+from backend.mail.jobs import flush_outbox
 from backend.mail.tables import OutboxEmail
 from incubator.reminders import service
 from incubator.reminders.service import remind
@@ -190,6 +192,32 @@ async def test_random_schedules_and_run_days_send_the_latest_due_reminder_once_a
                         if (period, startup) not in filed:
                             assert any(r[:3] == (period, startup, max(reached)) for r in recorded)
         assert len({r[:3] for r in recorded}) == len(recorded) == await ReminderSent.count()
+
+
+class Recorder:
+    """A job queue that only notes what it is handed."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, tuple, str | None]] = []
+
+    async def enqueue(self, name: str, *args, job_id: str | None = None) -> None:
+        self.jobs.append((name, args, job_id))
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_the_mails_are_handed_to_one_flush_on_commit_which_delivers_them(world, settings):
+    recorder = Recorder()
+    previous = tasks.install(recorder)
+    try:
+        await remind(BASE, dt.date(2026, 11, 12))
+    finally:
+        tasks.install(previous)
+    first = await OutboxEmail.select(OutboxEmail.id).order_by(OutboxEmail.id).first()
+    assert recorder.jobs == [("flush_outbox", (), f"mail:flush:{first['id']}")]  # not a job per mail
+    assert await flush_outbox({"settings": settings}) == {"sent": 4}
+    assert await OutboxEmail.count().where(OutboxEmail.status == "sent") == 4
 
 
 async def test_an_interrupted_run_rolls_back_and_the_next_sends_once(world, monkeypatch):
