@@ -172,7 +172,12 @@ async def test_support_gap_adds_up_like_a_plain_model(world, promises):
         withdrawn_at = dt.datetime.now(dt.UTC) if withdrawn else None
         rows.append(
             SupportPromise(
-                startup=startup, kind=kind, quantity=quantity, unit=unit, due_on=due_on, withdrawn_at=withdrawn_at
+                startup=startup,
+                kind=kind,
+                quantity=quantity,
+                unit=unit,
+                due_on=due_on,
+                withdrawn_at=withdrawn_at,
             )
         )
         delivered, amounts = Decimal("0"), []
