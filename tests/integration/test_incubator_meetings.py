@@ -6,7 +6,9 @@ caller), and action items are kept by both sides."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
+import random
 
 import httpx
 import pytest
@@ -14,6 +16,10 @@ import pytest
 from backend.accounts.tables import ApiToken, User
 from backend.accounts.tokens import token_digest
 from backend.audit import AuditEntry
+from backend.errors import Conflict
+from backend.policy import Principal
+from incubator.meetings import service
+from incubator.meetings.schemas import MeetingIn, MeetingPatch
 from incubator.tables import ActionItem, Meeting, MentorLink, PrivateNote
 from tests.integration.incubator_world import PRIVATE_NOTE, SHARED_NOTE, World, build_world
 
@@ -357,3 +363,56 @@ async def test_the_pages_log_a_meeting_and_keep_action_items(make_client):
     deleted = await mentor.post(f"/incubator/meetings/{meeting['id']}/delete")
     assert deleted.status_code == 303
     assert await _used(world) == 60
+
+
+def _principal(world: World, who: str) -> Principal:
+    return Principal(world.users[who], world.email(who), who, "en", False, "session")
+
+
+async def test_the_used_minutes_are_always_those_of_the_meetings_logged():
+    """Random logs, edits and deletions (some too long for what is left): each is refused exactly
+    when it does not fit, saying how much is left, and the budget's used minutes always equal the
+    minutes of the mentor's meetings with the startup."""
+    world = await build_world()
+    mentor, startup = _principal(world, "mentor"), world.ids["startup"]
+    rng = random.Random(2026)
+    live, refusals = {world.ids["meeting"]: 60}, 0
+    for _ in range(16):  # service calls outside the app: a connection each, no pool
+        used = sum(live.values())
+        step = rng.choice(("log", "log", "edit", "delete") if live else ("log",))
+        minutes = rng.randint(1, 300)
+        meeting_id = rng.choice(sorted(live)) if live else 0
+        if step == "log":
+            fits = used + minutes <= 600
+            change = service.log_meeting(
+                mentor, startup, MeetingIn(held_at=dt.datetime.now(dt.UTC), minutes=minutes)
+            )
+        elif step == "edit":
+            fits = used - live[meeting_id] + minutes <= 600
+            change = service.update_meeting(mentor, meeting_id, MeetingPatch(minutes=minutes))
+        else:
+            fits = True
+            change = service.delete_meeting(mentor, meeting_id)
+        if not fits:
+            with pytest.raises(Conflict) as refused:
+                await change
+            assert refused.value.code == "budget_exceeded"
+            assert refused.value.params["left"] == 600 - used
+            refusals += 1
+        elif step == "delete":
+            await change
+            del live[meeting_id]
+        else:
+            live[(await change).id] = minutes
+        assert await _used(world) == sum(live.values())
+    assert refusals > 0
+
+
+async def test_twenty_edits_of_one_meeting_at_once_keep_the_budget_exact(make_client):
+    world = await build_world()
+    mentor = await _client(make_client, world, "mentor")
+    url = f"/api/v1/incubator/meetings/{world.ids['meeting']}"
+    answers = await asyncio.gather(*(mentor.patch(url, json={"minutes": 30 + 20 * n}) for n in range(20)))
+    assert {a.status_code for a in answers} <= {200, 409}
+    final = (await Meeting.select(Meeting.minutes).where(Meeting.id == world.ids["meeting"]))[0]["minutes"]
+    assert await _used(world) == final
