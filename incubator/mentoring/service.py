@@ -9,7 +9,9 @@ mentor's other live slots under the mentor's row lock, so two slots made at once
 booking and a slot's cancellation take the slot's row lock, so a slot is never booked after its
 mentor cancelled it, and the second of two founders racing for it gets 409 ``slot_taken``. A budget
 change is one conditional UPDATE that never goes below the minutes used (which meetings debit the
-same way). Mails go through the outbox in the same transaction.
+same way). A cohort connection takes the cohort's row lock, as admissions do, so a startup admitted
+meanwhile gets its link from one side or the other. Mails go through the outbox in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from incubator.mentoring.schemas import (
     SlotIn,
     SlotOut,
 )
-from incubator.tables import Booking, Mentor, MentorCohort, MentorLink, OfficeHour, StartupStatus
+from incubator.tables import Booking, Cohort, Mentor, MentorCohort, MentorLink, OfficeHour, StartupStatus
 
 MAX_SLOT = dt.timedelta(hours=8)
 LIVE = "booked"
@@ -371,6 +373,9 @@ async def connect_cohort(principal: Principal, mentor_id: int, data: CohortLinkI
     if cohort is None or cohort["programme"] != mentor["programme"]:
         raise _invalid("cohort_id", "is not a cohort of this programme")
     async with transaction():
+        await locked_row(
+            Cohort, data.cohort_id
+        )  # as admissions do: no startup admitted meanwhile lacks its link
         if await fetch_one(
             "SELECT id FROM incubation_mentor_cohort WHERE mentor = {} AND cohort = {}",
             mentor_id,
