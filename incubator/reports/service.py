@@ -439,8 +439,12 @@ def _text(value: Decimal | None) -> str | None:
 
 
 def values_of(report: dict[str, Any]) -> dict[str, Decimal | None]:
-    """Every value a report row holds: the standard columns and the custom ones."""
+    """Every value a report row holds: the standard columns (amounts with their two decimals, as
+    SQLite reads them without) and the custom ones."""
     values = {m.key: _stored(report[m.key]) for m in std.STANDARD}
+    for m in std.STANDARD:
+        if m.kind is std.Kind.money and values[m.key] is not None:
+            values[m.key] = values[m.key].quantize(CENT)
     return values | {k: _stored(v) for k, v in (_json(report["custom"]) or {}).items()}
 
 
