@@ -39,6 +39,7 @@ async def test_the_pages_show_each_person_what_they_may_do(make_client):
     assert f'name="slot_id" value="{world.ids["slot"]}"' in tab
     assert "Pricing in Russia" in tab  # the startup's booking
     assert "540" in tab  # minutes left with its one-to-one mentor
+    assert f"/incubator/programmes/{programme}/mentors" in tab
     managed = (await manager.get(f"/incubator/startups/{startup}/mentors", headers=HTML)).text
     assert 'name="slot_id"' not in managed  # managers read, founders book
 
