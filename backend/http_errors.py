@@ -225,6 +225,8 @@ def _check(value: Any, info: mi.Type, path: str, out: Problems) -> None:
         if not ok:
             return problem(Message("must be a whole number" if whole else "must be a number"))
         return problem(_bounds(number, info))
+    if isinstance(info, mi.DecimalType):  # exact quantities (incubator support), as numbers or strings
+        return problem(None if _convert(value, decimal.Decimal)[0] else Message("must be a number"))
     if isinstance(info, mi.EnumType):
         if not _convert(value, info.cls)[0]:
             problem(_one_of(member.value for member in info.cls))

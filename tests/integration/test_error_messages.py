@@ -523,6 +523,7 @@ def test_the_field_checker_knows_every_type_the_api_takes():
         mi.StrType,
         mi.IntType,
         mi.FloatType,
+        mi.DecimalType,
         mi.BoolType,
         mi.EnumType,
         mi.LiteralType,

@@ -88,7 +88,7 @@ async def test_only_managers_change_support(world, as_):
 async def test_quantities_and_dates_are_checked(world, as_):
     manager = await as_("manager")
     url = f"{support_url(world)}/promises"
-    for quantity in ("0", "-1", "0.001", "1e15", "NaN", "Infinity", 0, -0.5):
+    for quantity in ("0", "-1", "0.001", "1e15", "NaN", "Infinity", 0, -0.5, "abc", "1,5", True, [1]):
         refused = await manager.post(url, json={"kind": "funding", "quantity": quantity})
         assert refused.status_code in (400, 422), quantity
         assert set(refused.json()["fields"]) == {"quantity"}, quantity
