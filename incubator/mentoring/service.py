@@ -141,7 +141,7 @@ async def get_mentor(principal: Principal, mentor_id: int) -> MentorOut:
 async def add_mentor(principal: Principal, programme_id: int, data: MentorIn) -> MentorOut:
     """Add the person with this e-mail (an existing account) to the programme's directory."""
     await programme_access(principal, programme_id, Action.manage_programme)
-    person = await fetch_one("SELECT id FROM podium_user WHERE email = {}", data.email.strip().lower())
+    person = await fetch_one("SELECT id FROM podium_user WHERE lower(email) = {}", data.email.strip().lower())
     if person is None:
         raise DomainError(
             "no_account",
@@ -625,10 +625,10 @@ async def create_slot(principal: Principal, programme_id: int, data: SlotIn) -> 
         await incubator_changed(
             principal.id, programme_id, "office_hour_offered", "incubation_office_hour", slot.id
         )
-    return await _slot(principal, slot.id)
+    return await _slot(slot.id)
 
 
-async def _slot(principal: Principal, slot_id: int) -> SlotOut:
+async def _slot(slot_id: int) -> SlotOut:
     row = await fetch_one(_SLOTS + " WHERE o.id = {}", slot_id)
     assert row is not None
     return _slot_out(row)
@@ -685,7 +685,7 @@ async def cancel_slot(principal: Principal, slot_id: int) -> SlotOut:
             slot_id,
             booking=booking["id"] if booking else None,
         )
-    return await _slot(principal, slot_id)
+    return await _slot(slot_id)
 
 
 async def open_slots(principal: Principal, startup_id: int) -> list[SlotOut]:
