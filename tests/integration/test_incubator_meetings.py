@@ -12,7 +12,9 @@ import random
 
 import httpx
 import pytest
+from piccolo_admin.endpoints import TableConfig
 
+from backend import admin
 from backend.accounts.tables import ApiToken, User
 from backend.accounts.tokens import token_digest
 from backend.audit import AuditEntry
@@ -416,3 +418,9 @@ async def test_twenty_edits_of_one_meeting_at_once_keep_the_budget_exact(make_cl
     assert {a.status_code for a in answers} <= {200, 409}
     final = (await Meeting.select(Meeting.minutes).where(Meeting.id == world.ids["meeting"]))[0]["minutes"]
     assert await _used(world) == final
+
+
+async def test_the_back_office_shows_no_private_notes():
+    """Platform admins read tables in the back office: the private notes' table is not one of them."""
+    tables = {v.table_class if isinstance(v, TableConfig) else v for v in admin.views()}
+    assert PrivateNote not in tables
