@@ -46,6 +46,7 @@ class ReportPages(Controller):
             reports=reports,
             standing=STANDING,
             founder=allowed(principal, Action.act_for_startup, access.context),
+            manager=allowed(principal, Action.manage_programme, access.context),
             **await startup_head(principal, access, "reports"),
         )
 

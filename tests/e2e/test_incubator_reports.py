@@ -19,7 +19,7 @@ from tests.e2e.test_workspace import LOCALES, check
 
 pytestmark = pytest.mark.e2e
 
-FOUNDER = "founder@podium.example"
+FOUNDER, MANAGER, MENTOR = "founder@podium.example", "incubator@podium.example", "mentor01@podium.example"
 LINK = re.compile(r"/incubator/startups/(\d+)/reports/(\d+)")
 
 
@@ -33,6 +33,14 @@ def reminder_link(server) -> str:
     links = [match.group(0) for (body,) in bodies if (match := LINK.search(body))]
     assert links, "the demo's founder@ has a reminder mail linking to a report's form"
     return links[0]
+
+
+def shares_financials(server, startup: str) -> bool:
+    with sqlite3.connect(server.data_dir / "podium.sqlite") as database:
+        (shared,) = database.execute(
+            "SELECT mentors_see_financials FROM incubation_startup WHERE id = ?", (int(startup),)
+        ).fetchone()
+    return bool(shared)
 
 
 @pytest.mark.parametrize(("lang", "width"), [("zh", 375), ("ru", 1024)])
@@ -76,3 +84,26 @@ def test_a_founder_submits_a_report_after_a_reminder(new_context, server, lang, 
     expect(row.locator(".badge")).not_to_have_text(t.gettext("Missing"))
     expect(row.locator("td").nth(2)).to_have_text(str(before + 1))
     check(page, f"the reports tab ({lang}, {width} px)", width)
+
+    # the programme's manager sees the period filed in the cohort's reports due
+    manager = new_context(locale=LOCALES[lang], width=width, height=900)
+    manager.add_cookies([{"name": "podium_lang", "value": lang, "url": server.url}])
+    page = manager.new_page()
+    log_in(page, MANAGER, f"/incubator/startups/{startup}/reports")
+    page.wait_for_url(f"**/incubator/startups/{startup}/reports")
+    page.locator("a[href^='/incubator/cohorts/'][href$='/reports']").click()
+    expect(page.locator(f"table.due-table a[href$='/reports/{period}']").first).to_be_visible()
+    check(page, f"the cohort's reports due ({lang}, {width} px)", width)
+    page.locator("a[href$='/metrics']").first.click()
+    expect(page.locator("#new-key")).to_be_visible()
+    check(page, f"the custom metrics ({lang}, {width} px)", width)
+
+    # the founder's mentor reads the report, its financials only if the founders share them
+    mentor = new_context(locale=LOCALES[lang], width=width, height=900)
+    mentor.add_cookies([{"name": "podium_lang", "value": lang, "url": server.url}])
+    page = mentor.new_page()
+    log_in(page, MENTOR, link)
+    page.wait_for_url(f"**{link}")
+    expect(page.locator("form[data-api]")).to_have_count(0)
+    assert ("15000.50" in page.content()) == shares_financials(server, startup)
+    check(page, f"the report as its mentor reads it ({lang}, {width} px)", width)
