@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration bench-live bench-scoring bench-scanning bench-scanner bench-badges bench-ranking bench-reminders migration clean
+.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration bench-live bench-scoring bench-scanning bench-scanner bench-badges bench-ranking bench-reminders bench-incubator-dashboard migration clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Podium needs Python 3.11 or newer")'
@@ -78,6 +78,9 @@ bench-scanner: $(VENV)/.installed  ## the scanner page's offline check of a code
 
 bench-reminders: $(VENV)/.installed  ## report reminders for 10,000 startups, one run then two at once, PostgreSQL (~2 min; issue 12)
 	$(BIN)/python -m bench.incubator_reminders
+
+bench-incubator-dashboard: $(VENV)/.installed  ## the programme dashboard over 1,000 startups × 36 monthly reports, PostgreSQL (~2 min; issue 12)
+	$(BIN)/python -m bench.incubator_dashboard
 
 migration: $(VENV)/.installed  ## write a migration for changed tables: make migration DESC="what changed"
 	PICCOLO_CONF=backend.piccolo_conf PODIUM_DATA_DIR=$$(mktemp -d) $(BIN)/piccolo migrations new podium --auto --desc="$(DESC)"
