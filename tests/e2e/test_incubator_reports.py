@@ -94,6 +94,15 @@ def test_a_founder_submits_a_report_after_a_reminder(new_context, server, lang, 
     page.locator("a[href^='/incubator/cohorts/'][href$='/reports']").click()
     expect(page.locator(f"table.due-table a[href$='/reports/{period}']").first).to_be_visible()
     check(page, f"the cohort's reports due ({lang}, {width} px)", width)
+    export = page.request.get(page.url.replace("/incubator/", "/api/v1/incubator/", 1) + "/export?format=csv")
+    assert export.ok
+    assert "15000.50" in export.text()
+    if width > 400:  # the schedule saved as it is: on SQLite too, and nothing changes
+        page.locator("form[data-api$='/schedule'] button[type=submit]").click()
+        expect(page.get_by_role("status")).to_have_text(
+            t.gettext("The schedule was saved and its periods made.")
+        )
+        expect(page.locator(f"table.due-table a[href$='/reports/{period}']").first).to_be_visible()
     page.locator("a[href$='/metrics']").first.click()
     expect(page.locator("#new-key")).to_be_visible()
     check(page, f"the custom metrics ({lang}, {width} px)", width)
