@@ -38,6 +38,7 @@ from incubator.meetings.schemas import (
     MeetingOut,
     MeetingPatch,
 )
+from incubator.mentoring import service as mentoring
 from incubator.navigation import startup_head
 
 ZONE = "Asia/Shanghai"  # the programme's clock: meetings are entered and shown in it
@@ -238,7 +239,7 @@ class MeetingPages(Controller):
             status_code,
             **await startup_head(principal, access, "meetings"),
             meetings=await service.list_meetings(principal, startup_id),
-            budgets=await service.budgets(startup_id),
+            budgets=[b for b in await mentoring.startup_mentors(principal, startup_id) if b.mentor_active],
             open_items=[i for i in items if i.done_at is None],
             done_items=[i for i in items if i.done_at is not None],
             mentors_it=mentors_it,

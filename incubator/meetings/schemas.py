@@ -119,13 +119,3 @@ class MeetingOut(msgspec.Struct, kw_only=True):
     created_at: dt.datetime
     updated_at: dt.datetime
     private_notes: str | None = None  # the caller's own notes: None unless the caller logged it
-
-
-class BudgetOut(msgspec.Struct, kw_only=True):
-    """A mentor's hours with the startup, in minutes."""
-
-    mentor_id: int
-    mentor_name: str
-    budget_minutes: int
-    used_minutes: int
-    left_minutes: int

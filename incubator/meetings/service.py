@@ -36,7 +36,6 @@ from incubator.meetings.schemas import (
     ActionItemPatch,
     AttendeeIn,
     AttendeeOut,
-    BudgetOut,
     ItemIn,
     MeetingIn,
     MeetingOut,
@@ -163,27 +162,6 @@ async def get_meeting(principal: Principal, meeting_id: int) -> MeetingOut:
     row = await meeting_row(meeting_id)
     await startup_access(principal, row["startup"], Action.view_startup)
     return (await _meetings(principal, "m.id = {}", meeting_id))[0]
-
-
-async def budgets(startup_id: int) -> list[BudgetOut]:
-    """The hour budgets of the startup's active mentors (for pages that already checked access)."""
-    rows = await fetch_all(
-        f"""SELECT l.mentor, {_NAME} AS name, l.budget_minutes, l.used_minutes
-            FROM incubation_mentor_link l JOIN incubation_mentor mt ON mt.id = l.mentor
-            JOIN podium_user u ON u.id = mt."user"
-            WHERE l.startup = {{}} AND mt.active ORDER BY name, l.mentor""",  # noqa: S608
-        startup_id,
-    )
-    return [
-        BudgetOut(
-            mentor_id=r["mentor"],
-            mentor_name=r["name"],
-            budget_minutes=r["budget_minutes"],
-            used_minutes=r["used_minutes"],
-            left_minutes=r["budget_minutes"] - r["used_minutes"],
-        )
-        for r in rows
-    ]
 
 
 async def list_startup_items(principal: Principal, startup_id: int) -> list[ActionItemOut]:

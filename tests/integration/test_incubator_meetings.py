@@ -302,6 +302,7 @@ async def test_the_pages_log_a_meeting_and_keep_action_items(make_client):
     page = await mentor.get(tab)
     assert page.status_code == 200
     assert "Log a meeting" in page.text
+    assert '<td data-label="Left (minutes)">540</td>' in page.text  # the one-to-one budget's
     form = {
         "held_at": "2026-11-20T15:00",
         "minutes": "45",
