@@ -207,30 +207,32 @@ async def update_metric(
     if row is None:
         raise NotFound("Custom metric")
     await programme_access(principal, row["programme"], Action.manage_programme)
-    changes: dict[Any, Any] = {}
-    for name in ("name_zh", "name_en", "name_ru", "unit"):
-        value = getattr(data, name)
-        if value is not None:
-            changes[getattr(CustomMetric, name)] = value.strip()
-    _check_names([changes.get(getattr(CustomMetric, n), row[n]) for n in ("name_zh", "name_en", "name_ru")])
+    changes: dict[str, Any] = {
+        name: getattr(data, name).strip()
+        for name in ("name_zh", "name_en", "name_ru", "unit")
+        if getattr(data, name) is not None
+    }
+    _check_names([changes.get(name, row[name]) for name in ("name_zh", "name_en", "name_ru")])
     if data.financial is not None:
-        changes[CustomMetric.financial] = data.financial
+        changes["financial"] = data.financial
     if data.question is not None:
-        changes[CustomMetric.question] = data.question or None
+        changes["question"] = data.question or None
     if data.position is not None:
-        changes[CustomMetric.position] = data.position
+        changes["position"] = data.position
     if data.archived is not None and data.archived != (row["archived_at"] is not None):
-        changes[CustomMetric.archived_at] = utcnow() if data.archived else None
+        changes["archived_at"] = utcnow() if data.archived else None
     async with transaction():
         if changes:
-            await CustomMetric.update(changes).where(CustomMetric.id == metric_id)
+            await CustomMetric.update({getattr(CustomMetric, k): v for k, v in changes.items()}).where(
+                CustomMetric.id == metric_id
+            )
         await incubator_changed(
             principal.id,
             row["programme"],
             "metric_changed",
             "incubation_custom_metric",
             metric_id,
-            fields=sorted(c._meta.name for c in changes),
+            fields=sorted(changes),
         )
     return _metric_out((await CustomMetric.select().where(CustomMetric.id == metric_id).first()), locale)
 
