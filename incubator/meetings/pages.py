@@ -199,8 +199,8 @@ def _failed(request: Request, exc: Exception, prefix: str, values: dict[str, Any
 async def _people(startup_id: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(founders, mentors) of the startup as (account id, name) choices."""
     founders = await service.founders(startup_id)
-    mentors = await service.mentor_names(startup_id)
-    return [(str(k), v) for k, v in founders.items()], [(str(k), v) for k, v in mentors.items()]
+    mentors = await service.mentors(startup_id)
+    return [(str(k), v) for k, v in founders.items()], [(str(k), name) for k, (_, name) in mentors.items()]
 
 
 class MeetingPages(Controller):

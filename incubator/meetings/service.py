@@ -195,15 +195,15 @@ async def founders(startup_id: int) -> dict[int, str]:
     return {r["id"]: r["name"] for r in rows}
 
 
-async def mentor_names(startup_id: int) -> dict[int, str]:
-    """The startup's active connected mentors: account id → name."""
+async def mentors(startup_id: int) -> dict[int, tuple[int, str]]:
+    """The startup's active connected mentors: account id → (mentor id, name)."""
     rows = await fetch_all(
-        f"""SELECT mt."user" AS id, {_NAME} AS name FROM incubation_mentor_link l
+        f"""SELECT mt."user" AS user_id, mt.id, {_NAME} AS name FROM incubation_mentor_link l
             JOIN incubation_mentor mt ON mt.id = l.mentor JOIN podium_user u ON u.id = mt."user"
             WHERE l.startup = {{}} AND mt.active ORDER BY name""",  # noqa: S608
         startup_id,
     )
-    return {r["id"]: r["name"] for r in rows}
+    return {r["user_id"]: (r["id"], r["name"]) for r in rows}
 
 
 async def open_bookings(principal: Principal, startup_id: int) -> list[dict[str, Any]]:
@@ -218,16 +218,6 @@ async def open_bookings(principal: Principal, startup_id: int) -> list[dict[str,
         startup_id,
         principal.id,
     )
-
-
-async def _mentor_users(startup_id: int) -> dict[int, int]:
-    """The startup's active connected mentors: account id → mentor id."""
-    rows = await fetch_all(
-        """SELECT mt."user" AS user_id, mt.id FROM incubation_mentor_link l
-           JOIN incubation_mentor mt ON mt.id = l.mentor WHERE l.startup = {} AND mt.active""",
-        startup_id,
-    )
-    return {r["user_id"]: r["id"] for r in rows}
 
 
 def _attendees(given: list[AttendeeIn], founders: dict[int, str], problems: dict[str, str]) -> list[dict]:
@@ -248,7 +238,7 @@ def _attendees(given: list[AttendeeIn], founders: dict[int, str], problems: dict
 
 
 def _check_item(
-    item: ItemIn, prefix: str, founders: dict[int, str], mentors: dict[int, int], problems: dict[str, str]
+    item: ItemIn, prefix: str, founders: dict[int, str], mentors: dict[int, Any], problems: dict[str, str]
 ) -> None:
     if item.owner_id is None:
         return
@@ -313,12 +303,12 @@ async def log_meeting(principal: Principal, startup_id: int, data: MeetingIn) ->
     """A connected mentor logs a meeting with the startup (its minutes debited from their budget)."""
     access = await startup_access(principal, startup_id, Action.mentor_startup)
     founding = await founders(startup_id)
-    mentors = await _mentor_users(startup_id)
-    mentor_id = mentors[principal.id]  # the policy found the caller connected and active
+    connected = await mentors(startup_id)
+    mentor_id = connected[principal.id][0]  # the policy found the caller connected and active
     problems: dict[str, str] = {}
     attendees = _attendees(data.attendees, founding, problems)
     for i, item in enumerate(data.action_items):
-        _check_item(item, f"action_items[{i}].", founding, mentors, problems)
+        _check_item(item, f"action_items[{i}].", founding, connected, problems)
     if data.booking_id is not None:
         booking = await fetch_one(
             """SELECT b.id FROM incubation_booking b JOIN incubation_office_hour o ON o.id = b.slot
@@ -480,10 +470,10 @@ async def create_action_item(principal: Principal, startup_id: int, data: Action
     """A founder or a mentor of the startup adds an action item (of one of its meetings, or not)."""
     access = await _keeper(principal, startup_id)
     founding = await founders(startup_id)
-    mentors = await _mentor_users(startup_id)
+    connected = await mentors(startup_id)
     problems: dict[str, str] = {}
-    _check_item(data, "", founding, mentors, problems)
-    mentor_id = mentors.get(principal.id)
+    _check_item(data, "", founding, connected, problems)
+    mentor_id = connected[principal.id][0] if principal.id in connected else None
     if data.meeting_id is not None:
         meeting = await fetch_one(
             "SELECT mentor FROM incubation_meeting WHERE id = {} AND startup = {}",
@@ -494,8 +484,8 @@ async def create_action_item(principal: Principal, startup_id: int, data: Action
             problems["meeting_id"] = "is not a meeting of this startup"
         else:
             mentor_id = meeting["mentor"]
-    if data.side == "mentor" and data.owner_id is not None and data.owner_id in mentors:
-        mentor_id = mentors[data.owner_id]
+    if data.side == "mentor" and data.owner_id in connected:
+        mentor_id = connected[data.owner_id][0]
     if problems:
         raise _invalid(problems)
     async with transaction():
