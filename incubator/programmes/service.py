@@ -70,6 +70,7 @@ from incubator.tables import (
     StartupStatus,
 )
 
+NO_ACCOUNT = "No account has this e-mail address: the person signs up first"
 ENDED = (StartupStatus.closed.value, StartupStatus.withdrawn.value)  # statuses that need closed_on
 
 
@@ -82,13 +83,18 @@ async def _user_by_email(email: str, field: str) -> dict[str, Any]:
         "SELECT id, email, display_name FROM podium_user WHERE email = {}", email.strip().lower()
     )
     if row is None:
-        raise DomainError(
-            "no_account",
-            "No account has this e-mail address: the person signs up first",
-            status_code=422,
-            fields={field: "has no account"},
-        )
+        raise DomainError("no_account", NO_ACCOUNT, status_code=422, fields={field: "has no account"})
     return row
+
+
+def _check_names(names: Iterable[str]) -> None:
+    if not any(name.strip() for name in names):
+        raise DomainError(
+            "name_required",
+            "Give a name in at least one language",
+            status_code=422,
+            fields={"name_en": "required"},
+        )
 
 
 def _check_website(website: str | None) -> None:
@@ -203,13 +209,7 @@ async def create_programme(principal: Principal, data: ProgrammeIn) -> Programme
     if organization is None:
         raise _invalid({"organization_id": "is not an organization"})
     policy.require(principal, Action.create_programme, organization=organization)
-    if not any(n.strip() for n in (data.name_zh, data.name_en, data.name_ru)):
-        raise DomainError(
-            "name_required",
-            "Give a name in at least one language",
-            status_code=422,
-            fields={"name_en": "required"},
-        )
+    _check_names((data.name_zh, data.name_en, data.name_ru))
     async with transaction():
         await _check_slug_free(data.slug)
         row = Programme(
@@ -242,14 +242,7 @@ async def update_programme(principal: Principal, programme_id: int, data: Progra
         current = await locked_row(Programme, programme_id)
         if current is None:
             raise NotFound("Programme")
-        names = {k: changes.get(k, current[k]) for k in ("name_zh", "name_en", "name_ru")}
-        if not any(v.strip() for v in names.values()):
-            raise DomainError(
-                "name_required",
-                "Give a name in at least one language",
-                status_code=422,
-                fields={"name_en": "required"},
-            )
+        _check_names(changes.get(k, current[k]) for k in ("name_zh", "name_en", "name_ru"))
         if changes:
             await Programme.update({getattr(Programme, k): v for k, v in changes.items()}).where(
                 Programme.id == programme_id
@@ -495,7 +488,7 @@ async def _contest(principal: Principal, event_id: int) -> None:
     policy.refuse_unless_allowed(decide(principal, Action.view_judging, event=context), Action.view_judging)
 
 
-async def _founder_counts(team_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
+async def _team_founders(team_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
     """Team → its future founders (user id, role): the leader, then the confirmed students."""
     ids = sorted(set(team_ids))
     if not ids:
@@ -573,7 +566,7 @@ async def contest_winners(
     for code, teams in counted.items():
         tier_out[code].teams = len(teams)
     best = _best_awards(rows, set(tiers) if tiers else None)
-    founders = await _founder_counts(best)
+    founders = await _team_founders(best)
     existing = await _existing(programme_id, best) if programme_id is not None else {}
     teams = [
         CandidateOut(
@@ -662,12 +655,7 @@ async def admit_direct(principal: Principal, cohort_id: int, data: DirectIn) -> 
     for i, email in enumerate(data.founder_emails):
         row = await fetch_one("SELECT id FROM podium_user WHERE email = {}", email.strip().lower())
         if row is None:
-            problems.add(
-                "no_account",
-                "No account has this e-mail address: the person signs up first",
-                f"founder_emails[{i}]",
-                "has no account",
-            )
+            problems.add("no_account", NO_ACCOUNT, f"founder_emails[{i}]", "has no account")
         elif all(user != row["id"] for user, _ in people):
             people.append((row["id"], FounderRole.lead.value if not people else FounderRole.founder.value))
     problems.raise_if_any(422)
@@ -711,7 +699,7 @@ async def _admit(
                     "wanted": len(new),
                 },
             )
-        team_founders = await _founder_counts(c["team"] for c in new if c["team"] is not None)
+        team_founders = await _team_founders(c["team"] for c in new if c["team"] is not None)
         connections = await MentorCohort.select().where(MentorCohort.cohort == cohort_id)
         made: list[int] = []
         founders: list[Founder] = []

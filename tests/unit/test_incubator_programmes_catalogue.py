@@ -19,7 +19,9 @@ STRING = r'"([^"]+)"'
 SERVICE_IDS = set(re.findall(r'(?:Conflict|DomainError)\(\s*"\w+",\s*' + STRING, SERVICE))
 SERVICE_IDS |= set(re.findall(r'(?:fields=\{\w*"?\w+"?: |_invalid\(\{"\w+": )' + STRING, SERVICE))
 SERVICE_IDS |= set(re.findall(r'INVALID_INPUT,\s*f"[^"]+",\s*' + STRING, SERVICE))
-SERVICE_IDS |= set(re.findall(r'"no_account",\s*' + STRING + r',\s*f"[^"]+",\s*' + STRING, SERVICE)[0])
+SERVICE_IDS |= set(
+    re.findall(r"NO_ACCOUNT = " + STRING, SERVICE) + re.findall(r'NO_ACCOUNT, f"[^"]+", ' + STRING, SERVICE)
+)
 PAGE_IDS = (
     set(pages.DONE.values())
     | set(pages.LABELS.values())
