@@ -108,6 +108,12 @@ def _list(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,，;；\n]", text or "") if part.strip()]
 
 
+def _attendees(values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The founders ticked (by account id), then the other attendees' names."""
+    ticked = [{"user": _number(u)} for u in values.get("attendees", [])]
+    return ticked + [{"name": name} for name in _list(values.get("guests", ""))]
+
+
 def _held_at(values: dict[str, Any], problems: dict[str, Message]) -> str | None:
     text = str(values.get("held_at") or "").strip()
     if not text:
@@ -160,8 +166,7 @@ def _meeting_body(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Mes
         "held_at": _held_at(values, problems),
         "minutes": _number(values.get("minutes")),
         "topics": _list(values.get("topics", "")),
-        "attendees": [{"user": _number(u)} for u in values.get("attendees", [])]
-        + [{"name": name} for name in _list(values.get("guests", ""))],
+        "attendees": _attendees(values),
         "shared_notes": values.get("shared_notes", ""),
         "private_notes": values.get("private_notes", ""),
         "action_items": items,
@@ -328,6 +333,7 @@ class MeetingPages(Controller):
             status_code,
             **await startup_head(principal, access, "meetings"),
             meeting=meeting,
+            founder_options=(await _people(meeting.startup_id))[0] if author else [],
             author=author,
             keeper=keeper,
             form=form,
@@ -354,6 +360,7 @@ class MeetingPages(Controller):
                 "held_at": _held_at(values, problems),
                 "minutes": _number(values.get("minutes")),
                 "topics": _list(values.get("topics", "")),
+                "attendees": _attendees(values),
                 "shared_notes": values.get("shared_notes", ""),
                 "private_notes": values.get("private_notes", ""),
             }
@@ -399,11 +406,13 @@ class MeetingPages(Controller):
         return _redirect(back.split("?")[0], "item-done" if done else "item-reopened")
 
 
-def _edit_values(meeting: MeetingOut) -> dict[str, str]:
+def _edit_values(meeting: MeetingOut) -> dict[str, Any]:
     return {
         "held_at": datetime_local_value(meeting.held_at, ZONE),
         "minutes": str(meeting.minutes),
         "topics": ", ".join(meeting.topics),
+        "attendees": [str(a.user) for a in meeting.attendees if a.user is not None],
+        "guests": ", ".join(a.name for a in meeting.attendees if a.user is None),
         "shared_notes": meeting.shared_notes,
         "private_notes": meeting.private_notes or "",
     }

@@ -351,18 +351,26 @@ async def test_the_pages_log_a_meeting_and_keep_action_items(make_client):
         data={"title": "Ship samples", "side": "founders"},
     )
     assert added.status_code == 303
+    own = await mentor.get(f"/incubator/meetings/{meeting['id']}")
+    assert f'name="attendees" value="{world.users["founder"]}" checked' in own.text
+    assert 'value="An investor"' in own.text
     edit = await mentor.post(
         f"/incubator/meetings/{meeting['id']}",
         data={
             "held_at": "2026-11-20T16:00",
             "minutes": "30",
             "topics": "pricing",
+            "attendees": str(world.users["cofounder"]),
+            "guests": "A buyer, A banker",
             "shared_notes": "x",
             "private_notes": "y",
         },
     )
     assert edit.status_code == 303
     assert await _used(world) == 90
+    edited = await service.get_meeting(_principal(world, "mentor"), meeting["id"])
+    assert [a.name for a in edited.attendees] == ["Cofounder", "A buyer", "A banker"]
+    assert edited.private_notes == "y"
     deleted = await mentor.post(f"/incubator/meetings/{meeting['id']}/delete")
     assert deleted.status_code == 303
     assert await _used(world) == 60
