@@ -29,7 +29,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 from litestar.types.composite_types import PathType
 from litestar.types.file_types import FileInfo
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 
 from backend import db, domain
 from backend.admin import mount as back_office
@@ -259,6 +259,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if redis is not None:  # a pool of this start's own: its lock belongs to the loop it first ran in
+            redis.connection_pool = ConnectionPool.from_url(settings.redis_url)
         async with db.connection_pool(settings):
             if principals is not None:
                 await principals.start()

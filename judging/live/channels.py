@@ -28,13 +28,19 @@ KEEPALIVE_SECONDS = 15.0  # a comment line this often keeps proxies from closing
 
 class RoomChannels(ChannelsPlugin):
     """The app's channels plugin; while the app runs, :func:`judging.live.events.publish` sends
-    through it."""
+    through it. Each start gets a new backend from ``new_backend``: a backend keeps asyncio objects
+    of the event loop it ran in, and an app may be started again in another loop (the tests start
+    one app per test)."""
 
-    def __init__(self, backend: Any, namespace: str) -> None:
-        super().__init__(backend=backend, arbitrary_channels_allowed=True, create_ws_route_handlers=False)
+    def __init__(self, new_backend: Callable[[], Any], namespace: str) -> None:
+        super().__init__(
+            backend=new_backend(), arbitrary_channels_allowed=True, create_ws_route_handlers=False
+        )
         self.namespace = namespace
+        self._new_backend = new_backend
 
     async def __aenter__(self) -> ChannelsPlugin:
+        self._backend = self._new_backend()
         started = await super().__aenter__()
         events.started(self)
         return started
@@ -50,9 +56,9 @@ class RoomChannels(ChannelsPlugin):
 def room_channels(settings: Settings, redis: Redis | None) -> RoomChannels:
     """The plugin ``create_app`` installs: Redis Pub/Sub with ``redis``, else in memory."""
     if redis is None:
-        return RoomChannels(MemoryChannelsBackend(), "local")
+        return RoomChannels(MemoryChannelsBackend, "local")
     database = urlsplit(settings.redis_url).path.strip("/") or "0"
-    return RoomChannels(RedisChannelsPubSubBackend(redis=redis), f"db{database}")
+    return RoomChannels(lambda: RedisChannelsPubSubBackend(redis=redis), f"db{database}")
 
 
 Keep = Callable[[str, dict[str, Any]], dict[str, Any] | None]
