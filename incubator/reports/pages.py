@@ -45,6 +45,7 @@ class ReportPages(Controller):
             "incubator/reports/startup.html.jinja",
             reports=reports,
             standing=STANDING,
+            today=service.today(),
             founder=allowed(principal, Action.act_for_startup, access.context),
             manager=allowed(principal, Action.manage_programme, access.context),
             **await startup_head(principal, access, "reports"),
@@ -68,6 +69,7 @@ class ReportPages(Controller):
             currency=programme["currency"],
             questions=QUESTIONS,
             standing=STANDING,
+            today=service.today(),
             **await startup_head(principal, access, "reports"),
         )
 

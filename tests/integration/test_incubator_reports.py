@@ -466,3 +466,18 @@ async def test_the_pages_show_each_caller_what_they_may_see(make_client, world):
     read_only = await viewer.get(f"/incubator/programmes/{world.ids['programme']}/metrics", headers=html)
     assert read_only.status_code == 200
     assert "Add a metric" not in read_only.text
+
+
+async def test_a_period_not_begun_offers_no_form(make_client, world):
+    manager = await as_(make_client, world, "manager")
+    body = {"frequency": "monthly", "starts_on": "2026-09-01", "ends_on": "2027-02-28"}
+    periods = (await manager.put(f"{API}/cohorts/{world.ids['cohort']}/schedule", json=body)).json()[
+        "periods"
+    ]
+    later = next(p["id"] for p in periods if p["label"] == "2027-01")
+    founder = await as_(make_client, world, "founder")
+    page = await founder.get(
+        f"/incubator/startups/{world.ids['startup']}/reports/{later}", headers={"accept": "text/html"}
+    )
+    assert "This period begins on" in page.text
+    assert 'name="values.headcount"' not in page.text
