@@ -1,7 +1,8 @@
 """The programmes pages in a real Chromium, on the demo: the programme's manager (``incubator@``)
 goes from the hub to the programme, its cohort of the contest's prize winners and a startup's
 overview; ``founder@`` finds their startup and its overdue report on the hub; the contest's
-organizer reads its prize winners in the workspace's incubation section. On a phone (375 px) in
+organizer reads its prize winners in the workspace's incubation section, and the organization's
+admin previews them on the cohort's page. On a phone (375 px) in
 Chinese and at 1024 px in Russian; axe-core (WCAG 2.1 AA) clean, every control labelled, nothing
 wider than the screen."""
 
@@ -19,16 +20,19 @@ from tests.e2e.test_workspace import check
 
 pytestmark = pytest.mark.e2e
 
-MANAGER, ORGANIZER = "incubator@podium.example", "organizer@podium.example"
+MANAGER, ORGANIZER, ORG_ADMIN = (
+    "incubator@podium.example",
+    "organizer@podium.example",
+    "alliance@podium.example",
+)
 
 
-def contest_of(server, startup: int) -> int:
-    """The contest the startup's team won a prize in (the demo's database, read as it is)."""
+def contest_and_cohort(server, startup: int) -> tuple[int, int]:
+    """The contest the startup's team won a prize in, and its cohort (the demo's database)."""
     with sqlite3.connect(server.data_dir / "podium.sqlite") as database:
-        (event,) = database.execute(
-            "SELECT source_event FROM incubation_startup WHERE id = ?", (startup,)
+        return database.execute(
+            "SELECT source_event, cohort FROM incubation_startup WHERE id = ?", (startup,)
         ).fetchone()
-    return event
 
 
 def test_the_manager_walks_from_the_hub_to_a_startup(new_context, server):
@@ -70,8 +74,17 @@ def test_the_founder_finds_their_startup_and_the_organizer_the_winners(new_conte
     expect(founder.get_by_role("heading", name=t.gettext("Founders"))).to_be_visible()
     check(founder, f"the founder's overview ({lang}, {width} px)", width)
 
+    contest, cohort = contest_and_cohort(server, startup)
     organizer = browser_page(new_context, server, lang, width)
-    log_in(organizer, ORGANIZER, f"/workspace/events/{contest_of(server, startup)}/incubation")
+    log_in(organizer, ORGANIZER, f"/workspace/events/{contest}/incubation")
     expect(organizer.get_by_role("heading", name=t.gettext("Prize winners"))).to_be_visible()
     assert organizer.locator("#winners tbody tr").count() >= 40
     check(organizer, f"the contest's incubation section ({lang}, {width} px)", width)
+
+    # the organization's admin manages the programme and organizes the contest: the cohort previews
+    # the contest's winners, every one of them already a startup
+    admin = browser_page(new_context, server, lang, width)
+    log_in(admin, ORG_ADMIN, f"/incubator/cohorts/{cohort}?event_id={contest}")
+    expect(admin.get_by_role("button", name=t.gettext("Admit the winners"))).to_be_visible()
+    assert admin.locator("input[name=team_ids]:not([disabled])").count() == 0
+    check(admin, f"a cohort previewing the contest's winners ({lang}, {width} px)", width)
