@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 
 from backend.audit import AuditEntry
+from backend.events.tables import Stage
 from backend.teams.tables import Team, TeamMember
 from incubator.tables import Cohort, Founder, MentorLink, Startup
+from judging.tables import RankingRun, StageEntry, StageJudging, StageResult
 from tests.integration.incubator_world import World, build_world, user
 
 API = "/api/v1/incubator"
@@ -339,3 +341,28 @@ async def test_programmes_roles_and_cohorts(make_client):
         f"{API}/programmes/{programme}", json={"cancellation_hours": 48, "stalled_weeks": 8}
     )
     assert (patched.json()["cancellation_hours"], patched.json()["stalled_weeks"]) == (48, 8)
+
+
+async def test_the_history_shows_ranks_of_published_rankings_only(make_client):
+    world = await build_world()
+    team, contest = world.ids["team"], world.ids["contest"]
+    track = (await Team.select(Team.track).where(Team.id == team).first())["track"]
+    for position, status, rank in ((2, "published", 3), (3, "locked", 1)):
+        stage = Stage(event=contest, position=position, level="national", name_en=f"Round {position}")
+        await stage.save()
+        entry = StageEntry(stage=stage.id, event=contest, team=team, track=track, label=f"R{position}")
+        await entry.save()
+        run = RankingRun(stage=stage.id, status="done", method="mean", progress=100)
+        await run.save()
+        await StageResult(
+            run=run.id, stage_entry=entry.id, track=track, rank=rank, track_rank=rank, score=81.5
+        ).save()
+        published = run.id if status == "published" else None
+        await StageJudging(stage=stage.id, event=contest, status=status, published_run=published).save()
+    founder = await _as(make_client, world, "founder")
+    stages = (await founder.get(f"{API}/startups/{world.ids['startup']}")).json()["history"]["stages"]
+    assert [(s["stage"], s["entry_label"], s["rank"], s["prize"]) for s in stages] == [
+        ("National final", "", None, "First prize"),
+        ("Round 2", "R2", 3, ""),
+        ("Round 3", "R3", None, ""),  # locked: its ranking is nobody's to read yet
+    ]
