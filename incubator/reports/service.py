@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from backend.db import fetch_all, fetch_one, locked_row, transaction, utcnow
+from piccolo.engine.postgres import PostgresEngine
+
+from backend.db import engine, fetch_all, fetch_one, locked_row, transaction, utcnow
 from backend.errors import INVALID_INPUT, Conflict, DomainError, FieldChecks, NotFound
 from backend.i18n import localized, translations
 from backend.policy import Action, Principal
@@ -333,6 +335,15 @@ def _check_schedule(data: ScheduleIn) -> list:
     return periods
 
 
+async def _lock_periods(cohort_id: int) -> None:
+    """Keep the cohort's periods from new reports until the transaction ends (PostgreSQL; SQLite's
+    IMMEDIATE transaction already holds its only write lock). A report's submission locks its
+    period first, so a schedule replaced meanwhile either sees that report or drops the period
+    before the report is written (its founder is then told the period is gone)."""
+    if isinstance(engine(), PostgresEngine):
+        await ReportPeriod.select(ReportPeriod.id).where(ReportPeriod.cohort == cohort_id).lock_rows("UPDATE")
+
+
 async def set_schedule(principal: Principal, cohort_id: int, data: ScheduleIn) -> ScheduleOut:
     """Set or replace the cohort's schedule and make its periods (see the module's docstring)."""
     programme_id = await programme_of_cohort(cohort_id)
@@ -358,6 +369,7 @@ async def set_schedule(principal: Principal, cohort_id: int, data: ScheduleIn) -
             await ReportSchedule.update({**changes, ReportSchedule.updated_at: utcnow()}).where(
                 ReportSchedule.cohort == cohort_id
             )
+        await _lock_periods(cohort_id)  # a report filed meanwhile is counted, or waits and finds none
         old = await fetch_all(_PERIODS, cohort_id)
         same = {(p.label, p.starts_on, p.ends_on, p.due_on) for p in wanted}
         kept = [
@@ -585,6 +597,8 @@ async def submit_report(
     custom = _snapshot({k: v for k, v in values.items() if k not in std.BY_KEY})
     now = utcnow()
     async with transaction():
+        if await locked_row(ReportPeriod, period_id) is None:  # a new schedule dropped it meanwhile
+            raise NotFound("Period")
         if data.expected_version == 0:
             row = Report(
                 period=period_id,

@@ -481,3 +481,39 @@ async def test_a_period_not_begun_offers_no_form(make_client, world):
     )
     assert "This period begins on" in page.text
     assert 'name="values.headcount"' not in page.text
+
+
+async def test_a_schedule_replaced_while_reports_are_filed_loses_no_report(make_client, world):
+    """The schedule's replacement and first submissions on the periods it drops, at once: each report
+    is either filed and its period kept, or its founder is told the period is gone; never a report
+    acknowledged and then deleted with its period."""
+    manager = await as_(make_client, world, "manager")
+    founders = [await as_(make_client, world, who) for who in ("founder", "other_founder")]
+    startups = [world.ids["startup"], world.ids["other_startup"]]
+    url = f"{API}/cohorts/{world.ids['cohort']}/schedule"
+    monthly = {"frequency": "monthly", "starts_on": "2026-01-01", "ends_on": "2027-08-31"}
+    quarterly = {**monthly, "frequency": "quarterly"}
+    months = [f"2026-{m:02d}" for m in range(1, 9)]
+    for _ in range(3):
+        periods = {p["label"]: p["id"] for p in (await manager.put(url, json=monthly)).json()["periods"]}
+        calls = [
+            (periods[month], startup, client.put(
+                f"{API}/startups/{startup}/reports/{periods[month]}", json={"answers": NO, "values": BASE}
+            ))
+            for month in months
+            for client, startup in zip(founders, startups, strict=True)
+        ]  # fmt: skip
+        replaced, *filed = await asyncio.gather(manager.put(url, json=quarterly), *(c for *_, c in calls))
+        assert replaced.status_code == 200, replaced.text
+        for (period, startup, _), answer in zip(calls, filed, strict=True):
+            kept = await ReportPeriod.exists().where(ReportPeriod.id == period)
+            stored = await Report.exists().where((Report.period == period) & (Report.startup == startup))
+            if answer.status_code == 200:  # acknowledged: kept
+                assert stored
+                assert kept
+            elif answer.status_code == 404:  # the period went first
+                assert not kept
+            else:  # filed in an earlier round
+                assert answer.json()["code"] == "report_exists"
+                assert stored
+                assert kept
