@@ -6,11 +6,13 @@ never get a startup's amounts, not from the API, the pages or the impact report.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 from collections import defaultdict
 from decimal import Decimal
 
 import msgspec
+import openpyxl
 
 from backend.policy import Principal
 from incubator.dashboards import impact, service
@@ -426,6 +428,10 @@ async def test_the_impact_report_hides_startups_amounts_from_viewers(make_client
         f"/api/v1/incubator/cohorts/{world.ids['cohort']}/impact-report", params={"format": "xlsx"}
     )
     assert xlsx.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True)
+    written = {str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row}
+    assert "Silk Road Labs" in written  # the startups' rows are there, without their amounts
+    assert not {str(REVENUE), "12000.5", "777.25"} & written
 
 
 async def test_mentors_see_what_the_founders_share(make_client):
