@@ -67,7 +67,7 @@ async def export(principal: Principal, cohort_id: int, fmt: Format, locale: str)
         *(t.gettext(h) for h in HEADERS),
         *(t.gettext(std.QUESTION_TEXT[q]) for q in std.Question),
         *(t.gettext(m.name) for m in std.STANDARD),
-        *(localized(c, "name", locale) or c["key"] for c in custom),
+        *(safe_cell(localized(c, "name", locale) or c["key"]) for c in custom),
     ]
     now = service.today()
     rows: list[list[Cell]] = []
