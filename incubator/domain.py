@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from backend.domain import Domain, WorkspaceSection
 from backend.policy import Action
+from incubator.dashboards.controllers import DashboardController
+from incubator.dashboards.pages import DashboardPages
 from incubator.meetings.controllers import MeetingController, StartupMeetingController
 from incubator.meetings.pages import MeetingPages
 from incubator.mentoring.controllers import MentoringController
@@ -24,8 +26,6 @@ from incubator.programmes.pages import IncubationSectionPages, IncubatorPages
 from incubator.reminders.jobs import REPORT_REMINDERS
 from incubator.reports.controllers import ReportController
 from incubator.reports.pages import ReportPages
-from incubator.dashboards.controllers import DashboardController
-from incubator.dashboards.pages import DashboardPages
 
 DOMAIN = Domain(
     name="incubator",
