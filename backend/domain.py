@@ -7,7 +7,7 @@ A new service is one new package with a ``domain.py`` that defines ``DOMAIN``, p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
@@ -52,6 +52,16 @@ class WorkspaceSection:
 
 
 @dataclass(frozen=True)
+class NavLink:
+    """A link of the site's header, shown to platform admins and to the signed-in people for whom
+    ``shown(user_id)`` (one small query) is true. ``title`` is an English message id."""
+
+    title: str
+    href: str
+    shown: Callable[[int], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
 class Domain:
     """What one package contributes.
 
@@ -60,6 +70,7 @@ class Domain:
     functions the job queues run, ``cron_jobs`` arq's periodic ones; ``admin_views`` returns the
     back-office views (tables or Piccolo Admin ``TableConfig``s), built only when the back office is;
     ``workspace_sections`` are the package's sections of the organizer's event workspace;
+    ``nav_links`` are the package's links in the site's header (its own area, for its people);
     ``bearer_tokens`` maps a token prefix to ``async resolve(token, cache) -> Principal | None`` for
     bearer tokens that are not API tokens (scanning devices' own tokens), with ``cache`` the app's
     ``backend.security.PrincipalCache`` or ``None``.
@@ -73,6 +84,7 @@ class Domain:
     admin_views: Callable[[], Sequence[Any]] = lambda: ()
     workspace_sections: Sequence[WorkspaceSection] = ()
     bearer_tokens: Sequence[tuple[str, Callable[..., Any]]] = ()
+    nav_links: Sequence[NavLink] = ()
 
 
 @cache
@@ -100,6 +112,10 @@ def cron_jobs() -> list[Any]:
 def bearer_token_resolvers() -> dict[str, Callable[..., Any]]:
     """Token prefix → resolver, for the bearer tokens the domains bring (see ``Domain``)."""
     return {prefix: resolve for domain in installed() for prefix, resolve in domain.bearer_tokens}
+
+
+def nav_links() -> list[NavLink]:
+    return [link for domain in installed() for link in domain.nav_links]
 
 
 def workspace_sections() -> list[WorkspaceSection]:

@@ -11,7 +11,7 @@ module ``metrics`` knows what is reported; ``access`` loads what the policy need
 
 from __future__ import annotations
 
-from backend.domain import Domain, WorkspaceSection
+from backend.domain import Domain, NavLink, WorkspaceSection
 from backend.policy import Action
 from incubator.dashboards.controllers import DashboardController
 from incubator.dashboards.pages import DashboardPages
@@ -21,6 +21,7 @@ from incubator.mentoring.controllers import MentoringController
 from incubator.mentoring.pages import MentoringPages
 from incubator.milestones.controllers import MilestoneController, SupportController
 from incubator.milestones.pages import MilestonePages, SupportPages
+from incubator.navigation import has_incubator
 from incubator.programmes.controllers import AdmissionController, ProgrammeController, StartupController
 from incubator.programmes.pages import IncubationSectionPages, IncubatorPages
 from incubator.reminders.jobs import REPORT_REMINDERS
@@ -62,6 +63,7 @@ DOMAIN = Domain(
     cron_jobs=(
         REPORT_REMINDERS,  # incubator.reminders
     ),
+    nav_links=(NavLink("Incubator", "/incubator", has_incubator),),
     workspace_sections=(
         # incubator.programmes: a contest's "Incubation" section (admit its winners)
         WorkspaceSection(

@@ -33,6 +33,24 @@ TABS = (
 )
 
 
+async def has_incubator(user_id: int) -> bool:
+    """Whether the person has anything in the incubator (the header's "Incubator" link): an admin or
+    organizer of an organization running a programme, a programme role, an active mentor or a founder."""
+    row = await fetch_one(
+        """SELECT EXISTS (SELECT 1 FROM role_grant g JOIN incubation_programme p
+                              ON p.organization = g.organization
+                          WHERE g."user" = {} AND g.role IN ('org_admin', 'organizer'))
+               OR EXISTS (SELECT 1 FROM incubation_programme_role r WHERE r."user" = {})
+               OR EXISTS (SELECT 1 FROM incubation_mentor m WHERE m."user" = {} AND m.active)
+               OR EXISTS (SELECT 1 FROM incubation_founder f WHERE f."user" = {}) AS found""",
+        user_id,
+        user_id,
+        user_id,
+        user_id,
+    )
+    return bool(row and row["found"])
+
+
 STATUS_LABELS = {  # a startup's status → its English message id
     "active": "Operating",
     "graduated": "Graduated from the programme",

@@ -86,3 +86,12 @@ async def test_checks_refuse_as_the_policy_says_and_follow_what_founders_share()
     await startup_access(admin, startup, Action.view_startup_financials)
     with pytest.raises(Forbidden):  # founders file their own reports
         await startup_access(admin, startup, Action.act_for_startup)
+
+
+async def test_the_header_links_the_incubator_for_its_people_only(make_client):
+    """Every person with something in the incubator finds it from any page; others never see it."""
+    world = await build_world()
+    for who in EXPECTED_ROLES:
+        client = await make_client(world.email(who))
+        page = (await client.get("/")).text
+        assert ('href="/incubator"' in page) == (who != "outsider"), who
