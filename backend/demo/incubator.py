@@ -47,7 +47,7 @@ from backend.policy import Principal
 from backend.settings import get_settings
 from backend.teams.tables import STUDENT_ROLES, MemberRole, SeatState, TeamMember
 from incubator.metrics import STANDARD, due
-from incubator.reminders.service import _message as reminder_message
+from incubator.reminders.service import reminder_message
 from incubator.tables import (
     AdmittedVia,
     BookingStatus,

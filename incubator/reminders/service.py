@@ -141,7 +141,7 @@ def reminder_text(
     return fill(gettext(subject), values), fill(gettext(body), values)
 
 
-def _message(base_url: str, row: Mapping[str, Any]) -> Message:
+def reminder_message(base_url: str, row: Mapping[str, Any]) -> Message:
     locale = locale_of(row["locale"])
     due = row["due_on"]
     subject, body = reminder_text(
@@ -169,7 +169,7 @@ async def remind(
         recorded = await fetch_all(_record_sql(), *dates)
         sent = [r["id"] for r in recorded if not r["skipped"]]
         rows = await fetch_all(_recipients_sql(), json.dumps(sent)) if sent else []
-        messages = [_message(base_url, row) for row in rows]
+        messages = [reminder_message(base_url, row) for row in rows]
         counter = progress("Queuing report reminders", len(messages)) if progress else None
         await queue_emails(messages, progress=counter)
     return Outcome(sent=len(sent), skipped=len(recorded) - len(sent), mails=len(messages))
