@@ -97,6 +97,30 @@ async def _startup_of(table: type, row_id: int, what: str) -> int:
     return row["startup"]
 
 
+async def _form_change(
+    request: Request,
+    startup_id: int,
+    tab: str,
+    render: Callable[[Request, int, Form, int], Awaitable[Template]],
+    prefix: str,
+    change: Callable[[], Awaitable[Any]],
+    done: str,
+) -> Response:
+    """Make ``change`` with the form's values, then back to the startup's ``tab``; a refused form
+    renders the tab again (``render``) with the values typed and the messages (403 and 404 raise)."""
+    values: dict[str, str] = {}
+    try:
+        values = await _values(request)
+        await change()
+    except (FormErrors, DomainError) as exc:
+        if getattr(exc, "status_code", 400) in (403, 404):
+            raise
+        return await render(
+            request, startup_id, _failed(request, exc, prefix, values), getattr(exc, "status_code", 400)
+        )
+    return _redirect(f"/incubator/startups/{startup_id}/{tab}", done)
+
+
 class MilestonePages(Controller):
     include_in_schema = False
     guards = [requires_login]
@@ -151,17 +175,7 @@ class MilestonePages(Controller):
     async def _change(
         self, request: Request, startup_id: int, prefix: str, change: Callable[[], Awaitable[Any]], done: str
     ) -> Response:
-        values: dict[str, str] = {}
-        try:
-            values = await _values(request)
-            await change()
-        except (FormErrors, DomainError) as exc:
-            if getattr(exc, "status_code", 400) in (403, 404):
-                raise
-            return await self._tab(
-                request, startup_id, _failed(request, exc, prefix, values), getattr(exc, "status_code", 400)
-            )
-        return _redirect(f"/incubator/startups/{startup_id}/milestones", done)
+        return await _form_change(request, startup_id, "milestones", self._tab, prefix, change, done)
 
     @post("/incubator/startups/{startup_id:int}/milestones")
     async def add(self, request: Request, startup_id: IdPath) -> Response:
@@ -272,17 +286,7 @@ class SupportPages(Controller):
     async def _change(
         self, request: Request, startup_id: int, prefix: str, change: Callable[[], Awaitable[Any]], done: str
     ) -> Response:
-        values: dict[str, str] = {}
-        try:
-            values = await _values(request)
-            await change()
-        except (FormErrors, DomainError) as exc:
-            if getattr(exc, "status_code", 400) in (403, 404):
-                raise
-            return await self._tab(
-                request, startup_id, _failed(request, exc, prefix, values), getattr(exc, "status_code", 400)
-            )
-        return _redirect(f"/incubator/startups/{startup_id}/support", done)
+        return await _form_change(request, startup_id, "support", self._tab, prefix, change, done)
 
     @post("/incubator/startups/{startup_id:int}/support/promises")
     async def promise(self, request: Request, startup_id: IdPath) -> Response:
