@@ -173,6 +173,23 @@ def content_disposition(file_name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
+def attachment(
+    chunks: AsyncIterator[bytes], content_type: str | None, file_name: str, size: int | None
+) -> Stream:
+    """A stored file's download: an attachment named ``file_name``, never sniffed, run or cached."""
+    return Stream(
+        chunks,
+        media_type=content_type,
+        headers={
+            "content-disposition": content_disposition(file_name),
+            "content-length": str(size),
+            "x-content-type-options": "nosniff",
+            "content-security-policy": "default-src 'none'; sandbox",
+            "cache-control": "private, no-store",
+        },
+    )
+
+
 @dataclass
 class SubmitMaterialOperation(Operation):
     """The submission's body depends on the kind: a multipart file or a small JSON object."""
@@ -238,14 +255,4 @@ class MaterialController(Controller):
     async def download_material(self, request: Request, material_id: IdPath) -> Stream:
         """A material's file, as an attachment (whoever may see the team)."""
         material, chunks = await materials.open_file(current(request), material_id)
-        return Stream(
-            chunks,
-            media_type=material.content_type,
-            headers={
-                "content-disposition": content_disposition(material.file_name or "material.pdf"),
-                "content-length": str(material.size),
-                "x-content-type-options": "nosniff",
-                "content-security-policy": "default-src 'none'; sandbox",
-                "cache-control": "private, no-store",
-            },
-        )
+        return attachment(chunks, material.content_type, material.file_name or "material.pdf", material.size)

@@ -26,7 +26,7 @@ from backend.teams.material_controllers import (
     _part_body,
     _refuse_announced,
     _uploaded_form_file,
-    content_disposition,
+    attachment,
 )
 from incubator.milestones import service
 from incubator.milestones.schemas import (
@@ -180,17 +180,7 @@ class MilestoneController(Controller):
     async def download_evidence(self, request: Request, evidence_id: IdPath) -> Stream:
         """An evidence file, as an attachment (whoever sees the startup)."""
         evidence, chunks = await service.open_file(current(request), evidence_id)
-        return Stream(
-            chunks,
-            media_type=evidence.content_type,
-            headers={
-                "content-disposition": content_disposition(evidence.filename or "evidence"),
-                "content-length": str(evidence.size),
-                "x-content-type-options": "nosniff",
-                "content-security-policy": "default-src 'none'; sandbox",
-                "cache-control": "private, no-store",
-            },
-        )
+        return attachment(chunks, evidence.content_type, evidence.filename or "evidence", evidence.size)
 
     @delete("/evidence/{evidence_id:int}", operation_id="DeleteEvidence", status_code=204)
     async def delete_evidence(self, request: Request, evidence_id: IdPath) -> None:
