@@ -227,6 +227,25 @@ async def submit_summary(actor: Principal, access: TeamAccess, stage_id: int, te
     return await _add_version(actor, access, stage_id, MaterialKind.summary, {"text": text})
 
 
+def is_link(url: str, schemes: tuple[str, ...]) -> bool:
+    """Whether ``url`` is an address with one of ``schemes`` (lower case) of a host with a dot in its
+    name, with no user name or password, a port that is a number, and nothing hidden in it (no blank,
+    backslash, angle bracket, quote or unprintable character)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is no number or out of range)
+    except ValueError:
+        return False
+    return (
+        parts.scheme.lower() in schemes
+        and "." in (parts.hostname or "").strip(".")
+        and parts.username is None
+        and parts.password is None
+        and not re.search(r"[\s\\<>\"'`]", url)
+        and is_printable(url)
+    )
+
+
 def video_link(url: str) -> str:
     """``url`` if it is an https address of a host (no user name or password in it), else a 400."""
     url = url.strip()
@@ -237,20 +256,7 @@ def video_link(url: str) -> str:
             fields={"url": "must be at most {max} characters"},
             params={"max": URL_MAX},
         )
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a port that is no number or out of range)
-    except ValueError:
-        parts = None
-    if not (
-        parts is not None
-        and parts.scheme.lower() == "https"
-        and "." in (parts.hostname or "").strip(".")
-        and parts.username is None
-        and parts.password is None
-        and not re.search(r"[\s\\<>\"'`]", url)
-        and is_printable(url)
-    ):
+    if not is_link(url, ("https",)):
         raise DomainError(
             "invalid_video_link",
             "The video link must be an https:// address",

@@ -34,14 +34,13 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 import anyio
 
 from backend.db import locked_row, on_commit, transaction, utcnow
 from backend.errors import Conflict, DomainError, FieldChecks, Forbidden, NotFound, Term
 from backend.policy import Action, Principal, decide, refuse_unless_allowed
-from backend.schemas import is_printable
+from backend.teams.materials import is_link
 from backend.teams.storage import TooLarge, storage
 from incubator.access import StartupAccess, allowed, startup_access
 from incubator.history import incubator_changed
@@ -352,20 +351,7 @@ async def delivery_target(principal: Principal, delivery_id: int) -> EvidenceTar
 def check_link(url: str) -> str:
     """``url`` if it is an http(s) address of a host with nothing hidden in it, else a 422."""
     url = url.strip()
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a port that is no number or out of range)
-    except ValueError:
-        parts = None
-    if not (
-        parts is not None
-        and parts.scheme.lower() in ("http", "https")
-        and "." in (parts.hostname or "").strip(".")
-        and parts.username is None
-        and parts.password is None
-        and not re.search(r"[\s\\<>\"'`]", url)
-        and is_printable(url)
-    ):
+    if not is_link(url, ("http", "https")):
         raise DomainError(
             "validation_error",
             "Invalid input: {problems}",
