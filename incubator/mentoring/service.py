@@ -43,6 +43,7 @@ from incubator.mentoring.schemas import (
     SlotIn,
     SlotOut,
 )
+from incubator.people import account_by_email
 from incubator.tables import Booking, Cohort, Mentor, MentorCohort, MentorLink, OfficeHour, StartupStatus
 
 MAX_SLOT = dt.timedelta(hours=8)
@@ -141,7 +142,7 @@ async def get_mentor(principal: Principal, mentor_id: int) -> MentorOut:
 async def add_mentor(principal: Principal, programme_id: int, data: MentorIn) -> MentorOut:
     """Add the person with this e-mail (an existing account) to the programme's directory."""
     await programme_access(principal, programme_id, Action.manage_programme)
-    person = await fetch_one("SELECT id FROM podium_user WHERE lower(email) = {}", data.email.strip().lower())
+    person = await account_by_email(data.email)
     if person is None:
         raise DomainError(
             "no_account",

@@ -28,6 +28,7 @@ from backend.i18n import localized
 from backend.policy import Action, Principal, decide
 from incubator.access import StartupAccess, allowed, programme_access, programme_context, startup_access
 from incubator.history import incubator_changed
+from incubator.people import account_by_email
 from incubator.programmes.schemas import (
     ActionItemBrief,
     AdmissionOut,
@@ -79,9 +80,7 @@ def _invalid(fields: dict[str, str], **params: object) -> DomainError:
 
 
 async def _user_by_email(email: str, field: str) -> dict[str, Any]:
-    row = await fetch_one(
-        "SELECT id, email, display_name FROM podium_user WHERE email = {}", email.strip().lower()
-    )
+    row = await account_by_email(email)
     if row is None:
         raise DomainError("no_account", NO_ACCOUNT, status_code=422, fields={field: "has no account"})
     return row
@@ -653,7 +652,7 @@ async def admit_direct(principal: Principal, cohort_id: int, data: DirectIn) -> 
     people: list[tuple[int, str]] = []
     problems = FieldChecks()
     for i, email in enumerate(data.founder_emails):
-        row = await fetch_one("SELECT id FROM podium_user WHERE email = {}", email.strip().lower())
+        row = await account_by_email(email)
         if row is None:
             problems.add("no_account", NO_ACCOUNT, f"founder_emails[{i}]", "has no account")
         elif all(user != row["id"] for user, _ in people):
