@@ -108,6 +108,23 @@ async def _uploaded_form_file(request: Request) -> _FilePart | None:
 async def file_part(request: Request, kind: MaterialKind) -> _FilePart:
     """The ``file`` part of the request's multipart body, read as it arrives, at most the kind's
     limit (plus the multipart framing)."""
+    limit = FILE_LIMITS[kind]
+    return await multipart_file(
+        request,
+        limit,
+        materials.file_too_large(limit),
+        no_boundary=DomainError(
+            "bad_request", "The multipart body could not be read", fields={"file": "is required"}
+        ),
+    )
+
+
+async def multipart_file(
+    request: Request, limit: int, error: DomainError, *, no_boundary: DomainError | None = None
+) -> _FilePart:
+    """The ``file`` part of the request's multipart body, read as it arrives, at most ``limit`` bytes
+    (plus the multipart framing; ``error`` past it, also when the body announces more). A body with
+    no boundary raises ``no_boundary``, or else the 400 that the file is required."""
     media_type, options = request.content_type
     if media_type != "multipart/form-data":
         raise DomainError(
@@ -116,21 +133,18 @@ async def file_part(request: Request, kind: MaterialKind) -> _FilePart:
             status_code=415,
             params={"media_type": media_type or "-"},
         )
-    limit = FILE_LIMITS[kind]
-    error = materials.file_too_large(limit)
     _refuse_announced(request, limit + MULTIPART_SLACK, error)
     form_file = await _uploaded_form_file(request)
     if form_file is not None:
         return form_file
     boundary = options.get("boundary", "")
-    if not boundary:
-        raise DomainError(
-            "bad_request", "The multipart body could not be read", fields={"file": "is required"}
-        )
-    events = _multipart_events(_capped(request.stream(), limit + MULTIPART_SLACK, error), boundary)
-    async for event in events:
-        if isinstance(event, MultipartSegment) and event.name == "file" and event.filename is not None:
-            return _FilePart(event.filename, _part_body(events))
+    if boundary:
+        events = _multipart_events(_capped(request.stream(), limit + MULTIPART_SLACK, error), boundary)
+        async for event in events:
+            if isinstance(event, MultipartSegment) and event.name == "file" and event.filename is not None:
+                return _FilePart(event.filename, _part_body(events))
+    elif no_boundary is not None:
+        raise no_boundary
     raise DomainError("validation_error", INVALID_INPUT, fields={"file": "is required"})
 
 

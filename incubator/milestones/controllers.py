@@ -13,20 +13,14 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import JSONBody
 from litestar.response import Stream
-from multipart import MultipartSegment
 
-from backend.errors import INVALID_INPUT, DomainError
 from backend.guards import current, requires_login
 from backend.schemas import IdPath
 from backend.teams.material_controllers import (
     MULTIPART_SLACK,
-    _capped,
     _FilePart,
-    _multipart_events,
-    _part_body,
-    _refuse_announced,
-    _uploaded_form_file,
     attachment,
+    multipart_file,
 )
 from incubator.milestones import service
 from incubator.milestones.schemas import (
@@ -48,28 +42,7 @@ UPLOAD_MAX = service.EVIDENCE_MAX + 2 * MULTIPART_SLACK  # Litestar's own cap, a
 async def evidence_file(request: Request) -> _FilePart:
     """The ``file`` part of the request's multipart body, read as it arrives, at most
     :data:`service.EVIDENCE_MAX` bytes (plus the multipart framing)."""
-    media_type, options = request.content_type
-    if media_type != "multipart/form-data":
-        raise DomainError(
-            "unsupported_media_type",
-            "Send the file as multipart/form-data, not {media_type}",
-            status_code=415,
-            params={"media_type": media_type or "-"},
-        )
-    error = service.file_too_large()
-    _refuse_announced(request, service.EVIDENCE_MAX + MULTIPART_SLACK, error)
-    form_file = await _uploaded_form_file(request)
-    if form_file is not None:
-        return form_file
-    boundary = options.get("boundary", "")
-    if boundary:
-        events = _multipart_events(
-            _capped(request.stream(), service.EVIDENCE_MAX + MULTIPART_SLACK, error), boundary
-        )
-        async for event in events:
-            if isinstance(event, MultipartSegment) and event.name == "file" and event.filename is not None:
-                return _FilePart(event.filename, _part_body(events))
-    raise DomainError("validation_error", INVALID_INPUT, fields={"file": "is required"})
+    return await multipart_file(request, service.EVIDENCE_MAX, service.file_too_large())
 
 
 @dataclass
