@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo serve test lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration bench-live bench-scoring bench-scanning bench-scanner bench-badges bench-ranking bench-reminders bench-incubator-dashboard migration clean
+.PHONY: demo serve test fuzz lint format bench-judging bench-judging-family bench-judging-commands bench-requests bench-registration bench-live bench-scoring bench-scanning bench-scanner bench-badges bench-ranking bench-reminders bench-incubator-dashboard migration clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Podium needs Python 3.11 or newer")'
@@ -36,6 +36,10 @@ test: $(VENV)/.installed-test  ## PostgreSQL + Redis + Chromium and a CJK font, 
 	$(BIN)/ruff format --check .
 	@$(BIN)/python -m pytest -n 2 --dist loadfile; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
+
+fuzz: $(VENV)/.installed-test  ## the OpenAPI fuzzing with 200 examples per operation and caller (make test runs 25; ~20 min)
+	bash scripts/ensure-services.sh
+	PODIUM_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -n 2 tests/integration/test_openapi_fuzz.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
