@@ -1685,7 +1685,9 @@ MATRIX: dict[str, Row] = {
     ),
     "DownloadEvidence": Row(STARTUP_PEOPLE, path=_inc(evidence_id="evidence_file"), refused=STARTUP_REFUSED),
     # the seeded link is the founder's: they and managers remove it, the mentor may not
-    "DeleteEvidence": Row(INC_MANAGERS | FOUNDERS, path=_inc(evidence_id="evidence"), refused=STARTUP_REFUSED),
+    "DeleteEvidence": Row(
+        INC_MANAGERS | FOUNDERS, path=_inc(evidence_id="evidence"), refused=STARTUP_REFUSED
+    ),
     "GetStartupSupport": Row(STARTUP_PEOPLE, path=_inc(startup_id="startup"), refused=STARTUP_REFUSED),
     "CreateSupportPromise": Row(
         INC_MANAGERS,
@@ -2481,7 +2483,10 @@ PAGE_MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/incubator/action-items"): Row(LOGGED_IN),
     ("POST", "/incubator/action-items/{item_id}"): Row(
-        FOUNDERS | MENTORS, path=_inc(item_id="action_item"), body=lambda w, role: {"done": "1"}, refused=STARTUP_REFUSED
+        FOUNDERS | MENTORS,
+        path=_inc(item_id="action_item"),
+        body=lambda w, role: {"done": "1"},
+        refused=STARTUP_REFUSED,
     ),
     # (end of incubator.meetings pages)
     # Incubator pages: milestones, support (incubator.milestones) -------------------------------------
