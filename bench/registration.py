@@ -168,33 +168,43 @@ Requests = Callable[[dict, dict, int], tuple[str, str, dict, str]]
 
 async def _generate(spec: dict, requests: Requests = request_for) -> dict:
     """Send ``requests(spec, seeded, i)`` for i from ``start`` on, from ``connections`` clients for
-    ``duration`` s (other benchmarks pass their own requests, e.g. ``bench.scoring``)."""
+    ``duration`` s (other benchmarks pass their own requests, e.g. ``bench.scoring``).
+
+    Closed loop by default: each client sends its next request when its last one is answered, so the
+    server's throughput sets the pace and latency includes the queue the clients keep full. With
+    ``rate`` (requests a second in all), open loop: request n is due at ``n / rate`` s and its latency
+    counts from then, so a slow answer delays no measurement (no coordinated omission)."""
     import httpx
 
     seeded = json.loads(Path(spec["seeded"]).read_text())  # noqa: ASYNC240 - before the clock starts
     latencies: list[float] = []
     statuses: collections.Counter[int] = collections.Counter()
     position = spec["start"]
-    stop = time.monotonic() + spec["duration"]
+    rate = spec.get("rate")
     connections = spec["connections"]
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        began = time.perf_counter()
+        stop = began + spec["duration"]
 
         async def worker() -> None:
             nonlocal position
-            while time.monotonic() < stop:
+            while True:
                 i = position
                 position += 1
+                start = began + (i - spec["start"]) / rate if rate else time.perf_counter()
+                if start >= stop:  # its index stays taken: each run's requests are new ones
+                    return
+                if rate:
+                    await asyncio.sleep(max(0.0, start - time.perf_counter()))
                 method, url, payload, token = requests(spec, seeded, i)
                 headers = {"Authorization": f"Bearer {token}"}
-                start = time.perf_counter()
                 response = await client.request(method, url, json=payload, headers=headers)
                 latencies.append((time.perf_counter() - start) * 1000)
                 statuses[response.status_code] += 1
 
-        began = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(connections)))
-        elapsed = time.monotonic() - began
+        elapsed = time.perf_counter() - began
     return {
         "rps": len(latencies) / elapsed,
         "p50": harness.percentile(latencies, 0.5),
@@ -216,7 +226,15 @@ class Load:
     """Runs of the load generator of ``module`` against ``urls[kind]``, each run of a kind going on
     from the request where its previous run stopped (``used``: each kind's next request)."""
 
-    def __init__(self, module: str, base: str, urls: dict[str, str], seeded: Path, connections: int) -> None:
+    def __init__(
+        self,
+        module: str,
+        base: str,
+        urls: dict[str, str],
+        seeded: Path,
+        connections: int,
+        rate: float | None = None,
+    ) -> None:
         self.module, self.base, self.urls, self.seeded, self.connections = (
             module,
             base,
@@ -224,7 +242,9 @@ class Load:
             seeded,
             connections,
         )
-        self.used = dict.fromkeys(urls, 0)
+        self.rate = rate  # open loop at this many requests a second (see _generate), else closed
+        self.used = dict.fromkeys(urls, 0)  # indices taken (a closed loop's last ones are never sent)
+        self.sent = dict.fromkeys(urls, 0)
 
     def __call__(self, kind: str, duration: int) -> dict:
         spec = {
@@ -233,9 +253,11 @@ class Load:
             "kind": kind,
             "seeded": str(self.seeded),
             "start": self.used[kind],
+            "rate": self.rate,
         }
         result = run_load(spec | {"connections": self.connections, "duration": duration}, self.module)
         self.used[kind] += result["used"]
+        self.sent[kind] += sum(result["statuses"].values())
         return result
 
 

@@ -2,7 +2,9 @@
 bare endpoint that does one single-statement conditional UPDATE per request on the same table.
 
 Run: ``make bench-scanning`` (``.venv/bin/python -m bench.scanning [--rounds 3] [--duration 10]
-[--workers 2] [--connections 64] [--tickets 150000] [--profile 0]``). Like ``bench.scoring``: a
+[--workers 2] [--connections 64] [--tickets 150000] [--rate 0] [--profile 0]``). With ``--rate N`` the
+load is open loop (N requests a second, each timed from when it was due): the latency a gate sees
+below saturation, where the default closed loop measures throughput and a full queue's latency. Like ``bench.scoring``: a
 scratch PostgreSQL database (dropped at the end), ``bench/scanning_app.py`` served by uvicorn with
 two worker processes, load from httpx in a separate process (``bench.registration``'s generator).
 The seed makes a running fair valid today in its time zone, one ticket type, ``--tickets`` signed
@@ -208,6 +210,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     round_arguments(parser, "app server processes", "py-spy the app under scans for N s", SCANNERS)
     parser.add_argument("--tickets", type=int, default=150_000, help="tickets (each request uses a new one)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="open loop: this many requests a second in all (default: closed loop)",
+    )
     parser.add_argument("--seed", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
@@ -222,7 +230,9 @@ def main() -> int:
         with serve_app(db, args.workers) as (base, app_pid):
             urls = {"baseline": "", "scan": ""}
             load = CpuLoad(
-                registration.Load("bench.scanning", base, urls, db.seeded_path, args.connections),
+                registration.Load(
+                    "bench.scanning", base, urls, db.seeded_path, args.connections, args.rate or None
+                ),
                 app_pid,
                 db.name,
             )
@@ -236,7 +246,8 @@ def main() -> int:
 
     print(
         f"{machine()}; {args.workers} app worker processes, {args.connections} scanners "
-        f"(connections), {args.duration} s per run, load from httpx in a separate process; "
+        f"(connections), {args.duration} s per run, load from httpx in a separate process"
+        f"{f', open loop at {args.rate:g} requests a second' if args.rate else ', closed loop'}; "
         f"1-minute load average at each round's start: {', '.join(loadavg)}."
     )
     print()
@@ -264,7 +275,7 @@ def main() -> int:
     )
     print(
         f"- admissions in the log: {admitted['scan']} scans, {admitted['baseline']} baseline updates "
-        f"(requests sent: {load.used['scan']} and {load.used['baseline']})"
+        f"(requests sent: {load.sent['scan']} and {load.sent['baseline']})"
     )
     registration.print_totals(results, peaks, f"; ticket pool exhausted: {exhausted}" if exhausted else "")
     print_profile(profile_lines)
@@ -288,7 +299,7 @@ class CpuLoad:
 
     def __init__(self, load: registration.Load, app_pid: int, database: str) -> None:
         self.load, self.app_pid, self.database = load, app_pid, database
-        self.used = load.used
+        self.used, self.sent = load.used, load.sent
 
     def _pids(self) -> tuple[list[int], list[int]]:
         app = [int(p) for p in Path(f"/proc/{self.app_pid}/task/{self.app_pid}/children").read_text().split()]
