@@ -63,6 +63,7 @@ class MentoringPages(Controller):
             programme=programme,
             mentors=mentors,
             managing=managing,
+            programme_page=allowed(principal, Action.view_programme, context),
             me=me,
             connections=connections,
             startups=startups,

@@ -27,11 +27,13 @@ async def test_the_pages_show_each_person_what_they_may_do(make_client):
     manager.cookies.set("podium_lang", "en")
     directory = (await manager.get(f"/incubator/programmes/{programme}/mentors", headers=HTML)).text
     assert "Add a mentor" in directory
+    assert f'href="/incubator/programmes/{programme}"' in directory  # the manager's way back
     assert f"/api/v1/incubator/mentor-links/{world.ids['mentor_link']}" in directory
     searched = await founder.get(f"/incubator/programmes/{programme}/mentors?expertise=finance", headers=HTML)
     assert "Cohort Mentor" in searched.text
     assert "Former head of cross-border" not in searched.text
     assert "Add a mentor" not in searched.text
+    assert f'href="/incubator/programmes/{programme}"' not in searched.text  # a page founders may not open
     own = (await mentor.get(f"/incubator/programmes/{programme}/mentors", headers=HTML)).text
     assert "Your mentor profile" in own
 
