@@ -145,7 +145,7 @@ body { margin: 0; }
 .swagger-ui .opblock.opblock-patch .opblock-summary-method { background: #0f7a63; }
 .swagger-ui .json-schema-2020-12-expand-deep-button { color: #505050; }
 .swagger-ui .btn.cancel { color: #c92020; border-color: #c92020; }
-.swagger-ui .btn.execute { background-color: #1a67b5; border-color: #1a67b5; }
+.swagger-ui .btn.execute { background-color: #1a67b5; border-color: #1a67b5; transition: none; }
 .swagger-ui .download-contents { background: #5e6571; }
 .swagger-ui .parameter__in, .swagger-ui .response-undocumented i { color: #595959; }
 .swagger-ui .markdown code, .swagger-ui .renderedMarkdown code { color: #6a0dbd; }
